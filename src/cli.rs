@@ -1,0 +1,64 @@
+//! Command-line interface: subcommands and flags. Every flag can also come from the action input
+//! of the same snake_case name (`INPUT_<NAME>`).
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Trustworthy performance numbers for managed Redis/Valkey caches.
+#[derive(Debug, Parser)]
+#[command(name = "elasticache-perf", version, about, propagate_version = true)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Build results.json from memtier outputs you already have (one folder or file per load
+    /// generator, or a parent folder of several).
+    Analyze(AnalyzeArgs),
+}
+
+/// Steady-state window trimming.
+#[derive(Debug, Args, Clone)]
+pub struct WindowArgs {
+    /// Seconds of warm-up dropped from the steady-state window (default: 10 % of the run, 1–60 s).
+    #[arg(long, env = "INPUT_WARMUP_SECONDS")]
+    pub warmup_seconds: Option<u32>,
+    /// Seconds of ramp-down dropped from the end of the steady-state window.
+    #[arg(long, env = "INPUT_RAMPDOWN_SECONDS", default_value_t = 1)]
+    pub rampdown_seconds: u32,
+}
+
+/// `analyze` flags.
+#[derive(Debug, Args)]
+pub struct AnalyzeArgs {
+    /// Load generators' output folders, parents of several, or single files (JSON, stdout, log).
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// Output folder for results.json.
+    #[arg(
+        long,
+        value_name = "DIR",
+        env = "INPUT_OUTPUT_DIR",
+        default_value = "elasticache-perf-results"
+    )]
+    pub out: PathBuf,
+    /// Steady-state window.
+    #[command(flatten)]
+    pub window: WindowArgs,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,109 @@
+//! elasticache-perf: trustworthy performance numbers for managed Redis/Valkey caches.
+//!
+//! The pure core (memtier parsing, statistics, results, reports) takes data and returns data; the
+//! edges (CLI, file system, servers, cloud) are thin. Only [`run`] and `main` decide exit codes.
+
+pub mod analyze;
+pub mod cli;
+pub mod client;
+pub mod memtier;
+pub mod report;
+pub mod results;
+pub mod stats;
+
+use cli::{Cli, Command};
+use stats::window::WindowSpec;
+
+/// Exit code: success.
+pub const EXIT_OK: u8 = 0;
+/// Exit code: a regression was found.
+pub const EXIT_REGRESSION: u8 = 1;
+/// Exit code: bad input.
+pub const EXIT_BAD_INPUT: u8 = 2;
+/// Exit code: the run or its infrastructure failed.
+pub const EXIT_RUN_FAILED: u8 = 3;
+/// Exit code: interrupted by a signal.
+pub const EXIT_INTERRUPTED: u8 = 130;
+
+/// Bad input from the user: a message naming the input, the value and what is allowed.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct InputError(pub String);
+
+impl InputError {
+    /// A new input error.
+    pub fn new(msg: impl Into<String>) -> Self {
+        Self(msg.into())
+    }
+}
+
+/// How a command ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Everything worked.
+    Ok,
+    /// Results were written but no load generator produced usable numbers.
+    RunFailed,
+}
+
+impl Outcome {
+    /// The process exit code.
+    pub fn exit_code(self) -> u8 {
+        match self {
+            Self::Ok => EXIT_OK,
+            Self::RunFailed => EXIT_RUN_FAILED,
+        }
+    }
+}
+
+/// The exit code for an error: 2 for bad input, 3 otherwise.
+pub fn exit_code_for(e: &anyhow::Error) -> u8 {
+    if e.chain().any(|c| c.downcast_ref::<InputError>().is_some()) {
+        EXIT_BAD_INPUT
+    } else {
+        EXIT_RUN_FAILED
+    }
+}
+
+/// Logs go to stderr, filtered by `ELASTICACHE_PERF_LOG` or `RUST_LOG` (default `info`).
+pub fn init_logging() {
+    let filter = std::env::var("ELASTICACHE_PERF_LOG")
+        .or_else(|_| std::env::var("RUST_LOG"))
+        .unwrap_or_else(|_| "info".into());
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .with_ansi(
+            std::env::var_os("NO_COLOR").is_none()
+                && std::io::IsTerminal::is_terminal(&std::io::stderr()),
+        )
+        .try_init();
+}
+
+/// Run a command.
+pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
+    match cli.command {
+        Command::Analyze(a) => {
+            let req = analyze::AnalyzeRequest {
+                paths: a.paths,
+                out_dir: a.out,
+                window: WindowSpec {
+                    warmup_secs: a.window.warmup_seconds,
+                    rampdown_secs: a.window.rampdown_seconds,
+                },
+            };
+            let result = analyze::analyze(&req)?;
+            #[allow(clippy::print_stdout)]
+            {
+                print!("{}", report::text::render(&result));
+                println!("results: {}", req.out_dir.join("results.json").display());
+            }
+            Ok(if result.status == "failed" {
+                Outcome::RunFailed
+            } else {
+                Outcome::Ok
+            })
+        }
+    }
+}

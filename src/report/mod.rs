@@ -1,0 +1,3 @@
+//! Reports rendered from a [`crate::results::RunResult`]: pure byte producers, no I/O.
+
+pub mod text;
