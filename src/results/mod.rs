@@ -2,6 +2,7 @@
 //! and history, and the pure assembly of it from judged load-generator results.
 
 mod build;
+pub mod server;
 
 use std::collections::BTreeMap;
 
@@ -41,7 +42,7 @@ pub struct RunResult {
     pub histograms: BTreeMap<String, String>,
     /// Server-side metrics, when a target collected them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub server: Option<serde_json::Value>,
+    pub server: Option<server::ServerMetrics>,
     /// Phases of the run with their start and end, when a target recorded them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub timeline: Vec<serde_json::Value>,
