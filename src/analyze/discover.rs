@@ -104,12 +104,12 @@ pub fn task_ids(sources: &[TaskSource]) -> Vec<String> {
             |n| n.to_string_lossy().into_owned(),
         )
     };
-    let mut ids: Vec<String> = sources.iter().map(|s| name(s.path())).collect();
-    for i in 0..ids.len() {
-        if ids.iter().filter(|x| **x == ids[i]).count() > 1 {
-            let p = sources[i].path();
-            if let Some(parent) = p.parent().and_then(Path::file_name) {
-                ids[i] = format!("{}/{}", parent.to_string_lossy(), ids[i]);
+    let names: Vec<String> = sources.iter().map(|s| name(s.path())).collect();
+    let mut ids = names.clone();
+    for (i, id) in ids.iter_mut().enumerate() {
+        if names.iter().filter(|x| **x == names[i]).count() > 1 {
+            if let Some(parent) = sources[i].path().parent().and_then(Path::file_name) {
+                *id = format!("{}/{}", parent.to_string_lossy(), names[i]);
             }
         }
     }
