@@ -6,6 +6,7 @@
 pub mod analyze;
 pub mod cli;
 pub mod client;
+pub mod config;
 pub mod memtier;
 pub mod report;
 pub mod results;

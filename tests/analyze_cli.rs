@@ -10,7 +10,10 @@ use common::*;
 fn missing_path_is_named() {
     let (code, _, stderr, r) = analyze(&[fixtures().join("no-such-folder")]);
     assert_eq!(code, 2);
-    assert!(stderr.contains("no-such-folder") && stderr.contains("does not exist"), "{stderr}");
+    assert!(
+        stderr.contains("no-such-folder") && stderr.contains("does not exist"),
+        "{stderr}"
+    );
     assert!(r.is_none());
 }
 
@@ -19,7 +22,11 @@ fn empty_folder_is_named() {
     let d = tempfile::tempdir().unwrap();
     let (code, _, stderr, _) = analyze(&[d.path().to_path_buf()]);
     assert_eq!(code, 2);
-    assert!(stderr.contains(&d.path().display().to_string()) && stderr.contains("holds no memtier output"), "{stderr}");
+    assert!(
+        stderr.contains(&d.path().display().to_string())
+            && stderr.contains("holds no memtier output"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -29,13 +36,19 @@ fn a_file_that_is_not_memtier_output_is_named() {
     std::fs::write(&f, "hello\nworld\n").unwrap();
     let (code, _, stderr, _) = analyze(std::slice::from_ref(&f));
     assert_eq!(code, 2);
-    assert!(stderr.contains("notes.txt") && stderr.contains("not memtier output"), "{stderr}");
+    assert!(
+        stderr.contains("notes.txt") && stderr.contains("not memtier output"),
+        "{stderr}"
+    );
 
     let j = d.path().join("other.json");
     std::fs::write(&j, r#"{"hello": 1}"#).unwrap();
     let (code, _, stderr, _) = analyze(&[j]);
     assert_eq!(code, 2, "{stderr}");
-    assert!(stderr.contains("other.json") && stderr.contains("not memtier output"), "{stderr}");
+    assert!(
+        stderr.contains("other.json") && stderr.contains("not memtier output"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -46,7 +59,12 @@ fn single_files_are_tasks() {
     ]);
     assert_eq!(code, 0, "{stderr}");
     let r = r.unwrap();
-    let ids: Vec<&str> = r["tasks"].as_array().unwrap().iter().map(|t| t["id"].as_str().unwrap()).collect();
+    let ids: Vec<&str> = r["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["id"].as_str().unwrap())
+        .collect();
     assert_eq!(ids, ["task-1/memtier.json", "task-2/memtier.json"]);
 }
 
@@ -71,11 +89,17 @@ fn combined_container_log_is_read() {
     assert_eq!(code, 0);
     let r = r.unwrap();
     assert_valid(&r);
-    let combined = std::fs::read_to_string(fixtures().join("single-combined/combined.txt")).unwrap();
+    let combined =
+        std::fs::read_to_string(fixtures().join("single-combined/combined.txt")).unwrap();
     let totals = combined.lines().find(|l| l.starts_with("Totals")).unwrap();
     let ops: f64 = totals.split_whitespace().nth(1).unwrap().parse().unwrap();
-    assert_eq!(r["whole_run"]["total"]["ops_per_sec"].as_f64().unwrap(), ops);
-    assert!(!r["series"].as_array().unwrap().is_empty() || r["tasks"][0]["source"] == "memtier_stdout");
+    assert_eq!(
+        r["whole_run"]["total"]["ops_per_sec"].as_f64().unwrap(),
+        ops
+    );
+    assert!(
+        !r["series"].as_array().unwrap().is_empty() || r["tasks"][0]["source"] == "memtier_stdout"
+    );
 }
 
 #[test]
@@ -104,6 +128,11 @@ fn a_parent_of_several_task_folders_is_expanded() {
     let (code, _, _, r) = analyze(&[fixtures().join("tls-or-auth")]);
     assert_eq!(code, 0);
     let r = r.unwrap();
-    let ids: Vec<&str> = r["tasks"].as_array().unwrap().iter().map(|t| t["id"].as_str().unwrap()).collect();
+    let ids: Vec<&str> = r["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["id"].as_str().unwrap())
+        .collect();
     assert_eq!(ids, ["auth", "tls-auth"]);
 }

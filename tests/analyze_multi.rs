@@ -10,7 +10,9 @@ mod common;
 use common::*;
 
 fn tasks() -> Vec<Value> {
-    (1..=3).map(|i| memtier_json(&fixtures().join(format!("multi/task-{i}")))).collect()
+    (1..=3)
+        .map(|i| memtier_json(&fixtures().join(format!("multi/task-{i}"))))
+        .collect()
 }
 
 #[test]
@@ -21,11 +23,16 @@ fn merged_percentiles_are_those_of_the_summed_histograms() {
     assert_valid(&r);
     assert_eq!(r["tasks"].as_array().unwrap().len(), 3);
     assert!(stdout.contains("status: ok"), "{stdout}");
-    for (type_name, key) in [("Totals", None), ("Gets", Some("get")), ("Sets", Some("set"))] {
+    for (type_name, key) in [
+        ("Totals", None),
+        ("Gets", Some("get")),
+        ("Sets", Some("set")),
+    ] {
         let mut sum: Option<hdrhistogram::Histogram<u64>> = None;
         for t in tasks() {
             let h = decode(
-                t["ALL STATS"][type_name]["Percentile Latencies"]["Histogram log format"]["Compressed Histogram"]
+                t["ALL STATS"][type_name]["Percentile Latencies"]["Histogram log format"]
+                    ["Compressed Histogram"]
                     .as_str()
                     .unwrap(),
             );
@@ -39,10 +46,23 @@ fn merged_percentiles_are_those_of_the_summed_histograms() {
             None => &r["whole_run"]["total"],
             Some(k) => &r["whole_run"]["commands"][k],
         };
-        for (field, p) in [("p50", 50.0), ("p90", 90.0), ("p99", 99.0), ("p99_9", 99.9), ("p99_99", 99.99)] {
-            assert_eq!(ours["latency_ms"][field].as_f64().unwrap(), c_pct_ms(&sum, p), "{type_name} {field}");
+        for (field, p) in [
+            ("p50", 50.0),
+            ("p90", 90.0),
+            ("p99", 99.0),
+            ("p99_9", 99.9),
+            ("p99_99", 99.99),
+        ] {
+            assert_eq!(
+                ours["latency_ms"][field].as_f64().unwrap(),
+                c_pct_ms(&sum, p),
+                "{type_name} {field}"
+            );
         }
-        assert_eq!(ours["latency_ms"]["max"].as_f64().unwrap(), sum.max() as f64 / 1000.0);
+        assert_eq!(
+            ours["latency_ms"]["max"].as_f64().unwrap(),
+            sum.max() as f64 / 1000.0
+        );
     }
     // The figures worked out by hand when the formats were documented.
     let total = &r["whole_run"]["total"]["latency_ms"];
@@ -63,11 +83,17 @@ fn whole_run_rates_are_the_sums_of_the_tasks_own_rates() {
         ("Totals", "Misses/sec", "misses_per_sec"),
         ("Totals", "KB/sec", "kb_per_sec"),
     ] {
-        let want: f64 = ts.iter().map(|t| t["ALL STATS"][type_name][field].as_f64().unwrap()).sum();
+        let want: f64 = ts
+            .iter()
+            .map(|t| t["ALL STATS"][type_name][field].as_f64().unwrap())
+            .sum();
         let got = r["whole_run"]["total"][path].as_f64().unwrap();
         assert!(close(got, want, 0.005), "{field}: {got} vs Σ {want}");
     }
-    let count: u64 = ts.iter().map(|t| t["ALL STATS"]["Totals"]["Count"].as_u64().unwrap()).sum();
+    let count: u64 = ts
+        .iter()
+        .map(|t| t["ALL STATS"]["Totals"]["Count"].as_u64().unwrap())
+        .sum();
     assert_eq!(r["whole_run"]["total"]["count"].as_u64().unwrap(), count);
 }
 
@@ -76,17 +102,25 @@ fn steady_state_is_measured_over_the_window_where_all_three_ran() {
     let (_, _, _, r) = analyze(&[fixtures().join("multi")]);
     let r = r.unwrap();
     let w = &r["steady_state"]["window"];
-    let (w0, w1) = (w["start_unix_ms"].as_u64().unwrap(), w["end_unix_ms"].as_u64().unwrap());
+    let (w0, w1) = (
+        w["start_unix_ms"].as_u64().unwrap(),
+        w["end_unix_ms"].as_u64().unwrap(),
+    );
     assert!(w1 > w0 + 2000, "window too short: {w}");
     let mut expected = 0.0;
     for t in tasks() {
         let rt = &t["ALL STATS"]["Runtime"];
         let start = rt["Start time"].as_u64().unwrap();
         let end = rt["Finish time"].as_u64().unwrap();
-        assert!(start <= w0 && w1 <= end, "window [{w0},{w1}] not inside task run [{start},{end}]");
+        assert!(
+            start <= w0 && w1 <= end,
+            "window [{w0},{w1}] not inside task run [{start},{end}]"
+        );
         // Whole seconds of this task inside the window; a second missing from Time-Serie counts 0.
         let series = t["ALL STATS"]["Totals"]["Time-Serie"].as_object().unwrap();
-        let ks: Vec<u64> = (0..100).filter(|k| start + 1000 * k >= w0 && start + 1000 * (k + 1) <= w1).collect();
+        let ks: Vec<u64> = (0..100)
+            .filter(|k| start + 1000 * k >= w0 && start + 1000 * (k + 1) <= w1)
+            .collect();
         assert!(!ks.is_empty());
         let n: u64 = ks
             .iter()
@@ -96,14 +130,20 @@ fn steady_state_is_measured_over_the_window_where_all_three_ran() {
         expected += n as f64 / ks.len() as f64;
     }
     let got = r["steady_state"]["total"]["ops_per_sec"].as_f64().unwrap();
-    assert!(close(got, expected, 0.01), "steady-state ops/s {got} vs {expected}");
+    assert!(
+        close(got, expected, 0.01),
+        "steady-state ops/s {got} vs {expected}"
+    );
     // The first task started ~0.8 s before the last: the window starts after the last start.
     let last_start = tasks()
         .iter()
         .map(|t| t["ALL STATS"]["Runtime"]["Start time"].as_u64().unwrap())
         .max()
         .unwrap();
-    assert!(w0 >= last_start + 1000, "warm-up must be trimmed after the last task started");
+    assert!(
+        w0 >= last_start + 1000,
+        "warm-up must be trimmed after the last task started"
+    );
     assert!(!w["method"].as_str().unwrap().is_empty());
     assert_eq!(r["steady_state"]["latency_scope"], "whole_run");
 }
@@ -113,7 +153,10 @@ fn series_are_aligned_on_wall_clock_seconds() {
     let (_, _, _, r) = analyze(&[fixtures().join("multi")]);
     let r = r.unwrap();
     let series = r["series"].as_array().unwrap();
-    let total: u64 = series.iter().map(|p| p["ops_per_sec"].as_u64().unwrap()).sum();
+    let total: u64 = series
+        .iter()
+        .map(|p| p["ops_per_sec"].as_u64().unwrap())
+        .sum();
     assert_eq!(total, r["whole_run"]["total"]["count"].as_u64().unwrap());
     let mut expected = std::collections::BTreeMap::<u64, u64>::new();
     for t in tasks() {
@@ -124,7 +167,13 @@ fn series_are_aligned_on_wall_clock_seconds() {
         }
     }
     for p in series {
-        assert_eq!(p["ops_per_sec"].as_u64().unwrap(), expected[&p["t"].as_u64().unwrap()]);
-        assert!(p["p99_ms"].is_null(), "memtier's per-second percentiles are approximations: left out");
+        assert_eq!(
+            p["ops_per_sec"].as_u64().unwrap(),
+            expected[&p["t"].as_u64().unwrap()]
+        );
+        assert!(
+            p["p99_ms"].is_null(),
+            "memtier's per-second percentiles are approximations: left out"
+        );
     }
 }

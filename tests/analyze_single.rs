@@ -15,7 +15,10 @@ fn pct_key(p: &str) -> f64 {
 #[test]
 fn single_task_results_equal_memtiers_own_numbers() {
     let dirs = finished_json_dirs();
-    assert!(dirs.len() >= 8, "expected the fixture folders, found {dirs:?}");
+    assert!(
+        dirs.len() >= 8,
+        "expected the fixture folders, found {dirs:?}"
+    );
     let mut checked = 0;
     for dir in dirs {
         let mj = memtier_json(&dir);
@@ -35,16 +38,23 @@ fn single_task_results_equal_memtiers_own_numbers() {
             // numbers must not surface as results.
             assert_eq!(code, 3, "{name}");
             assert!(r["whole_run"]["total"]["ops_per_sec"].is_null(), "{name}");
-            assert!(r["whole_run"]["total"]["latency_ms"]["p99"].is_null(), "{name}");
+            assert!(
+                r["whole_run"]["total"]["latency_ms"]["p99"].is_null(),
+                "{name}"
+            );
             continue;
         }
         for (type_name, obj) in section.as_object().unwrap() {
-            let Some(count) = obj.get("Count").and_then(Value::as_u64) else { continue };
+            let Some(count) = obj.get("Count").and_then(Value::as_u64) else {
+                continue;
+            };
             let ours = if type_name == "Totals" {
                 &r["whole_run"]["total"]
             } else {
                 if count == 0 {
-                    assert!(r["whole_run"]["commands"].get(command_key(type_name)).is_none());
+                    assert!(r["whole_run"]["commands"]
+                        .get(command_key(type_name))
+                        .is_none());
                     continue;
                 }
                 &r["whole_run"]["commands"][command_key(type_name)]
@@ -57,29 +67,47 @@ fn single_task_results_equal_memtiers_own_numbers() {
             } else {
                 &task["commands"][command_key(type_name)]
             };
-            assert_eq!(ours, task_stats, "{ctx}: a single task's stats equal the whole run");
+            assert_eq!(
+                ours, task_stats,
+                "{ctx}: a single task's stats equal the whole run"
+            );
             if type_name == "Gets" || type_name == "Totals" {
                 assert_eq!(ours["hits_per_sec"], obj["Hits/sec"], "{ctx} hits/sec");
-                assert_eq!(ours["misses_per_sec"], obj["Misses/sec"], "{ctx} misses/sec");
+                assert_eq!(
+                    ours["misses_per_sec"], obj["Misses/sec"],
+                    "{ctx} misses/sec"
+                );
             } else {
-                assert!(ours["hits_per_sec"].is_null(), "{ctx}: hits/s not applicable");
+                assert!(
+                    ours["hits_per_sec"].is_null(),
+                    "{ctx}: hits/s not applicable"
+                );
             }
             assert_eq!(ours["kb_per_sec"], obj["KB/sec"], "{ctx} KB/sec");
             let lat = &ours["latency_ms"];
             for (k, v) in obj["Percentile Latencies"].as_object().unwrap() {
                 let Some(want) = v.as_f64() else { continue };
                 let p = pct_key(k);
-                let Some(field) = [(50.0, "p50"), (90.0, "p90"), (99.0, "p99"), (99.9, "p99_9"), (99.99, "p99_99")]
-                    .iter()
-                    .find(|(want, _)| (p - want).abs() < 1e-9)
-                    .map(|(_, f)| *f)
-                else {
+                let Some(field) = [
+                    (50.0, "p50"),
+                    (90.0, "p90"),
+                    (99.0, "p99"),
+                    (99.9, "p99_9"),
+                    (99.99, "p99_99"),
+                ]
+                .iter()
+                .find(|(want, _)| (p - want).abs() < 1e-9)
+                .map(|(_, f)| *f) else {
                     continue;
                 };
                 assert_eq!(lat[field].as_f64().unwrap(), want, "{ctx} {field}");
                 checked += 1;
             }
-            assert_eq!(lat["max"].as_f64().unwrap(), obj["Max Latency"].as_f64().unwrap(), "{ctx} max");
+            assert_eq!(
+                lat["max"].as_f64().unwrap(),
+                obj["Max Latency"].as_f64().unwrap(),
+                "{ctx} max"
+            );
         }
     }
     assert!(checked > 100, "only {checked} percentiles checked");
@@ -97,10 +125,17 @@ fn mean_latency_matches_memtiers_table() {
         let line = stdout.lines().find(|l| l.starts_with(row)).unwrap();
         let avg: f64 = line.split_whitespace().nth(4).unwrap().parse().unwrap();
         let ours = if path == "total" {
-            r["whole_run"]["total"]["latency_ms"]["mean"].as_f64().unwrap()
+            r["whole_run"]["total"]["latency_ms"]["mean"]
+                .as_f64()
+                .unwrap()
         } else {
-            r["whole_run"]["commands"][path]["latency_ms"]["mean"].as_f64().unwrap()
+            r["whole_run"]["commands"][path]["latency_ms"]["mean"]
+                .as_f64()
+                .unwrap()
         };
-        assert!(close(ours, avg, 0.0006), "{row}: mean {ours} vs memtier's table {avg}");
+        assert!(
+            close(ours, avg, 0.0006),
+            "{row}: mean {ours} vs memtier's table {avg}"
+        );
     }
 }

@@ -1,7 +1,13 @@
 //! Helpers shared by the integration tests: fixture paths, and an independent reading of memtier's
 //! own numbers (straight from its JSON with serde_json::Value, not through the product's parser).
 
-#![allow(dead_code, clippy::unwrap_used, unreachable_pub, clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+#![allow(
+    dead_code,
+    clippy::unwrap_used,
+    unreachable_pub,
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss
+)]
 
 use std::path::PathBuf;
 
@@ -43,7 +49,9 @@ pub fn memtier_json(dir: &std::path::Path) -> Value {
 
 /// Decode a memtier compressed histogram.
 pub fn decode(b64: &str) -> Histogram<u64> {
-    let bytes = base64::engine::general_purpose::STANDARD.decode(b64).unwrap();
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(b64)
+        .unwrap();
     Deserializer::new().deserialize(&mut &bytes[..]).unwrap()
 }
 
@@ -87,13 +95,22 @@ pub fn analyze(paths: &[PathBuf]) -> (i32, String, String, Option<Value>) {
 pub fn assert_valid(results: &Value) {
     let schema: Value = serde_json::from_str(elasticache_perf::results::JSON_SCHEMA).unwrap();
     let validator = jsonschema::validator_for(&schema).unwrap();
-    let errors: Vec<String> = validator.iter_errors(results).map(|e| format!("{e} at {}", e.instance_path)).collect();
-    assert!(errors.is_empty(), "results.json violates the schema: {errors:#?}");
+    let errors: Vec<String> = validator
+        .iter_errors(results)
+        .map(|e| format!("{e} at {}", e.instance_path))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "results.json violates the schema: {errors:#?}"
+    );
 }
 
 /// memtier's type name → the product's command key.
 pub fn command_key(type_name: &str) -> String {
-    type_name.strip_suffix('s').unwrap_or(type_name).to_ascii_lowercase()
+    type_name
+        .strip_suffix('s')
+        .unwrap_or(type_name)
+        .to_ascii_lowercase()
 }
 
 /// Float equality to memtier's printed precision.

@@ -1,0 +1,107 @@
+//! Parsers for the inputs with a syntax of their own: durations, ratios and endpoints.
+
+use std::time::Duration;
+
+use super::{ConfigError, Endpoint, Secret};
+
+/// Longest test a run accepts.
+const MAX_DURATION_SECS: f64 = 7.0 * 24.0 * 3600.0;
+
+/// A duration: a bare number in `unit_secs` units (fractions allowed), or a number with a unit
+/// suffix `s`, `m` or `h`. Must be more than zero and at most a week.
+pub fn parse_duration(
+    input: &'static str,
+    v: &str,
+    unit_secs: u64,
+) -> Result<Duration, ConfigError> {
+    let t = v.trim();
+    let allowed = "must be a positive number (in minutes for test_duration_minutes, seconds for test_duration_seconds) \
+                   or a number with a unit: 30s, 5m, 1h";
+    let (num, mult) = match t.char_indices().last() {
+        Some((i, 's')) => (&t[..i], 1.0),
+        Some((i, 'm')) => (&t[..i], 60.0),
+        Some((i, 'h')) => (&t[..i], 3600.0),
+        _ => (t, unit_secs as f64),
+    };
+    let n: f64 = num
+        .trim()
+        .parse()
+        .map_err(|_| ConfigError::new(input, v, allowed))?;
+    let secs = n * mult;
+    if !secs.is_finite() || secs <= 0.0 {
+        return Err(ConfigError::new(input, v, "must be more than zero"));
+    }
+    if secs > MAX_DURATION_SECS {
+        return Err(ConfigError::new(input, v, "must be at most a week"));
+    }
+    if secs < 1.0 {
+        return Err(ConfigError::new(input, v, "must be at least one second"));
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+/// memtier's `SET:GET` ratio, e.g. `1:10`; both zero is refused.
+pub fn parse_ratio(v: &str) -> Result<(u32, u32), ConfigError> {
+    let err = || ConfigError::new("ratio", v, "must be SET:GET with whole numbers, e.g. 1:10");
+    let (s, g) = v.trim().split_once(':').ok_or_else(err)?;
+    let s: u32 = s.trim().parse().map_err(|_| err())?;
+    let g: u32 = g.trim().parse().map_err(|_| err())?;
+    if s == 0 && g == 0 {
+        return Err(ConfigError::new("ratio", v, "must not be 0:0"));
+    }
+    Ok((s, g))
+}
+
+/// `redis://[user:pass@]host:port` (or `host:port`). The value shown in errors never includes the
+/// password.
+pub fn parse_endpoint(v: &str) -> Result<Endpoint, ConfigError> {
+    let rest = v.trim();
+    let rest = rest.strip_prefix("redis://").unwrap_or(rest);
+    let (auth, hostport) = match rest.rsplit_once('@') {
+        Some((a, h)) => (Some(a), h),
+        None => (None, rest),
+    };
+    let shown = match auth {
+        Some(_) => format!("redis://***@{hostport}"),
+        None => v.trim().to_string(),
+    };
+    let err = |why: &str| ConfigError::new("endpoint", shown.clone(), why.to_string());
+    if rest.starts_with("rediss://") || v.trim().starts_with("rediss://") {
+        return Err(err("TLS endpoints (rediss://) are not supported by the local target; use redis://host:port"));
+    }
+    let hostport = hostport.trim_end_matches('/');
+    let (host, port) = if let Some(h) = hostport.strip_prefix('[') {
+        let (h, p) = h
+            .split_once("]:")
+            .ok_or_else(|| err("must be redis://[user:pass@]host:port"))?;
+        (h, p)
+    } else {
+        hostport
+            .rsplit_once(':')
+            .ok_or_else(|| err("must be redis://[user:pass@]host:port"))?
+    };
+    if host.is_empty() {
+        return Err(err("must name a host"));
+    }
+    let port: u16 = port
+        .parse()
+        .ok()
+        .filter(|p| *p > 0)
+        .ok_or_else(|| err("must end with a port from 1 to 65535"))?;
+    let (username, password) = match auth {
+        None => (None, None),
+        Some(a) => match a.split_once(':') {
+            Some((u, p)) => (
+                (!u.is_empty()).then(|| u.to_string()),
+                (!p.is_empty()).then(|| Secret::new(p)),
+            ),
+            None => (None, (!a.is_empty()).then(|| Secret::new(a))),
+        },
+    };
+    Ok(Endpoint {
+        host: host.to_string(),
+        port,
+        username,
+        password,
+    })
+}
