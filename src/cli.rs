@@ -20,6 +20,16 @@ pub enum Command {
     /// Build results.json from memtier outputs you already have (one folder or file per load
     /// generator, or a parent folder of several).
     Analyze(AnalyzeArgs),
+    /// Run a benchmark: start (or use) a server, run the load generators, merge and report.
+    Run(RunArgs),
+}
+
+/// `run` flags: the run's inputs (also readable from action inputs `INPUT_<NAME>`).
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The inputs.
+    #[command(flatten)]
+    pub inputs: crate::config::RunInputs,
 }
 
 /// Steady-state window trimming.

@@ -7,9 +7,11 @@ pub mod analyze;
 pub mod cli;
 pub mod client;
 pub mod config;
+pub mod local;
 pub mod memtier;
 pub mod report;
 pub mod results;
+pub mod run;
 pub mod stats;
 
 use cli::{Cli, Command};
@@ -43,8 +45,10 @@ impl InputError {
 pub enum Outcome {
     /// Everything worked.
     Ok,
-    /// Results were written but no load generator produced usable numbers.
+    /// Results were written but the run failed (no usable load generator, or the server died).
     RunFailed,
+    /// A signal cut the run short; what was measured was written.
+    Interrupted,
 }
 
 impl Outcome {
@@ -53,6 +57,7 @@ impl Outcome {
         match self {
             Self::Ok => EXIT_OK,
             Self::RunFailed => EXIT_RUN_FAILED,
+            Self::Interrupted => EXIT_INTERRUPTED,
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Pure parsing of memtier_benchmark 2.x outputs (JSON, HDR logs, stdout table, stderr/combined logs)
 //! into one judged client result per load generator. No I/O: callers hand in the files' text.
 
+pub mod command;
 pub mod hdr;
 pub mod json;
 pub mod judge;

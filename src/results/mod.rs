@@ -45,7 +45,7 @@ pub struct RunResult {
     pub server: Option<server::ServerMetrics>,
     /// Phases of the run with their start and end, when a target recorded them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub timeline: Vec<serde_json::Value>,
+    pub timeline: Vec<Phase>,
     /// Remarks a reader should know.
     pub notes: Vec<String>,
 }
@@ -200,4 +200,17 @@ pub struct TaskJson {
     pub errors: Vec<crate::client::ErrorCount>,
     /// Remarks on how its outputs were read.
     pub notes: Vec<String>,
+}
+
+/// One phase of a run (validate, provision, prefill, load, collect, export, teardown …).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Phase {
+    /// Phase name.
+    pub name: String,
+    /// RFC 3339 start.
+    pub started_at: String,
+    /// RFC 3339 end.
+    pub ended_at: String,
+    /// Length in seconds.
+    pub duration_secs: f64,
 }

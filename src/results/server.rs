@@ -71,6 +71,9 @@ pub struct NodeMetrics {
 pub struct Sample {
     /// Unix second at the end of the interval.
     pub t: u64,
+    /// Unix ms at the end of the interval, when known precisely.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub t_ms: Option<u64>,
     /// Metric name → value.
     pub values: BTreeMap<String, f64>,
 }

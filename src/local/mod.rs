@@ -1,0 +1,357 @@
+//! The local target: a redis-server/valkey-server on this machine (started here, or one given by
+//! `--endpoint`), `loadgen_task_count` load generators in parallel (memtier_benchmark when on PATH,
+//! else the built-in one), `INFO` sampled once a second as server metrics, and everything handed to
+//! the same merge as the AWS target. The server it started is stopped on every path.
+
+pub mod conn;
+pub mod info;
+pub mod memtier_proc;
+mod progress;
+pub mod sampler;
+pub mod server;
+
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+use crate::client::JudgedClient;
+use crate::config::{Config, Endpoint, LoadgenChoice};
+use crate::loadgen::{self, KeyPattern as LgPattern, LoadgenConfig, Stop};
+use crate::memtier::command::{MemtierCommand, Mode};
+use crate::results::server::ServerMetrics;
+use crate::run::timeline::Timeline;
+use crate::InputError;
+use conn::{Conn, ConnError};
+use server::LocalServer;
+
+/// Time allowed to connect and authenticate.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// What a local run produced, before reports.
+#[derive(Debug)]
+pub struct LocalOutcome {
+    /// Judged load generators.
+    pub judged: Vec<JudgedClient>,
+    /// Server metrics sampled during the load.
+    pub server: ServerMetrics,
+    /// Engine name and version as the server reports them.
+    pub engine_version: Option<String>,
+    /// The load generator used, e.g. `memtier_benchmark` or `builtin`.
+    pub loadgen: String,
+    /// The exact command line of each generator (secrets redacted).
+    pub command: String,
+    /// Why the run failed although it produced results (e.g. the server died mid-run).
+    pub failure: Option<String>,
+    /// Whether a signal cut the run short.
+    pub interrupted: bool,
+    /// Text logs: server log tail and each generator's errors.
+    pub log: String,
+}
+
+/// Run the local target. The server it starts is stopped before this returns, also on error.
+pub async fn run(cfg: &Config, run_id: &str, out_dir: &Path, cancel: CancellationToken, tl: &mut Timeline) -> anyhow::Result<LocalOutcome> {
+    tl.phase("provision server");
+    let mut started = None;
+    let endpoint = match &cfg.endpoint {
+        Some(ep) => ep.clone(),
+        None => {
+            let s = LocalServer::start(cfg.engine).await?;
+            tracing::info!("started {} on 127.0.0.1:{}", cfg.engine.server_binary(), s.port);
+            let ep = Endpoint {
+                host: "127.0.0.1".into(),
+                port: s.port,
+                username: None,
+                password: None,
+            };
+            started = Some(s);
+            ep
+        }
+    };
+    let result = run_against(cfg, run_id, &endpoint, out_dir, cancel, tl, started.as_mut()).await;
+    if let Some(mut s) = started {
+        tl.phase("stop server");
+        s.stop().await;
+        if let Ok(mut o) = result {
+            o.log.push_str(&server_log_tail(&s));
+            return Ok(o);
+        }
+    }
+    result
+}
+
+fn server_log_tail(s: &LocalServer) -> String {
+    let text = std::fs::read_to_string(&s.log_path).unwrap_or_default();
+    let lines: Vec<&str> = text.lines().collect();
+    let tail = &lines[lines.len().saturating_sub(40)..];
+    format!("\n== server log (last {} lines)\n{}\n", tail.len(), tail.join("\n"))
+}
+
+fn lg_pattern(p: crate::config::KeyPattern) -> LgPattern {
+    LgPattern::from_letter(p.letter()).unwrap_or(LgPattern::Random)
+}
+
+fn builtin_config(cfg: &Config, ep: &Endpoint, id: String, seed: u64, stop: Stop) -> LoadgenConfig {
+    let w = &cfg.workload;
+    LoadgenConfig {
+        id,
+        host: ep.host.clone(),
+        port: ep.port,
+        username: ep.username.clone(),
+        password: ep.password.as_ref().map(|p| p.expose().to_string()),
+        threads: w.threads,
+        clients: w.clients,
+        pipeline: w.pipeline,
+        ratio_set: w.ratio_set,
+        ratio_get: w.ratio_get,
+        key_pattern_set: lg_pattern(w.key_pattern_set),
+        key_pattern_get: lg_pattern(w.key_pattern_get),
+        key_minimum: w.key_minimum,
+        key_maximum: w.key_maximum,
+        key_prefix: w.key_prefix.clone(),
+        data_size: usize::try_from(w.data_size).unwrap_or(usize::MAX),
+        stop,
+        connect_timeout: CONNECT_TIMEOUT,
+        seed,
+    }
+}
+
+/// A seed per run and task, so tasks do not send identical key sequences (memtier's
+/// `--distinct-client-seed`).
+fn seed(run_id: &str, task: u32) -> u64 {
+    run_id
+        .bytes()
+        .fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3))
+        .wrapping_add(u64::from(task).wrapping_mul(0x9e37_79b9_7f4a_7c15))
+}
+
+#[allow(clippy::too_many_lines)]
+async fn run_against(
+    cfg: &Config,
+    run_id: &str,
+    ep: &Endpoint,
+    out_dir: &Path,
+    cancel: CancellationToken,
+    tl: &mut Timeline,
+    mut server: Option<&mut LocalServer>,
+) -> anyhow::Result<LocalOutcome> {
+    tl.phase("check connection");
+    let mut control = match Conn::open(&ep.host, ep.port, ep.username.as_deref(), ep.password.as_ref(), CONNECT_TIMEOUT).await {
+        Ok(c) => c,
+        Err(ConnError::Auth { addr, reply }) => {
+            return Err(InputError::new(format!(
+                "input 'endpoint': the server at {addr} refused the credentials ({reply}); check the user and password"
+            ))
+            .into())
+        }
+        Err(e) => return Err(anyhow::Error::new(e).context("connecting to the server")),
+    };
+    let info_text = control.info().await.context("reading INFO")?;
+    let first = info::parse(&info_text, 0);
+    let engine_version = first
+        .version
+        .as_ref()
+        .map(|v| format!("{} {v}", first.server_name.as_deref().unwrap_or(cfg.engine.as_str())));
+
+    let use_memtier = match cfg.loadgen {
+        LoadgenChoice::Memtier => {
+            if !memtier_proc::available() {
+                return Err(InputError::new(
+                    "input 'loadgen' is 'memtier' but memtier_benchmark is not on PATH; install it or use 'builtin'",
+                )
+                .into());
+            }
+            true
+        }
+        LoadgenChoice::Builtin => false,
+        LoadgenChoice::Auto => memtier_proc::available(),
+    };
+    let loadgen_name = if use_memtier { "memtier_benchmark" } else { "builtin" }.to_string();
+    tracing::info!("load generator: {loadgen_name}, {} task(s)", cfg.task_count);
+    let secs = cfg.duration.as_secs().max(1);
+    let raw = out_dir.join("raw");
+    let command_for = |prefix: &str, mode: Mode| -> String {
+        MemtierCommand {
+            host: &ep.host,
+            port: ep.port,
+            username: ep.username.as_deref(),
+            password: ep.password.as_ref(),
+            tls: false,
+            workload: &cfg.workload,
+            mode,
+            out_prefix: prefix,
+        }
+        .display()
+    };
+    let command = if use_memtier {
+        command_for("memtier", Mode::Timed(secs))
+    } else {
+        format!("elasticache-perf builtin load generator ({})", command_for("-", Mode::Timed(secs)).replacen("memtier_benchmark ", "", 1))
+    };
+
+    if cfg.prefill && !cancel.is_cancelled() {
+        tl.phase("prefill");
+        prefill(cfg, ep, use_memtier, &raw, run_id, cancel.clone()).await?;
+        let keys = control.cmd(&[b"DBSIZE"]).await.ok();
+        tracing::info!("prefill done: DBSIZE {keys:?}");
+    }
+    drop(control);
+
+    tl.phase("load");
+    let sampler = sampler::Sampler::spawn(ep.clone());
+    let load_cancel = cancel.child_token();
+    let mut set: JoinSet<(u32, anyhow::Result<JudgedClient>)> = JoinSet::new();
+    let mut progress_rx = Vec::new();
+    for i in 1..=cfg.task_count {
+        let id = format!("task-{i}");
+        let token = load_cancel.clone();
+        if use_memtier {
+            let dir = raw.join(&id);
+            let (ep, w) = (ep.clone(), cfg.workload.clone());
+            let limit = Duration::from_secs(secs) + memtier_proc::GRACE;
+            set.spawn(async move {
+                let prefix = dir.join("memtier").display().to_string();
+                let cmd = MemtierCommand {
+                    host: &ep.host,
+                    port: ep.port,
+                    username: ep.username.as_deref(),
+                    password: ep.password.as_ref(),
+                    tls: false,
+                    workload: &w,
+                    mode: Mode::Timed(secs),
+                    out_prefix: &prefix,
+                };
+                (i, memtier_proc::run(&id, &cmd, &dir, limit, token).await)
+            });
+        } else {
+            let lc = builtin_config(cfg, ep, id, seed(run_id, i), Stop::Duration(cfg.duration));
+            let (tx, rx) = tokio::sync::watch::channel(loadgen::Progress::default());
+            progress_rx.push(rx);
+            set.spawn(async move { (i, loadgen::run(&lc, token, Some(tx)).await.map(loadgen::verdict::judge)) });
+        }
+    }
+
+    let mut reporter = progress::Reporter::new(cfg.duration);
+    let mut results: Vec<(u32, JudgedClient)> = Vec::new();
+    let mut first_error = None;
+    let mut tick = tokio::time::interval(progress::EVERY);
+    tick.tick().await;
+    let mut interrupted = false;
+    let mut failure = None;
+    while !set.is_empty() {
+        tokio::select! {
+            joined = set.join_next() => match joined {
+                Some(Ok((i, Ok(j)))) => results.push((i, j)),
+                Some(Ok((i, Err(e)))) => {
+                    tracing::error!("task-{i}: {e:#}");
+                    first_error.get_or_insert(e);
+                    load_cancel.cancel();
+                }
+                Some(Err(e)) => {
+                    first_error.get_or_insert(anyhow::anyhow!("a load generator panicked: {e}"));
+                    load_cancel.cancel();
+                }
+                None => break,
+            },
+            () = cancel.cancelled(), if !interrupted => {
+                interrupted = true;
+                load_cancel.cancel();
+            }
+            () = sampler.server_down.cancelled(), if failure.is_none() => {
+                let exited = server.as_deref_mut().and_then(LocalServer::exited);
+                failure = Some(match exited {
+                    Some(status) => format!("the server exited mid-run ({status})"),
+                    None => "the server stopped answering mid-run".to_string(),
+                });
+                load_cancel.cancel();
+            }
+            _ = tick.tick() => reporter.report(&sampler, &progress_rx),
+        }
+    }
+    tl.phase("collect");
+    let seen = sampler.finish().await;
+    if let (Some(f), Some(down)) = (&mut failure, &seen.down) {
+        f.push_str(&format!("; {down}"));
+    }
+    if let Some(e) = first_error {
+        if results.is_empty() {
+            return Err(e);
+        }
+        failure.get_or_insert_with(|| format!("{e:#}"));
+    }
+    results.sort_by_key(|(i, _)| *i);
+    let judged: Vec<JudgedClient> = results.into_iter().map(|(_, j)| j).collect();
+    let log = task_logs(&judged, &raw);
+    Ok(LocalOutcome {
+        judged,
+        server: ServerMetrics {
+            source: "redis-info".into(),
+            interval_secs: 1,
+            nodes: vec![crate::results::server::NodeMetrics {
+                node: format!("{}:{}", ep.host, ep.port),
+                samples: seen.samples,
+            }],
+        },
+        engine_version,
+        loadgen: loadgen_name,
+        command,
+        failure,
+        interrupted,
+        log,
+    })
+}
+
+/// Write every key of the range once.
+async fn prefill(cfg: &Config, ep: &Endpoint, use_memtier: bool, raw: &Path, run_id: &str, cancel: CancellationToken) -> anyhow::Result<()> {
+    let judged = if use_memtier {
+        let dir = raw.join("prefill");
+        let prefix = dir.join("memtier").display().to_string();
+        let cmd = MemtierCommand {
+            host: &ep.host,
+            port: ep.port,
+            username: ep.username.as_deref(),
+            password: ep.password.as_ref(),
+            tls: false,
+            workload: &cfg.workload,
+            mode: Mode::Prefill,
+            out_prefix: &prefix,
+        };
+        memtier_proc::run("prefill", &cmd, &dir, Duration::from_secs(3600), cancel).await?
+    } else {
+        let mut lc = builtin_config(cfg, ep, "prefill".into(), seed(run_id, 0), Stop::Requests(1));
+        lc.ratio_set = 1;
+        lc.ratio_get = 0;
+        lc.key_pattern_set = LgPattern::Parallel;
+        lc.key_pattern_get = LgPattern::Parallel;
+        let keys = cfg.workload.key_maximum - cfg.workload.key_minimum + 1;
+        lc.stop = Stop::Requests(keys.div_ceil(lc.connections().max(1)));
+        loadgen::verdict::judge(loadgen::run(&lc, cancel, None).await?)
+    };
+    if judged.status == crate::client::TaskStatus::Failed {
+        anyhow::bail!("prefill failed: {}", judged.reasons.join("; "));
+    }
+    Ok(())
+}
+
+fn task_logs(judged: &[JudgedClient], raw: &Path) -> String {
+    let mut out = String::new();
+    for j in judged {
+        let c = &j.result;
+        out.push_str(&format!("== {} ({}): {}\n", c.id, j.status.as_str(), j.reasons.join("; ")));
+        for e in &c.errors {
+            out.push_str(&format!("  {} × {}: {}\n", e.count, e.kind, e.example));
+        }
+        for name in ["stderr.txt", "stdout.txt"] {
+            if let Ok(text) = std::fs::read_to_string(raw.join(&c.id).join(name)) {
+                out.push_str(&format!("-- {name}\n"));
+                for line in text.split(['\r', '\n']).filter(|l| !l.trim().is_empty()) {
+                    out.push_str(line);
+                    out.push('\n');
+                }
+            }
+        }
+    }
+    out
+}

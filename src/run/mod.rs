@@ -1,0 +1,106 @@
+//! The `run` command: validate inputs, run the target, merge, write every output locally (results
+//! first, so nothing is lost), and say how it went.
+
+pub mod cancel;
+pub mod output;
+pub mod timeline;
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use tokio_util::sync::CancellationToken;
+
+use crate::config::{Config, RunInputs, Target};
+use crate::local::info::commands_per_sec_between;
+use crate::results::{self, BuildOptions, RunResult};
+use crate::{InputError, Outcome};
+use timeline::Timeline;
+
+/// A run id unique enough across matrix jobs and re-runs, valid under every cloud naming rule
+/// (lowercase, starts with a letter, no double hyphen, short).
+pub fn new_run_id() -> String {
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+    let secs = now.as_secs();
+    let salt = (u64::from(now.subsec_nanos()) ^ u64::from(std::process::id()).rotate_left(17)) & 0xffff;
+    format!("ecp-{secs:x}-{salt:04x}")
+}
+
+/// How close the clients' and the server's counts of operations must be before a note says so.
+const AGREEMENT_WARN_PCT: f64 = 3.0;
+
+/// Run the benchmark.
+pub async fn run(inputs: &RunInputs) -> anyhow::Result<(RunResult, Outcome)> {
+    let mut tl = Timeline::default();
+    tl.phase("validate");
+    let cfg = Config::from_inputs(inputs).map_err(|e| InputError::new(e.to_string()))?;
+    if cfg.target == Target::Aws {
+        return Err(InputError::new(
+            "input 'target' is 'aws', which this build cannot run yet; use 'local' (the AWS target is on the roadmap)",
+        )
+        .into());
+    }
+    let run_id = cfg.run_id.clone().unwrap_or_else(new_run_id);
+    tracing::info!("run {run_id}: {} for {} s", cfg.engine.as_str(), cfg.duration.as_secs());
+    let cancel: CancellationToken = cancel::install()?;
+    let out_dir = cfg.output_dir.clone();
+    std::fs::create_dir_all(&out_dir).map_err(|e| {
+        InputError::new(format!("input 'output_dir': cannot create folder '{}': {e}", out_dir.display()))
+    })?;
+
+    let local = crate::local::run(&cfg, &run_id, &out_dir, cancel.clone(), &mut tl).await?;
+    tl.phase("merge");
+    let mut result = results::build(
+        &local.judged,
+        &BuildOptions {
+            target: "local".into(),
+            run_id: Some(run_id.clone()),
+            window: cfg.window,
+        },
+    );
+    let d = &mut result.run.details;
+    d.insert("engine".into(), cfg.engine.as_str().into());
+    if let Some(v) = &local.engine_version {
+        d.insert("engine_version".into(), v.clone().into());
+    }
+    d.insert("load_generator".into(), local.loadgen.clone().into());
+    d.insert("command".into(), local.command.clone().into());
+    d.insert("test_duration_secs".into(), cfg.duration.as_secs_f64().into());
+    d.insert("prefill".into(), cfg.prefill.into());
+    if let (Some(w0), Some(w1), Some(node)) = (
+        result.steady_state.window.start_unix_ms,
+        result.steady_state.window.end_unix_ms,
+        local.server.nodes.first(),
+    ) {
+        if let (Some(server_ops), Some(client_ops)) = (
+            commands_per_sec_between(&node.samples, w0, w1),
+            result.steady_state.total.ops_per_sec,
+        ) {
+            let diff_pct = if server_ops > 0.0 { (client_ops - server_ops) / server_ops * 100.0 } else { 0.0 };
+            d.insert("server_ops_per_sec_in_window".into(), ((server_ops * 100.0).round() / 100.0).into());
+            d.insert("client_vs_server_ops_pct".into(), ((diff_pct * 100.0).round() / 100.0).into());
+            if diff_pct.abs() > AGREEMENT_WARN_PCT {
+                result.notes.push(format!(
+                    "the load generators counted {client_ops:.0} ops/s in the window, the server {server_ops:.0} ({diff_pct:+.1} %)"
+                ));
+            }
+        }
+    }
+    result.server = Some(local.server.clone());
+    if let Some(f) = &local.failure {
+        result.status = "failed".into();
+        result.notes.insert(0, format!("run failed: {f}; what was measured before is kept"));
+    }
+    if local.interrupted {
+        result.notes.insert(0, "interrupted by a signal: results cover the part that ran".into());
+    }
+    tl.phase("export");
+    let cluster = run_id.clone();
+    output::write_all(&mut result, &out_dir, &cluster, &local.log, tl)?;
+    let outcome = if local.interrupted {
+        Outcome::Interrupted
+    } else if local.failure.is_some() || result.status == "failed" {
+        Outcome::RunFailed
+    } else {
+        Outcome::Ok
+    };
+    Ok((result, outcome))
+}
