@@ -6,6 +6,7 @@
 pub mod analyze;
 pub mod cli;
 pub mod client;
+pub mod loadgen;
 pub mod memtier;
 pub mod report;
 pub mod results;
@@ -105,5 +106,6 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
                 Outcome::Ok
             })
         }
+        Command::Loadgen(a) => loadgen::command::run_command(&a),
     }
 }

@@ -73,10 +73,12 @@ pub fn choose(clients: &[&ClientResult], spec: WindowSpec) -> Result<Window, Str
     for c in clients {
         match complete_span_ms(c) {
             Some(s) if !c.totals.series.is_empty() => spans.push(s),
-            _ => return Err(format!(
+            _ => {
+                return Err(format!(
                 "load generator '{}' has no timed per-second series (start time or JSON missing)",
                 c.id
-            )),
+            ))
+            }
         }
     }
     let start = spans.iter().map(|s| s.0).max().unwrap_or(0);
