@@ -20,6 +20,10 @@ pub enum Command {
     /// Build results.json from memtier outputs you already have (one folder or file per load
     /// generator, or a parent folder of several).
     Analyze(AnalyzeArgs),
+    /// Run the built-in load generator against one server (a developer tool, for benchmarking the
+    /// generator itself and for quick local measurements).
+    #[command(hide = true)]
+    Loadgen(crate::loadgen::command::LoadgenArgs),
     /// Run a benchmark: start (or use) a server, run the load generators, merge and report.
     Run(RunArgs),
 }

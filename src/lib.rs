@@ -7,6 +7,7 @@ pub mod analyze;
 pub mod cli;
 pub mod client;
 pub mod config;
+pub mod loadgen;
 pub mod local;
 pub mod memtier;
 pub mod report;
@@ -110,6 +111,20 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
             } else {
                 Outcome::Ok
             })
+        }
+        Command::Loadgen(a) => loadgen::command::run_command(&a),
+        Command::Run(a) => {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| anyhow::anyhow!("starting the async runtime: {e}"))?;
+            let (result, outcome) = rt.block_on(run::run(&a.inputs))?;
+            #[allow(clippy::print_stdout)]
+            {
+                print!("{}", report::text::render(&result));
+                println!("outputs: {}", a.inputs.output_dir);
+            }
+            Ok(outcome)
         }
     }
 }
