@@ -82,7 +82,10 @@ impl Conn {
         };
         if let Some(pw) = password {
             let reply = match username {
-                Some(u) => c.cmd(&[b"AUTH", u.as_bytes(), pw.expose().as_bytes()]).await?,
+                Some(u) => {
+                    c.cmd(&[b"AUTH", u.as_bytes(), pw.expose().as_bytes()])
+                        .await?
+                }
                 None => c.cmd(&[b"AUTH", pw.expose().as_bytes()]).await?,
             };
             if let Reply::Error(e) = reply {
@@ -93,7 +96,9 @@ impl Conn {
             Reply::Error(e) if e.starts_with("NOAUTH") || e.starts_with("WRONGPASS") => {
                 Err(ConnError::Auth { addr, reply: e })
             }
-            Reply::Error(e) => Err(ConnError::Other(anyhow::anyhow!("PING to {addr} failed: {e}"))),
+            Reply::Error(e) => Err(ConnError::Other(anyhow::anyhow!(
+                "PING to {addr} failed: {e}"
+            ))),
             _ => Ok(c),
         }
     }
@@ -108,7 +113,11 @@ impl Conn {
         }
         let timeout = self.timeout;
         tokio::time::timeout(timeout, async {
-            self.stream.get_mut().write_all(&buf).await.context("sending a command")?;
+            self.stream
+                .get_mut()
+                .write_all(&buf)
+                .await
+                .context("sending a command")?;
             read_reply(&mut self.stream).await
         })
         .await

@@ -41,7 +41,9 @@ pub fn parse(text: &str, at_ms: u64) -> InfoSnapshot {
         ..InfoSnapshot::default()
     };
     for line in text.lines() {
-        let Some((k, v)) = line.trim().split_once(':') else { continue };
+        let Some((k, v)) = line.trim().split_once(':') else {
+            continue;
+        };
         let int = || v.trim().parse::<u64>().unwrap_or(0);
         let float = || v.trim().parse::<f64>().unwrap_or(0.0);
         match k {
@@ -76,18 +78,36 @@ pub fn sample(prev: &InfoSnapshot, cur: &InfoSnapshot) -> Option<Sample> {
     let rate = |a: u64, b: u64| b.saturating_sub(a) as f64 / dt;
     let pct = |a: f64, b: f64| ((b - a).max(0.0) / dt * 100.0 * 10.0).round() / 10.0;
     let mut values = BTreeMap::new();
-    values.insert(names::OPS_PER_SEC.to_string(), (rate(prev.commands, cur.commands) * 10.0).round() / 10.0);
+    values.insert(
+        names::OPS_PER_SEC.to_string(),
+        (rate(prev.commands, cur.commands) * 10.0).round() / 10.0,
+    );
     let user = pct(prev.cpu_user, cur.cpu_user);
     let sys = pct(prev.cpu_sys, cur.cpu_sys);
     values.insert(names::CPU_USER_PERCENT.to_string(), user);
     values.insert(names::CPU_SYS_PERCENT.to_string(), sys);
-    values.insert(names::CPU_PERCENT.to_string(), ((user + sys) * 10.0).round() / 10.0);
+    values.insert(
+        names::CPU_PERCENT.to_string(),
+        ((user + sys) * 10.0).round() / 10.0,
+    );
     values.insert(names::CONNECTED_CLIENTS.to_string(), cur.clients as f64);
     values.insert(names::USED_MEMORY_BYTES.to_string(), cur.used_memory as f64);
-    values.insert(names::HITS_PER_SEC.to_string(), rate(prev.hits, cur.hits).round());
-    values.insert(names::MISSES_PER_SEC.to_string(), rate(prev.misses, cur.misses).round());
-    values.insert(names::NET_IN_KB_PER_SEC.to_string(), (rate(prev.net_in, cur.net_in) / 1024.0 * 10.0).round() / 10.0);
-    values.insert(names::NET_OUT_KB_PER_SEC.to_string(), (rate(prev.net_out, cur.net_out) / 1024.0 * 10.0).round() / 10.0);
+    values.insert(
+        names::HITS_PER_SEC.to_string(),
+        rate(prev.hits, cur.hits).round(),
+    );
+    values.insert(
+        names::MISSES_PER_SEC.to_string(),
+        rate(prev.misses, cur.misses).round(),
+    );
+    values.insert(
+        names::NET_IN_KB_PER_SEC.to_string(),
+        (rate(prev.net_in, cur.net_in) / 1024.0 * 10.0).round() / 10.0,
+    );
+    values.insert(
+        names::NET_OUT_KB_PER_SEC.to_string(),
+        (rate(prev.net_out, cur.net_out) / 1024.0 * 10.0).round() / 10.0,
+    );
     values.insert(COMMANDS_TOTAL.to_string(), cur.commands as f64);
     Some(Sample {
         t: cur.at_ms.div_ceil(1000),

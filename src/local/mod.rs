@@ -52,14 +52,24 @@ pub struct LocalOutcome {
 }
 
 /// Run the local target. The server it starts is stopped before this returns, also on error.
-pub async fn run(cfg: &Config, run_id: &str, out_dir: &Path, cancel: CancellationToken, tl: &mut Timeline) -> anyhow::Result<LocalOutcome> {
+pub async fn run(
+    cfg: &Config,
+    run_id: &str,
+    out_dir: &Path,
+    cancel: CancellationToken,
+    tl: &mut Timeline,
+) -> anyhow::Result<LocalOutcome> {
     tl.phase("provision server");
     let mut started = None;
     let endpoint = match &cfg.endpoint {
         Some(ep) => ep.clone(),
         None => {
             let s = LocalServer::start(cfg.engine).await?;
-            tracing::info!("started {} on 127.0.0.1:{}", cfg.engine.server_binary(), s.port);
+            tracing::info!(
+                "started {} on 127.0.0.1:{}",
+                cfg.engine.server_binary(),
+                s.port
+            );
             let ep = Endpoint {
                 host: "127.0.0.1".into(),
                 port: s.port,
@@ -70,7 +80,16 @@ pub async fn run(cfg: &Config, run_id: &str, out_dir: &Path, cancel: Cancellatio
             ep
         }
     };
-    let result = run_against(cfg, run_id, &endpoint, out_dir, cancel, tl, started.as_mut()).await;
+    let result = run_against(
+        cfg,
+        run_id,
+        &endpoint,
+        out_dir,
+        cancel,
+        tl,
+        started.as_mut(),
+    )
+    .await;
     if let Some(mut s) = started {
         tl.phase("stop server");
         s.stop().await;
@@ -86,7 +105,34 @@ fn server_log_tail(s: &LocalServer) -> String {
     let text = std::fs::read_to_string(&s.log_path).unwrap_or_default();
     let lines: Vec<&str> = text.lines().collect();
     let tail = &lines[lines.len().saturating_sub(40)..];
-    format!("\n== server log (last {} lines)\n{}\n", tail.len(), tail.join("\n"))
+    format!(
+        "\n== server log (last {} lines)\n{}\n",
+        tail.len(),
+        tail.join("\n")
+    )
+}
+
+/// The built-in generator's settings in memtier's terms, for reports.
+fn builtin_description(cfg: &Config, ep: &Endpoint, secs: u64) -> String {
+    let w = &cfg.workload;
+    format!(
+        "builtin --server={} --port={}{} --threads={} --clients={} --pipeline={} --ratio={}:{} --key-pattern={}:{} \
+         --key-minimum={} --key-maximum={} --key-prefix={} --data-size={} --test-time={secs}",
+        ep.host,
+        ep.port,
+        if ep.password.is_some() { " --authenticate=***" } else { "" },
+        w.threads,
+        w.clients,
+        w.pipeline,
+        w.ratio_set,
+        w.ratio_get,
+        w.key_pattern_set.letter(),
+        w.key_pattern_get.letter(),
+        w.key_minimum,
+        w.key_maximum,
+        w.key_prefix,
+        w.data_size
+    )
 }
 
 fn lg_pattern(p: crate::config::KeyPattern) -> LgPattern {
@@ -123,7 +169,9 @@ fn builtin_config(cfg: &Config, ep: &Endpoint, id: String, seed: u64, stop: Stop
 fn seed(run_id: &str, task: u32) -> u64 {
     run_id
         .bytes()
-        .fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3))
+        .fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+        })
         .wrapping_add(u64::from(task).wrapping_mul(0x9e37_79b9_7f4a_7c15))
 }
 
@@ -150,10 +198,12 @@ async fn run_against(
     };
     let info_text = control.info().await.context("reading INFO")?;
     let first = info::parse(&info_text, 0);
-    let engine_version = first
-        .version
-        .as_ref()
-        .map(|v| format!("{} {v}", first.server_name.as_deref().unwrap_or(cfg.engine.as_str())));
+    let engine_version = first.version.as_ref().map(|v| {
+        format!(
+            "{} {v}",
+            first.server_name.as_deref().unwrap_or(cfg.engine.as_str())
+        )
+    });
 
     let use_memtier = match cfg.loadgen {
         LoadgenChoice::Memtier => {
@@ -168,7 +218,12 @@ async fn run_against(
         LoadgenChoice::Builtin => false,
         LoadgenChoice::Auto => memtier_proc::available(),
     };
-    let loadgen_name = if use_memtier { "memtier_benchmark" } else { "builtin" }.to_string();
+    let loadgen_name = if use_memtier {
+        "memtier_benchmark"
+    } else {
+        "builtin"
+    }
+    .to_string();
     tracing::info!("load generator: {loadgen_name}, {} task(s)", cfg.task_count);
     let secs = cfg.duration.as_secs().max(1);
     let raw = out_dir.join("raw");
@@ -188,7 +243,7 @@ async fn run_against(
     let command = if use_memtier {
         command_for("memtier", Mode::Timed(secs))
     } else {
-        format!("elasticache-perf builtin load generator ({})", command_for("-", Mode::Timed(secs)).replacen("memtier_benchmark ", "", 1))
+        builtin_description(cfg, ep, secs)
     };
 
     if cfg.prefill && !cancel.is_cancelled() {
@@ -201,6 +256,7 @@ async fn run_against(
 
     tl.phase("load");
     let sampler = sampler::Sampler::spawn(ep.clone());
+    sampler.ready().await;
     let load_cancel = cancel.child_token();
     let mut set: JoinSet<(u32, anyhow::Result<JudgedClient>)> = JoinSet::new();
     let mut progress_rx = Vec::new();
@@ -229,7 +285,14 @@ async fn run_against(
             let lc = builtin_config(cfg, ep, id, seed(run_id, i), Stop::Duration(cfg.duration));
             let (tx, rx) = tokio::sync::watch::channel(loadgen::Progress::default());
             progress_rx.push(rx);
-            set.spawn(async move { (i, loadgen::run(&lc, token, Some(tx)).await.map(loadgen::verdict::judge)) });
+            set.spawn(async move {
+                (
+                    i,
+                    loadgen::run(&lc, token, Some(tx))
+                        .await
+                        .map(loadgen::verdict::judge),
+                )
+            });
         }
     }
 
@@ -270,6 +333,25 @@ async fn run_against(
             _ = tick.tick() => reporter.report(&sampler, &progress_rx),
         }
     }
+    // A server that died takes the load generators' connections with it, and they may end before
+    // the sampler notices: ask the server directly whether it is still there.
+    if failure.is_none() && !interrupted {
+        let alive = Conn::open(
+            &ep.host,
+            ep.port,
+            ep.username.as_deref(),
+            ep.password.as_ref(),
+            Duration::from_secs(2),
+        )
+        .await;
+        if let Err(e) = alive {
+            let exited = server.as_deref_mut().and_then(LocalServer::exited);
+            failure = Some(match exited {
+                Some(status) => format!("the server exited mid-run ({status})"),
+                None => format!("the server stopped answering mid-run ({e})"),
+            });
+        }
+    }
     tl.phase("collect");
     let seen = sampler.finish().await;
     if let (Some(f), Some(down)) = (&mut failure, &seen.down) {
@@ -304,7 +386,14 @@ async fn run_against(
 }
 
 /// Write every key of the range once.
-async fn prefill(cfg: &Config, ep: &Endpoint, use_memtier: bool, raw: &Path, run_id: &str, cancel: CancellationToken) -> anyhow::Result<()> {
+async fn prefill(
+    cfg: &Config,
+    ep: &Endpoint,
+    use_memtier: bool,
+    raw: &Path,
+    run_id: &str,
+    cancel: CancellationToken,
+) -> anyhow::Result<()> {
     let judged = if use_memtier {
         let dir = raw.join("prefill");
         let prefix = dir.join("memtier").display().to_string();
@@ -320,7 +409,13 @@ async fn prefill(cfg: &Config, ep: &Endpoint, use_memtier: bool, raw: &Path, run
         };
         memtier_proc::run("prefill", &cmd, &dir, Duration::from_secs(3600), cancel).await?
     } else {
-        let mut lc = builtin_config(cfg, ep, "prefill".into(), seed(run_id, 0), Stop::Requests(1));
+        let mut lc = builtin_config(
+            cfg,
+            ep,
+            "prefill".into(),
+            seed(run_id, 0),
+            Stop::Requests(1),
+        );
         lc.ratio_set = 1;
         lc.ratio_get = 0;
         lc.key_pattern_set = LgPattern::Parallel;
@@ -339,7 +434,12 @@ fn task_logs(judged: &[JudgedClient], raw: &Path) -> String {
     let mut out = String::new();
     for j in judged {
         let c = &j.result;
-        out.push_str(&format!("== {} ({}): {}\n", c.id, j.status.as_str(), j.reasons.join("; ")));
+        out.push_str(&format!(
+            "== {} ({}): {}\n",
+            c.id,
+            j.status.as_str(),
+            j.reasons.join("; ")
+        ));
         for e in &c.errors {
             out.push_str(&format!("  {} × {}: {}\n", e.count, e.kind, e.example));
         }

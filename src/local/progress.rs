@@ -10,18 +10,18 @@ use crate::loadgen::Progress;
 use crate::results::server::names;
 
 /// Time between progress lines.
-pub const EVERY: Duration = Duration::from_secs(5);
+pub(super) const EVERY: Duration = Duration::from_secs(5);
 
 /// Prints progress lines.
 #[derive(Debug)]
-pub struct Reporter {
+pub(super) struct Reporter {
     started: Instant,
     duration: Duration,
 }
 
 impl Reporter {
     /// Start the clock.
-    pub fn new(duration: Duration) -> Self {
+    pub(super) fn new(duration: Duration) -> Self {
         Self {
             started: Instant::now(),
             duration,
@@ -29,7 +29,7 @@ impl Reporter {
     }
 
     /// Log one progress line.
-    pub fn report(&mut self, sampler: &Sampler, generators: &[watch::Receiver<Progress>]) {
+    pub(super) fn report(&mut self, sampler: &Sampler, generators: &[watch::Receiver<Progress>]) {
         let elapsed = self.started.elapsed().as_secs();
         let ops = sampler.latest(names::OPS_PER_SEC);
         let client_ops: f64 = generators.iter().map(|r| r.borrow().ops_per_sec_last).sum();

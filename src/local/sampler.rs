@@ -35,6 +35,7 @@ pub struct Sampler {
     /// Cancelled when the server stops answering.
     pub server_down: CancellationToken,
     stop: CancellationToken,
+    ready: CancellationToken,
     task: JoinHandle<()>,
 }
 
@@ -50,10 +51,19 @@ fn now_ms() -> u64 {
 async fn snapshot(conn: &mut Option<Conn>, ep: &Endpoint) -> anyhow::Result<InfoSnapshot> {
     if conn.is_none() {
         *conn = Some(
-            Conn::open(&ep.host, ep.port, ep.username.as_deref(), ep.password.as_ref(), Duration::from_secs(2)).await?,
+            Conn::open(
+                &ep.host,
+                ep.port,
+                ep.username.as_deref(),
+                ep.password.as_ref(),
+                Duration::from_secs(2),
+            )
+            .await?,
         );
     }
-    let c = conn.as_mut().ok_or_else(|| anyhow::anyhow!("no connection"))?;
+    let c = conn
+        .as_mut()
+        .ok_or_else(|| anyhow::anyhow!("no connection"))?;
     match c.info().await {
         Ok(text) => Ok(info::parse(&text, now_ms())),
         Err(e) => {
@@ -69,8 +79,14 @@ impl Sampler {
         let seen = Arc::new(Mutex::new(Seen::default()));
         let server_down = CancellationToken::new();
         let stop = CancellationToken::new();
+        let ready = CancellationToken::new();
         let task = {
-            let (seen, server_down, stop) = (seen.clone(), server_down.clone(), stop.clone());
+            let (seen, server_down, stop, ready) = (
+                seen.clone(),
+                server_down.clone(),
+                stop.clone(),
+                ready.clone(),
+            );
             tokio::spawn(async move {
                 let mut conn = None;
                 let mut prev: Option<InfoSnapshot> = None;
@@ -82,14 +98,18 @@ impl Sampler {
                         () = stop.cancelled() => break,
                         _ = tick.tick() => {}
                     }
-                    match snapshot(&mut conn, &ep).await {
+                    let result = snapshot(&mut conn, &ep).await;
+                    ready.cancel();
+                    match result {
                         Ok(s) => {
                             failures = 0;
                             if let Ok(mut g) = seen.lock() {
                                 if g.first.is_none() {
                                     g.first = Some(s.clone());
                                 }
-                                if let Some(sample) = prev.as_ref().and_then(|p| info::sample(p, &s)) {
+                                if let Some(sample) =
+                                    prev.as_ref().and_then(|p| info::sample(p, &s))
+                                {
                                     g.samples.push(sample);
                                 }
                             }
@@ -116,13 +136,27 @@ impl Sampler {
             seen,
             server_down,
             stop,
+            ready,
             task,
         }
     }
 
+    /// Wait until the first snapshot was taken (the baseline the first sample is measured from),
+    /// so that the load starts after it.
+    pub async fn ready(&self) {
+        self.ready.cancelled().await;
+    }
+
     /// The latest sample's value of a metric.
     pub fn latest(&self, metric: &str) -> Option<f64> {
-        self.seen.lock().ok()?.samples.last()?.values.get(metric).copied()
+        self.seen
+            .lock()
+            .ok()?
+            .samples
+            .last()?
+            .values
+            .get(metric)
+            .copied()
     }
 
     /// Stop and return everything seen.

@@ -27,7 +27,8 @@ pub struct LocalServer {
 
 /// A free TCP port on 127.0.0.1 (the listener is closed before the server binds it).
 pub fn free_port() -> anyhow::Result<u16> {
-    let l = std::net::TcpListener::bind(("127.0.0.1", 0)).context("finding a free loopback port")?;
+    let l =
+        std::net::TcpListener::bind(("127.0.0.1", 0)).context("finding a free loopback port")?;
     Ok(l.local_addr()?.port())
 }
 
@@ -38,19 +39,32 @@ pub fn signal(pid: u32, sig: nix::sys::signal::Signal) {
     }
 }
 
-async fn wait_ready(child: &mut Child, port: u16, log_path: &std::path::Path) -> anyhow::Result<()> {
+async fn wait_ready(
+    child: &mut Child,
+    port: u16,
+    log_path: &std::path::Path,
+) -> anyhow::Result<()> {
     let started = Instant::now();
     loop {
         if let Some(status) = child.try_wait()? {
             let log = std::fs::read_to_string(log_path).unwrap_or_default();
             let tail: Vec<&str> = log.lines().rev().take(3).collect();
-            bail!("the server exited at start ({status}): {}", tail.join(" | "));
+            bail!(
+                "the server exited at start ({status}): {}",
+                tail.join(" | ")
+            );
         }
-        if Conn::open("127.0.0.1", port, None, None, Duration::from_millis(500)).await.is_ok() {
+        if Conn::open("127.0.0.1", port, None, None, Duration::from_millis(500))
+            .await
+            .is_ok()
+        {
             return Ok(());
         }
         if started.elapsed() > START_TIMEOUT {
-            bail!("the server did not answer PING within {} s", START_TIMEOUT.as_secs());
+            bail!(
+                "the server did not answer PING within {} s",
+                START_TIMEOUT.as_secs()
+            );
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
@@ -70,7 +84,16 @@ impl LocalServer {
         for _ in 0..5 {
             let port = free_port()?;
             let spawned = Command::new(bin)
-                .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+                .args([
+                    "--port",
+                    &port.to_string(),
+                    "--bind",
+                    "127.0.0.1",
+                    "--save",
+                    "",
+                    "--appendonly",
+                    "no",
+                ])
                 .args(["--protected-mode", "no", "--daemonize", "no"])
                 .arg("--dir")
                 .arg(dir.path())
@@ -125,7 +148,10 @@ impl LocalServer {
             // SIGTERM lets the server exit cleanly; the kill below is the fallback.
             signal(pid, nix::sys::signal::Signal::SIGTERM);
         }
-        if tokio::time::timeout(Duration::from_secs(5), self.child.wait()).await.is_err() {
+        if tokio::time::timeout(Duration::from_secs(5), self.child.wait())
+            .await
+            .is_err()
+        {
             let _ = self.child.kill().await;
         }
     }

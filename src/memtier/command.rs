@@ -158,9 +158,18 @@ mod tests {
         };
         assert!(c.argv().contains(&"--authenticate=bob:hunter2".to_string()));
         let shown = c.display();
-        assert!(!shown.contains("hunter2") && shown.contains("--authenticate=***"), "{shown}");
-        for want in ["--test-time=30", "--distinct-client-seed", "--print-percentiles=50,90,99,99.9,99.99",
-            "--json-out-file=/tmp/t/memtier.json", "--hdr-file-prefix=/tmp/t/memtier_hdr", "--ratio=1:10"] {
+        assert!(
+            !shown.contains("hunter2") && shown.contains("--authenticate=***"),
+            "{shown}"
+        );
+        for want in [
+            "--test-time=30",
+            "--distinct-client-seed",
+            "--print-percentiles=50,90,99,99.9,99.99",
+            "--json-out-file=/tmp/t/memtier.json",
+            "--hdr-file-prefix=/tmp/t/memtier_hdr",
+            "--ratio=1:10",
+        ] {
             assert!(shown.contains(want), "{want} missing from {shown}");
         }
     }
@@ -179,7 +188,12 @@ mod tests {
             out_prefix: "p",
         };
         let argv = c.argv();
-        for want in ["--ratio=1:0", "--key-pattern=P:P", "--requests=allkeys", "--tls"] {
+        for want in [
+            "--ratio=1:0",
+            "--key-pattern=P:P",
+            "--requests=allkeys",
+            "--tls",
+        ] {
             assert!(argv.contains(&want.to_string()), "{want}");
         }
         assert!(!argv.iter().any(|a| a.starts_with("--test-time")));

@@ -18,9 +18,12 @@ use timeline::Timeline;
 /// A run id unique enough across matrix jobs and re-runs, valid under every cloud naming rule
 /// (lowercase, starts with a letter, no double hyphen, short).
 pub fn new_run_id() -> String {
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
     let secs = now.as_secs();
-    let salt = (u64::from(now.subsec_nanos()) ^ u64::from(std::process::id()).rotate_left(17)) & 0xffff;
+    let salt =
+        (u64::from(now.subsec_nanos()) ^ u64::from(std::process::id()).rotate_left(17)) & 0xffff;
     format!("ecp-{secs:x}-{salt:04x}")
 }
 
@@ -39,11 +42,18 @@ pub async fn run(inputs: &RunInputs) -> anyhow::Result<(RunResult, Outcome)> {
         .into());
     }
     let run_id = cfg.run_id.clone().unwrap_or_else(new_run_id);
-    tracing::info!("run {run_id}: {} for {} s", cfg.engine.as_str(), cfg.duration.as_secs());
+    tracing::info!(
+        "run {run_id}: {} for {} s",
+        cfg.engine.as_str(),
+        cfg.duration.as_secs()
+    );
     let cancel: CancellationToken = cancel::install()?;
     let out_dir = cfg.output_dir.clone();
     std::fs::create_dir_all(&out_dir).map_err(|e| {
-        InputError::new(format!("input 'output_dir': cannot create folder '{}': {e}", out_dir.display()))
+        InputError::new(format!(
+            "input 'output_dir': cannot create folder '{}': {e}",
+            out_dir.display()
+        ))
     })?;
 
     let local = crate::local::run(&cfg, &run_id, &out_dir, cancel.clone(), &mut tl).await?;
@@ -63,7 +73,10 @@ pub async fn run(inputs: &RunInputs) -> anyhow::Result<(RunResult, Outcome)> {
     }
     d.insert("load_generator".into(), local.loadgen.clone().into());
     d.insert("command".into(), local.command.clone().into());
-    d.insert("test_duration_secs".into(), cfg.duration.as_secs_f64().into());
+    d.insert(
+        "test_duration_secs".into(),
+        cfg.duration.as_secs_f64().into(),
+    );
     d.insert("prefill".into(), cfg.prefill.into());
     if let (Some(w0), Some(w1), Some(node)) = (
         result.steady_state.window.start_unix_ms,
@@ -74,9 +87,19 @@ pub async fn run(inputs: &RunInputs) -> anyhow::Result<(RunResult, Outcome)> {
             commands_per_sec_between(&node.samples, w0, w1),
             result.steady_state.total.ops_per_sec,
         ) {
-            let diff_pct = if server_ops > 0.0 { (client_ops - server_ops) / server_ops * 100.0 } else { 0.0 };
-            d.insert("server_ops_per_sec_in_window".into(), ((server_ops * 100.0).round() / 100.0).into());
-            d.insert("client_vs_server_ops_pct".into(), ((diff_pct * 100.0).round() / 100.0).into());
+            let diff_pct = if server_ops > 0.0 {
+                (client_ops - server_ops) / server_ops * 100.0
+            } else {
+                0.0
+            };
+            d.insert(
+                "server_ops_per_sec_in_window".into(),
+                ((server_ops * 100.0).round() / 100.0).into(),
+            );
+            d.insert(
+                "client_vs_server_ops_pct".into(),
+                ((diff_pct * 100.0).round() / 100.0).into(),
+            );
             if diff_pct.abs() > AGREEMENT_WARN_PCT {
                 result.notes.push(format!(
                     "the load generators counted {client_ops:.0} ops/s in the window, the server {server_ops:.0} ({diff_pct:+.1} %)"
@@ -87,10 +110,16 @@ pub async fn run(inputs: &RunInputs) -> anyhow::Result<(RunResult, Outcome)> {
     result.server = Some(local.server.clone());
     if let Some(f) = &local.failure {
         result.status = "failed".into();
-        result.notes.insert(0, format!("run failed: {f}; what was measured before is kept"));
+        result.notes.insert(
+            0,
+            format!("run failed: {f}; what was measured before is kept"),
+        );
     }
     if local.interrupted {
-        result.notes.insert(0, "interrupted by a signal: results cover the part that ran".into());
+        result.notes.insert(
+            0,
+            "interrupted by a signal: results cover the part that ran".into(),
+        );
     }
     tl.phase("export");
     let cluster = run_id.clone();

@@ -64,6 +64,14 @@ pub fn complete_span_ms(c: &ClientResult) -> Option<(u64, u64)> {
     (whole > 0).then_some((start, start + whole))
 }
 
+fn generators(n: usize) -> String {
+    if n == 1 {
+        "the load generator".to_string()
+    } else {
+        format!("all {n} load generators")
+    }
+}
+
 /// Choose the window, or say why there is none.
 pub fn choose(clients: &[&ClientResult], spec: WindowSpec) -> Result<Window, String> {
     if clients.is_empty() {
@@ -91,7 +99,10 @@ pub fn choose(clients: &[&ClientResult], spec: WindowSpec) -> Result<Window, Str
         (
             0,
             0,
-            format!("all {} load generators running; too short ({overlap_secs} s) to trim warm-up or ramp-down", clients.len()),
+            format!(
+                "{} running; too short ({overlap_secs} s) to trim warm-up or ramp-down",
+                generators(clients.len())
+            ),
         )
     } else {
         let warmup = spec.warmup_secs.unwrap_or_else(|| {
@@ -102,8 +113,8 @@ pub fn choose(clients: &[&ClientResult], spec: WindowSpec) -> Result<Window, Str
         let rampdown = spec.rampdown_secs;
         if u64::from(warmup) + u64::from(rampdown) + 1 > overlap_secs {
             (0, 0, format!(
-                "all {} load generators running; warm-up {warmup} s + ramp-down {rampdown} s would leave nothing of {overlap_secs} s, so nothing was trimmed",
-                clients.len()
+                "{} running; warm-up {warmup} s + ramp-down {rampdown} s would leave nothing of {overlap_secs} s, so nothing was trimmed",
+                generators(clients.len())
             ))
         } else {
             let how = if spec.warmup_secs.is_some() {
@@ -115,8 +126,8 @@ pub fn choose(clients: &[&ClientResult], spec: WindowSpec) -> Result<Window, Str
                 warmup,
                 rampdown,
                 format!(
-                    "all {} load generators running, wall-clock aligned; first {warmup} s dropped as warm-up ({how}), last {rampdown} s as ramp-down",
-                    clients.len()
+                    "{} running, wall-clock aligned; first {warmup} s dropped as warm-up ({how}), last {rampdown} s as ramp-down",
+                    generators(clients.len())
                 ),
             )
         }
