@@ -125,7 +125,9 @@ pub fn task_ids(sources: &[TaskSource]) -> Vec<String> {
 
 fn read(path: &Path) -> anyhow::Result<String> {
     let bytes = fs::read(path).with_context(|| format!("reading '{}'", path.display()))?;
-    Ok(String::from_utf8_lossy(&bytes).into_owned())
+    // Valid UTF-8 (the norm) is taken without a copy; only invalid bytes pay for the lossy one.
+    Ok(String::from_utf8(bytes)
+        .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()))
 }
 
 /// What a text file holds, judged from its content.

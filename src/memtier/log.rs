@@ -89,6 +89,17 @@ pub fn classify(line: &str) -> Option<&'static str> {
 
 /// Parse stderr or a combined log.
 pub fn parse(text: &str) -> LogSummary {
+    scan(text, true)
+}
+
+/// Like [`parse`], but progress lines are only recognised, not read (`progress` stays empty). For
+/// when the JSON already holds the per-second series: the progress regex is most of the cost of
+/// reading a long run's stderr (one line per second), while errors must still be found.
+pub fn parse_errors(text: &str) -> LogSummary {
+    scan(text, false)
+}
+
+fn scan(text: &str, read_progress: bool) -> LogSummary {
     let mut out = LogSummary::default();
     for raw in text.split(['\n', '\r']) {
         let line = raw.trim();
@@ -97,7 +108,12 @@ pub fn parse(text: &str) -> LogSummary {
         }
         if line.starts_with("[RUN #") {
             out.looks_like_memtier = true;
-            if let Some(c) = progress_re().captures(line) {
+            let captures = if read_progress {
+                progress_re().captures(line)
+            } else {
+                None
+            };
+            if let Some(c) = captures {
                 let n = |i: usize| c.get(i).map_or("", |m| m.as_str());
                 out.progress.push(Progress {
                     run: n(1).parse().unwrap_or(0),
@@ -171,6 +187,32 @@ mod tests {
             Some("thread_restart")
         );
         assert_eq!(classify("[RUN #1] Launching threads now..."), None);
+    }
+
+    #[test]
+    fn parse_errors_is_parse_without_progress() {
+        let logs = [
+            include_str!("../../tests/fixtures/memtier/long/stderr.txt"),
+            include_str!("../../tests/fixtures/memtier/failure/interrupted-sigint/stderr.txt"),
+            include_str!("../../tests/fixtures/memtier/failure/noauth/stderr.txt"),
+            include_str!(
+                "../../tests/fixtures/memtier/failure/server-restarted-reconnect/stderr.txt"
+            ),
+            include_str!("../../tests/fixtures/memtier/failure/wrong-password/stderr.txt"),
+            include_str!("../../tests/fixtures/memtier/single-combined/combined.txt"),
+        ];
+        for text in logs {
+            let full = parse(text);
+            assert!(!full.progress.is_empty());
+            let errors_only = parse_errors(text);
+            assert_eq!(
+                errors_only,
+                LogSummary {
+                    progress: Vec::new(),
+                    ..full
+                }
+            );
+        }
     }
 
     #[test]

@@ -78,9 +78,6 @@ pub struct Evidence {
 
 /// Parse one load generator's outputs and judge them. Fails only when nothing in them is memtier output.
 pub fn parse_task(out: &TaskOutputs) -> Result<JudgedClient, ParseError> {
-    let log_text = out.stderr.as_deref().or(out.combined.as_deref());
-    let log = log_text.map(log::parse).unwrap_or_default();
-
     let (doc, json_state) = match out.json.as_deref() {
         None => (None, JsonState::Absent),
         Some(text) => match json::parse(text) {
@@ -105,6 +102,16 @@ pub fn parse_task(out: &TaskOutputs) -> Result<JudgedClient, ParseError> {
         }
         client = from_json(&out.id, doc)?;
     }
+    // Progress lines are only read when the JSON gave no result (they then become the series or
+    // the count); with a JSON result the log is scanned for errors only, skipping the progress
+    // regex, which dominates the cost of a long run's stderr.
+    let log_text = out.stderr.as_deref().or(out.combined.as_deref());
+    let log_parse = if client.is_some() {
+        log::parse_errors
+    } else {
+        log::parse
+    };
+    let log = log_text.map(log_parse).unwrap_or_default();
     if client.is_none() {
         client = from_table(&out.id, &stdout_summary);
         if client.is_some() {

@@ -328,7 +328,13 @@ pub fn aligned_series(clients: &[&ClientResult]) -> Vec<SeriesPoint> {
         for (k, cs) in &c.commands {
             for s in &cs.series {
                 if let Some(a) = slot(*start, s.offset).and_then(|i| acc.get_mut(i)) {
-                    *a.commands.entry(k.clone()).or_default() += s.count;
+                    // Look up before inserting: `entry` would clone the key for every second.
+                    match a.commands.get_mut(k) {
+                        Some(n) => *n += s.count,
+                        None => {
+                            a.commands.insert(k.clone(), s.count);
+                        }
+                    }
                 }
             }
         }
