@@ -1,3 +1,16 @@
 //! Reports rendered from a [`crate::results::RunResult`]: pure byte producers, no I/O.
+//!
+//! Each format is an [`Exporter`]: it turns a result into the bytes of one file.
 
+pub mod headline;
+pub mod human;
+pub mod md_escape;
 pub mod text;
+
+use crate::results::RunResult;
+
+/// A report format: turns a result into the bytes of one file.
+pub trait Exporter {
+    /// Render the result.
+    fn render(&self, r: &RunResult) -> anyhow::Result<Vec<u8>>;
+}
