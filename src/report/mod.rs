@@ -4,7 +4,9 @@
 
 pub mod headline;
 pub mod human;
+pub mod markdown;
 pub mod md_escape;
+pub mod server_stats;
 pub mod text;
 
 use crate::results::RunResult;
