@@ -2,6 +2,7 @@
 //!
 //! Each format is an [`Exporter`]: it turns a result into the bytes of one file.
 
+pub mod csv;
 pub mod headline;
 pub mod human;
 pub mod markdown;
