@@ -2,6 +2,9 @@
 //!
 //! Each format is an [`Exporter`]: it turns a result into the bytes of one file.
 
+mod axes;
+pub mod chart;
+mod chart_panels;
 pub mod csv;
 pub mod headline;
 pub mod human;
@@ -9,6 +12,7 @@ pub mod markdown;
 pub mod md_escape;
 pub mod server_stats;
 pub mod text;
+pub mod timeline;
 
 use crate::results::RunResult;
 
