@@ -25,7 +25,7 @@ pub enum Command {
     #[command(hide = true)]
     Loadgen(crate::loadgen::command::LoadgenArgs),
     /// Run a benchmark: start (or use) a server, run the load generators, merge and report.
-    Run(RunArgs),
+    Run(Box<RunArgs>),
 }
 
 /// `run` flags: the run's inputs (also readable from action inputs `INPUT_<NAME>`).

@@ -232,7 +232,7 @@ fn a_server_that_dies_mid_run_fails_the_run_and_keeps_the_measurements() {
     let mut redis = TestRedis::start(&[]);
     let out = tempfile::tempdir().unwrap();
     let ep = format!("redis://127.0.0.1:{}", redis.port);
-    let mut child = spawn_cmd(
+    let child = spawn_cmd(
         out.path(),
         &[
             "--endpoint",

@@ -41,6 +41,7 @@ fn with_server(mut r: RunResult) -> RunResult {
         let busy = ops > 100.0;
         samples.push(Sample {
             t,
+            t_ms: None,
             values: BTreeMap::from([
                 (names::OPS_PER_SEC.to_string(), ops),
                 (names::CPU_PERCENT.to_string(), 0.4 + ops / 310.0),

@@ -110,7 +110,8 @@ pub fn sample(prev: &InfoSnapshot, cur: &InfoSnapshot) -> Option<Sample> {
     );
     values.insert(COMMANDS_TOTAL.to_string(), cur.commands as f64);
     Some(Sample {
-        t: cur.at_ms.div_ceil(1000),
+        // The sampler ticks on whole seconds; the reply arrives a few ms after.
+        t: (cur.at_ms + 500) / 1000,
         t_ms: Some(cur.at_ms),
         values,
     })

@@ -345,7 +345,7 @@ async fn run_against(
         )
         .await;
         if let Err(e) = alive {
-            let exited = server.as_deref_mut().and_then(LocalServer::exited);
+            let exited = server.and_then(LocalServer::exited);
             failure = Some(match exited {
                 Some(status) => format!("the server exited mid-run ({status})"),
                 None => format!("the server stopped answering mid-run ({e})"),

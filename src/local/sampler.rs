@@ -91,7 +91,13 @@ impl Sampler {
                 let mut conn = None;
                 let mut prev: Option<InfoSnapshot> = None;
                 let mut failures = 0u32;
-                let mut tick = tokio::time::interval(INTERVAL);
+                // Samples are taken on whole wall-clock seconds, so that each covers one second of
+                // the clients' wall-clock-aligned series.
+                let to_next_second = Duration::from_millis(1000 - now_ms() % 1000);
+                let mut tick = tokio::time::interval_at(
+                    tokio::time::Instant::now() + to_next_second,
+                    INTERVAL,
+                );
                 tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
                 loop {
                     tokio::select! {

@@ -158,6 +158,7 @@ mod tests {
     fn sample(t: u64, cpu: f64, clients: f64) -> Sample {
         Sample {
             t,
+            t_ms: None,
             values: BTreeMap::from([
                 (names::CPU_PERCENT.to_string(), cpu),
                 (names::CONNECTED_CLIENTS.to_string(), clients),

@@ -11,7 +11,13 @@ use crate::analyze::write_results;
 use crate::results::RunResult;
 
 /// Write everything. The timeline is closed and stored in the result before it is written.
-pub fn write_all(result: &mut RunResult, dir: &Path, cluster: &str, log: &str, tl: Timeline) -> anyhow::Result<()> {
+pub fn write_all(
+    result: &mut RunResult,
+    dir: &Path,
+    cluster: &str,
+    log: &str,
+    tl: Timeline,
+) -> anyhow::Result<()> {
     result.timeline = tl.finish();
     write_results(result, dir)?;
     let logs = dir.join("logs");
@@ -21,7 +27,8 @@ pub fn write_all(result: &mut RunResult, dir: &Path, cluster: &str, log: &str, t
     for (rel, bytes) in crate::report::render_all(result, cluster)? {
         let path = dir.join(rel);
         if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).with_context(|| format!("creating '{}'", parent.display()))?;
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("creating '{}'", parent.display()))?;
         }
         std::fs::write(&path, bytes).with_context(|| format!("writing '{}'", path.display()))?;
     }
