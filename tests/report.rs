@@ -365,8 +365,9 @@ fn markdown_stays_under_githubs_comment_limit_with_64_hostile_tasks() {
         chars < 50_000,
         "{chars} chars: keep a margin for the caller's own lines"
     );
-    assert_eq!(md.matches("<details>").count(), 1);
-    assert_eq!(md.matches("</details>").count(), 1);
+    // The folded task table and the folded run details.
+    assert_eq!(md.matches("<details>").count(), 2);
+    assert_eq!(md.matches("</details>").count(), 2);
     // Troubled tasks first, visible (at most 10), then all 64 in the fold.
     let rows = task_rows(&md);
     assert_eq!(rows.len(), markdown::TASK_TABLE_FOLD_AFTER + 64);
@@ -735,7 +736,7 @@ fn snapshot_of_a_small_result() {
 
     **20,000 ops/s** steady state · p99 1.10 ms · 2 load generators: 1 ok, 1 degraded
 
-    builtin · 2 threads × 4 clients per load generator · pipeline 1 · set:get 1:10 · 32 B values · target local · engine valkey 8.0 · 2026-01-02T03:04:05.000Z – 2026-01-02T03:04:09.000Z
+    builtin · 2 threads × 4 clients per load generator · pipeline 1 · set:get 1:10 · 32 B values · target local · valkey 8.0 · 2026-01-02T03:04:05.000Z – 2026-01-02T03:04:09.000Z
 
     | | command | ops/s | p50 ms | p90 ms | p99 ms | p99.9 ms | p99.99 ms |
     | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |
@@ -772,6 +773,12 @@ fn snapshot_of_a_small_result() {
     #### Notes
 
     - 1 of 2 load generators reported connection resets
+
+    <details><summary>Run details</summary>
+
+    - engine: valkey 8.0
+
+    </details>
 
     <sub>elasticache-perf 0.0.0-test · elasticache-perf/result/v1</sub>
     "#);

@@ -50,6 +50,7 @@ pub fn render(r: &RunResult) -> String {
     tasks(&mut out, r);
     server(&mut out, r);
     notes(&mut out, r);
+    run_details(&mut out, r);
     while out.ends_with("\n\n") {
         out.pop();
     }
@@ -128,8 +129,13 @@ fn run_context(r: &RunResult) -> Vec<String> {
     if let Some(id) = &r.run.id {
         parts.push(format!("run {}", escape(id, MAX_DETAIL_CHARS)));
     }
-    for (k, v) in r.run.details.iter().take(MAX_DETAILS) {
-        parts.push(format!("{} {}", escape(k, MAX_DETAIL_CHARS), value_text(v)));
+    if let Some(v) = r
+        .run
+        .details
+        .get("engine_version")
+        .or_else(|| r.run.details.get("engine"))
+    {
+        parts.push(value_text(v));
     }
     if let (Some(a), Some(b)) = (&r.run.started_at, &r.run.finished_at) {
         parts.push(format!(
@@ -139,6 +145,42 @@ fn run_context(r: &RunResult) -> Vec<String> {
         ));
     }
     parts
+}
+
+/// Everything a target recorded about the run, folded: the exact load-generator command in a code
+/// block, the other details as a list.
+fn run_details(out: &mut String, r: &RunResult) {
+    if r.run.details.is_empty() {
+        return;
+    }
+    if !out.ends_with("\n\n") {
+        out.push('\n');
+    }
+    out.push_str("<details><summary>Run details</summary>\n\n");
+    for (k, v) in r
+        .run
+        .details
+        .iter()
+        .filter(|(k, _)| *k != "command")
+        .take(MAX_DETAILS)
+    {
+        let _ = writeln!(out, "- {}: {}", escape(k, MAX_DETAIL_CHARS), value_text(v));
+    }
+    if let Some(cmd) = r
+        .run
+        .details
+        .get("command")
+        .and_then(serde_json::Value::as_str)
+    {
+        // A fenced block shows the command verbatim; backticks are the only way out of it.
+        let cmd: String = cmd
+            .chars()
+            .filter(|c| *c != '`' && !c.is_control())
+            .take(2000)
+            .collect();
+        let _ = writeln!(out, "\nload generator command:\n\n```\n{cmd}\n```");
+    }
+    out.push_str("\n</details>\n\n");
 }
 
 /// A JSON value as escaped text, strings without quotes.
