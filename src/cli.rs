@@ -26,6 +26,19 @@ pub enum Command {
     Loadgen(crate::loadgen::command::LoadgenArgs),
     /// Run a benchmark: start (or use) a server, run the load generators, merge and report.
     Run(Box<RunArgs>),
+    /// Re-render the reports (summary.md, chart.png, CSVs) from a results.json.
+    Report(ReportArgs),
+}
+
+/// `report` flags.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// The results.json to render.
+    #[arg(long, value_name = "FILE")]
+    pub results: PathBuf,
+    /// Output folder (default: the folder of results.json).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
 }
 
 /// `run` flags: the run's inputs (also readable from action inputs `INPUT_<NAME>`).
@@ -64,6 +77,9 @@ pub struct AnalyzeArgs {
     /// Steady-state window.
     #[command(flatten)]
     pub window: WindowArgs,
+    /// Write only results.json (no summary.md, chart.png or CSVs).
+    #[arg(long)]
+    pub no_reports: bool,
 }
 
 #[cfg(test)]

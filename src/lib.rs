@@ -101,6 +101,9 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
                 },
             };
             let result = analyze::analyze(&req)?;
+            if !a.no_reports {
+                run::output::write_reports(&result, &req.out_dir, "analyze")?;
+            }
             #[allow(clippy::print_stdout)]
             {
                 print!("{}", report::text::render(&result));
@@ -113,6 +116,38 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
             })
         }
         Command::Loadgen(a) => loadgen::command::run_command(&a),
+        Command::Report(a) => {
+            let text = std::fs::read_to_string(&a.results).map_err(|e| {
+                InputError::new(format!("cannot read '{}': {e}", a.results.display()))
+            })?;
+            let result: results::RunResult = serde_json::from_str(&text).map_err(|e| {
+                InputError::new(format!(
+                    "'{}' is not an elasticache-perf results.json: {e}",
+                    a.results.display()
+                ))
+            })?;
+            if result.schema != results::SCHEMA_ID {
+                return Err(InputError::new(format!(
+                    "'{}' has schema '{}'; this version reads '{}'",
+                    a.results.display(),
+                    result.schema,
+                    results::SCHEMA_ID
+                ))
+                .into());
+            }
+            let dir = a
+                .out
+                .clone()
+                .or_else(|| a.results.parent().map(std::path::Path::to_path_buf))
+                .unwrap_or_default();
+            let cluster = result.run.id.clone().unwrap_or_else(|| "results".into());
+            run::output::write_reports(&result, &dir, &cluster)?;
+            #[allow(clippy::print_stdout)]
+            {
+                println!("reports written to {}", dir.display());
+            }
+            Ok(Outcome::Ok)
+        }
         Command::Run(a) => {
             let rt = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()

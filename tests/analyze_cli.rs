@@ -136,3 +136,49 @@ fn a_parent_of_several_task_folders_is_expanded() {
         .collect();
     assert_eq!(ids, ["auth", "tls-auth"]);
 }
+
+#[test]
+fn analyze_writes_reports_and_report_re_renders_them() {
+    let out = tempfile::tempdir().unwrap();
+    let o = bin()
+        .arg("analyze")
+        .arg(fixtures().join("multi"))
+        .arg("--out")
+        .arg(out.path())
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    for f in [
+        "results.json",
+        "summary.md",
+        "chart.png",
+        "metrics/analyze-client.csv",
+    ] {
+        assert!(out.path().join(f).exists(), "{f}");
+    }
+    let again = tempfile::tempdir().unwrap();
+    let o = bin()
+        .arg("report")
+        .arg("--results")
+        .arg(out.path().join("results.json"))
+        .arg("--out")
+        .arg(again.path())
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let a = std::fs::read_to_string(out.path().join("summary.md")).unwrap();
+    let b = std::fs::read_to_string(again.path().join("summary.md")).unwrap();
+    assert_eq!(a, b, "re-rendering gives the same summary");
+    assert!(again.path().join("chart.png").exists());
+
+    let bad = again.path().join("bad.json");
+    std::fs::write(&bad, "{}").unwrap();
+    let o = bin()
+        .arg("report")
+        .arg("--results")
+        .arg(&bad)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("bad.json"));
+}

@@ -24,6 +24,11 @@ pub fn write_all(
     std::fs::create_dir_all(&logs).with_context(|| format!("creating '{}'", logs.display()))?;
     let log_path = logs.join(format!("{cluster}.txt"));
     std::fs::write(&log_path, log).with_context(|| format!("writing '{}'", log_path.display()))?;
+    write_reports(result, dir, cluster)
+}
+
+/// Render and write the reports (summary, chart, CSVs) of a result into `dir`.
+pub fn write_reports(result: &RunResult, dir: &Path, cluster: &str) -> anyhow::Result<()> {
     for (rel, bytes) in crate::report::render_all(result, cluster)? {
         let path = dir.join(rel);
         if let Some(parent) = path.parent() {

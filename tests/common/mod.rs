@@ -78,7 +78,11 @@ pub fn bin() -> assert_cmd::Command {
 pub fn analyze(paths: &[PathBuf]) -> (i32, String, String, Option<Value>) {
     let out = tempfile::tempdir().unwrap();
     let mut cmd = bin();
-    cmd.arg("analyze").args(paths).arg("--out").arg(out.path());
+    cmd.arg("analyze")
+        .args(paths)
+        .arg("--out")
+        .arg(out.path())
+        .arg("--no-reports");
     let o = cmd.output().unwrap();
     let results = std::fs::read_to_string(out.path().join("results.json"))
         .ok()
