@@ -168,7 +168,8 @@ async fn counts_agree_with_the_servers_commandstats() {
     assert!(r.errors.is_empty(), "{:?}", r.errors);
     assert!(!r.interrupted);
     let secs = r.duration_ms.expect("a duration") as f64 / 1000.0;
-    assert!((3.0..4.0).contains(&secs), "ran {secs} s");
+    // 3 s plus the drain of the last in-flight replies (bounded by 2 s).
+    assert!((3.0..5.5).contains(&secs), "ran {secs} s");
     let (get, set) = (&r.commands["get"], &r.commands["set"]);
     assert_eq!(get.count + set.count, ours);
     assert!(get.count.abs_diff(set.count) <= 8 * 4, "1:1 interleave");
