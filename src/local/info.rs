@@ -65,10 +65,6 @@ pub fn parse(text: &str, at_ms: u64) -> InfoSnapshot {
     s
 }
 
-/// Counter name of the cumulative commands count kept in every sample, so that the server's own
-/// count can be read over any window.
-pub const COMMANDS_TOTAL: &str = "commands_processed_total";
-
 /// The sample for the interval between two snapshots; `None` if time did not advance.
 pub fn sample(prev: &InfoSnapshot, cur: &InfoSnapshot) -> Option<Sample> {
     if cur.at_ms <= prev.at_ms {
@@ -108,7 +104,6 @@ pub fn sample(prev: &InfoSnapshot, cur: &InfoSnapshot) -> Option<Sample> {
         names::NET_OUT_KB_PER_SEC.to_string(),
         (rate(prev.net_out, cur.net_out) / 1024.0 * 10.0).round() / 10.0,
     );
-    values.insert(COMMANDS_TOTAL.to_string(), cur.commands as f64);
     Some(Sample {
         // The sampler ticks on whole seconds; the reply arrives a few ms after.
         t: (cur.at_ms + 500) / 1000,
@@ -118,20 +113,21 @@ pub fn sample(prev: &InfoSnapshot, cur: &InfoSnapshot) -> Option<Sample> {
 }
 
 /// The server's own commands per second between two Unix-ms instants, interpolating its cumulative
-/// count between samples; `None` when the samples do not cover the span.
-pub fn commands_per_sec_between(samples: &[Sample], start_ms: u64, end_ms: u64) -> Option<f64> {
-    let points: Vec<(u64, f64)> = samples
-        .iter()
-        .filter_map(|s| Some((s.t_ms?, *s.values.get(COMMANDS_TOTAL)?)))
-        .collect();
+/// count between snapshots (`(unix ms, total_commands_processed)`, in time order); `None` when the
+/// snapshots do not cover the span.
+pub fn commands_per_sec_between(
+    counters: &[(u64, u64)],
+    start_ms: u64,
+    end_ms: u64,
+) -> Option<f64> {
     let at = |t: u64| -> Option<f64> {
-        let i = points.partition_point(|(pt, _)| *pt < t);
-        let (t1, c1) = *points.get(i)?;
+        let i = counters.partition_point(|(pt, _)| *pt < t);
+        let (t1, c1) = *counters.get(i)?;
         if t1 == t {
-            return Some(c1);
+            return Some(c1 as f64);
         }
-        let (t0, c0) = *points.get(i.checked_sub(1)?)?;
-        Some(c0 + (c1 - c0) * (t - t0) as f64 / (t1 - t0) as f64)
+        let (t0, c0) = *counters.get(i.checked_sub(1)?)?;
+        Some(c0 as f64 + (c1 as f64 - c0 as f64) * (t - t0) as f64 / (t1 - t0) as f64)
     };
     if end_ms <= start_ms {
         return None;
@@ -169,13 +165,9 @@ mod tests {
 
     #[test]
     fn interpolates_the_commands_counter() {
-        let mk = |t_ms: u64, c: f64| Sample {
-            t: t_ms / 1000,
-            t_ms: Some(t_ms),
-            values: [(COMMANDS_TOTAL.to_string(), c)].into_iter().collect(),
-        };
-        let samples = [mk(1000, 0.0), mk(2000, 100.0), mk(3000, 300.0)];
-        assert_eq!(commands_per_sec_between(&samples, 1500, 2500), Some(150.0));
-        assert_eq!(commands_per_sec_between(&samples, 500, 2500), None);
+        let counters = [(1000, 0), (2000, 100), (3000, 300)];
+        assert_eq!(commands_per_sec_between(&counters, 1500, 2500), Some(150.0));
+        assert_eq!(commands_per_sec_between(&counters, 1000, 3000), Some(150.0));
+        assert_eq!(commands_per_sec_between(&counters, 500, 2500), None);
     }
 }

@@ -37,6 +37,8 @@ pub struct LocalOutcome {
     pub judged: Vec<JudgedClient>,
     /// Server metrics sampled during the load.
     pub server: ServerMetrics,
+    /// The server's command counter at every snapshot: `(unix ms, total_commands_processed)`.
+    pub server_counters: Vec<(u64, u64)>,
     /// Engine name and version as the server reports them.
     pub engine_version: Option<String>,
     /// The load generator used, e.g. `memtier_benchmark` or `builtin`.
@@ -376,6 +378,7 @@ async fn run_against(
                 samples: seen.samples,
             }],
         },
+        server_counters: seen.counters,
         engine_version,
         loadgen: loadgen_name,
         command,

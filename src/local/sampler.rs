@@ -24,6 +24,8 @@ pub struct Seen {
     pub first: Option<InfoSnapshot>,
     /// One sample per interval.
     pub samples: Vec<Sample>,
+    /// Every snapshot's `(unix ms, total_commands_processed)`, the baseline before the load included.
+    pub counters: Vec<(u64, u64)>,
     /// Why the server counts as gone, when it does.
     pub down: Option<String>,
 }
@@ -113,6 +115,7 @@ impl Sampler {
                                 if g.first.is_none() {
                                     g.first = Some(s.clone());
                                 }
+                                g.counters.push((s.at_ms, s.commands));
                                 if let Some(sample) =
                                     prev.as_ref().and_then(|p| info::sample(p, &s))
                                 {

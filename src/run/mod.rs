@@ -78,13 +78,12 @@ pub async fn run(inputs: &RunInputs) -> anyhow::Result<(RunResult, Outcome)> {
         cfg.duration.as_secs_f64().into(),
     );
     d.insert("prefill".into(), cfg.prefill.into());
-    if let (Some(w0), Some(w1), Some(node)) = (
+    if let (Some(w0), Some(w1)) = (
         result.steady_state.window.start_unix_ms,
         result.steady_state.window.end_unix_ms,
-        local.server.nodes.first(),
     ) {
         if let (Some(server_ops), Some(client_ops)) = (
-            commands_per_sec_between(&node.samples, w0, w1),
+            commands_per_sec_between(&local.server_counters, w0, w1),
             result.steady_state.total.ops_per_sec,
         ) {
             let diff_pct = if server_ops > 0.0 {
