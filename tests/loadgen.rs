@@ -416,7 +416,7 @@ fn the_cli_rejects_bad_input_with_exit_2() {
         .code(2);
     let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
     assert!(
-        stderr.contains("input 'pipeline' must be at least 1, got 0"),
+        stderr.contains("input 'pipeline' must be at least 1; got '0'"),
         "{stderr}"
     );
 }

@@ -10,9 +10,10 @@ mod secret;
 use std::path::PathBuf;
 use std::time::Duration;
 
+pub use crate::loadgen::KeyPattern;
 pub use error::ConfigError;
 pub use inputs::RunInputs;
-pub use parse::{parse_duration, parse_endpoint, parse_ratio};
+pub use parse::{parse_duration, parse_endpoint};
 pub use secret::Secret;
 
 use crate::stats::window::WindowSpec;
@@ -67,31 +68,6 @@ pub enum LoadgenChoice {
     Memtier,
     /// The built-in generator.
     Builtin,
-}
-
-/// A key pattern (memtier's letters).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum KeyPattern {
-    /// Uniform random.
-    Random,
-    /// Sequential, shared.
-    Sequential,
-    /// Each connection its own sequential slice.
-    Parallel,
-    /// Gaussian around the middle.
-    Gaussian,
-}
-
-impl KeyPattern {
-    /// memtier's letter.
-    pub fn letter(self) -> char {
-        match self {
-            Self::Random => 'R',
-            Self::Sequential => 'S',
-            Self::Parallel => 'P',
-            Self::Gaussian => 'G',
-        }
-    }
 }
 
 /// A server given by the user.
@@ -188,25 +164,6 @@ fn at_least<T: std::str::FromStr + PartialOrd + Copy + std::fmt::Display>(
     Ok(n)
 }
 
-fn key_pattern(v: &str) -> Result<(KeyPattern, KeyPattern), ConfigError> {
-    let letter = |c: &str| match c.trim() {
-        "R" => Some(KeyPattern::Random),
-        "S" => Some(KeyPattern::Sequential),
-        "P" => Some(KeyPattern::Parallel),
-        "G" => Some(KeyPattern::Gaussian),
-        _ => None,
-    };
-    let err = || {
-        ConfigError::new(
-            "key_pattern",
-            v,
-            "must be SET:GET with each of R, S, P or G, e.g. R:R",
-        )
-    };
-    let (s, g) = v.split_once(':').ok_or_else(err)?;
-    Ok((letter(s).ok_or_else(err)?, letter(g).ok_or_else(err)?))
-}
-
 fn boolean(input: &'static str, v: &str) -> Result<bool, ConfigError> {
     match v.trim().to_ascii_lowercase().as_str() {
         "true" | "yes" | "1" | "on" => Ok(true),
@@ -274,8 +231,11 @@ impl Config {
                 ))
             }
         };
-        let (ratio_set, ratio_get) = parse_ratio(&i.ratio)?;
-        let (key_pattern_set, key_pattern_get) = key_pattern(&i.key_pattern)?;
+        let (ratio_set, ratio_get) = crate::loadgen::parse_ratio(&i.ratio)?;
+        if ratio_set == 0 && ratio_get == 0 {
+            return Err(ConfigError::new("ratio", &i.ratio, "must not be 0:0"));
+        }
+        let (key_pattern_set, key_pattern_get) = crate::loadgen::parse_key_pattern(&i.key_pattern)?;
         let key_minimum: u64 = number("key_minimum", &i.key_minimum, "a whole number ≥ 0")?;
         let key_maximum: u64 = number("key_maximum", &i.key_maximum, "a whole number ≥ 0")?;
         if key_maximum < key_minimum {

@@ -40,18 +40,6 @@ pub fn parse_duration(
     Ok(Duration::from_secs_f64(secs))
 }
 
-/// memtier's `SET:GET` ratio, e.g. `1:10`; both zero is refused.
-pub fn parse_ratio(v: &str) -> Result<(u32, u32), ConfigError> {
-    let err = || ConfigError::new("ratio", v, "must be SET:GET with whole numbers, e.g. 1:10");
-    let (s, g) = v.trim().split_once(':').ok_or_else(err)?;
-    let s: u32 = s.trim().parse().map_err(|_| err())?;
-    let g: u32 = g.trim().parse().map_err(|_| err())?;
-    if s == 0 && g == 0 {
-        return Err(ConfigError::new("ratio", v, "must not be 0:0"));
-    }
-    Ok((s, g))
-}
-
 /// `redis://[user:pass@]host:port` (or `host:port`). The value shown in errors never includes the
 /// password.
 pub fn parse_endpoint(v: &str) -> Result<Endpoint, ConfigError> {

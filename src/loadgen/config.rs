@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use super::keys::KeyPattern;
 use crate::client::Workload;
+pub use crate::config::ConfigError;
 
 /// When a run stops.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -16,26 +17,13 @@ pub enum Stop {
     Requests(u64),
 }
 
-/// A setting the caller got wrong: names the input, the value and what is allowed.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("input '{input}' must be {allowed}, got {value}")]
-pub struct ConfigError {
-    /// The input's snake_case name.
-    pub input: &'static str,
-    /// What was given (never a secret).
-    pub value: String,
-    /// What is allowed.
-    pub allowed: String,
-}
-
-impl ConfigError {
-    fn new(input: &'static str, value: impl fmt::Display, allowed: impl Into<String>) -> Self {
-        Self {
-            input,
-            value: value.to_string(),
-            allowed: allowed.into(),
-        }
-    }
+/// A setting error naming the input, the value given and what is allowed.
+fn err(input: &'static str, value: impl fmt::Display, allowed: impl Into<String>) -> ConfigError {
+    ConfigError::new(
+        input,
+        value.to_string(),
+        format!("must be {}", allowed.into()),
+    )
 }
 
 /// Most connections one generator opens (threads × clients); beyond this, run several generators.
@@ -155,27 +143,23 @@ impl LoadgenConfig {
     /// Check every field and the combinations between them.
     pub fn validate(&self) -> Result<(), ConfigError> {
         if self.host.trim().is_empty() {
-            return Err(ConfigError::new(
-                "host",
-                "an empty string",
-                "a host name or address",
-            ));
+            return Err(err("host", "an empty string", "a host name or address"));
         }
         if self.port == 0 {
-            return Err(ConfigError::new("port", 0, "between 1 and 65535"));
+            return Err(err("port", 0, "between 1 and 65535"));
         }
         at_least_one("threads", u64::from(self.threads))?;
         at_least_one("clients", u64::from(self.clients))?;
         at_least_one("pipeline", u64::from(self.pipeline))?;
         if self.pipeline > MAX_PIPELINE {
-            return Err(ConfigError::new(
+            return Err(err(
                 "pipeline",
                 self.pipeline,
                 format!("at most {MAX_PIPELINE}"),
             ));
         }
         if self.connections() > MAX_CONNECTIONS {
-            return Err(ConfigError::new(
+            return Err(err(
                 "clients",
                 format!(
                     "{} threads × {} clients = {}",
@@ -189,14 +173,14 @@ impl LoadgenConfig {
             ));
         }
         if self.ratio_set == 0 && self.ratio_get == 0 {
-            return Err(ConfigError::new(
+            return Err(err(
                 "ratio",
                 "0:0",
                 "SET:GET with at least one side above 0",
             ));
         }
         if self.key_maximum < self.key_minimum {
-            return Err(ConfigError::new(
+            return Err(err(
                 "key_maximum",
                 self.key_maximum,
                 format!("at least key_minimum ({})", self.key_minimum),
@@ -206,7 +190,7 @@ impl LoadgenConfig {
             || (self.ratio_get > 0 && self.key_pattern_get == KeyPattern::Parallel);
         let range = u128::from(self.key_maximum - self.key_minimum) + 1;
         if uses_parallel && range < u128::from(self.connections()) {
-            return Err(ConfigError::new(
+            return Err(err(
                 "key_maximum",
                 self.key_maximum,
                 format!(
@@ -217,7 +201,7 @@ impl LoadgenConfig {
             ));
         }
         if self.data_size == 0 || self.data_size > MAX_DATA_SIZE {
-            return Err(ConfigError::new(
+            return Err(err(
                 "data_size",
                 self.data_size,
                 format!("between 1 and {MAX_DATA_SIZE} bytes"),
@@ -225,16 +209,16 @@ impl LoadgenConfig {
         }
         match self.stop {
             Stop::Duration(d) if d.is_zero() => {
-                return Err(ConfigError::new("test_time", "0 s", "at least 1 second"));
+                return Err(err("test_time", "0 s", "at least 1 second"));
             }
-            Stop::Requests(0) => return Err(ConfigError::new("requests", 0, "at least 1")),
+            Stop::Requests(0) => return Err(err("requests", 0, "at least 1")),
             _ => {}
         }
         if self.connect_timeout.is_zero() {
-            return Err(ConfigError::new("connect_timeout", "0 s", "above 0"));
+            return Err(err("connect_timeout", "0 s", "above 0"));
         }
         if self.username.is_some() && self.password.is_none() {
-            return Err(ConfigError::new(
+            return Err(err(
                 "username",
                 "a user without a password",
                 "given together with a password",
@@ -271,7 +255,7 @@ impl LoadgenConfig {
 
 fn at_least_one(input: &'static str, v: u64) -> Result<(), ConfigError> {
     if v == 0 {
-        Err(ConfigError::new(input, 0, "at least 1"))
+        Err(err(input, 0, "at least 1"))
     } else {
         Ok(())
     }
@@ -279,13 +263,7 @@ fn at_least_one(input: &'static str, v: u64) -> Result<(), ConfigError> {
 
 /// Parse memtier's `--ratio` (`SET:GET`, e.g. `1:10`).
 pub fn parse_ratio(s: &str) -> Result<(u32, u32), ConfigError> {
-    let bad = || {
-        ConfigError::new(
-            "ratio",
-            format!("'{s}'"),
-            "SET:GET with two whole numbers, e.g. 1:10",
-        )
-    };
+    let bad = || err("ratio", s, "SET:GET with two whole numbers, e.g. 1:10");
     let (a, b) = s.split_once(':').ok_or_else(bad)?;
     let a = a.trim().parse().map_err(|_| bad())?;
     let b = b.trim().parse().map_err(|_| bad())?;
@@ -295,9 +273,9 @@ pub fn parse_ratio(s: &str) -> Result<(u32, u32), ConfigError> {
 /// Parse memtier's `--key-pattern` (`SET:GET` letters, e.g. `R:R`, `P:P`).
 pub fn parse_key_pattern(s: &str) -> Result<(KeyPattern, KeyPattern), ConfigError> {
     let bad = || {
-        ConfigError::new(
+        err(
             "key_pattern",
-            format!("'{s}'"),
+            s,
             "SET:GET letters from R (random), S (sequential), P (parallel), G (gaussian), e.g. R:R",
         )
     };
@@ -330,7 +308,7 @@ mod tests {
         let e = cfg.validate().err().map(|e| e.to_string());
         assert_eq!(
             e.as_deref(),
-            Some("input 'pipeline' must be at least 1, got 0")
+            Some("input 'pipeline' must be at least 1; got '0'")
         );
         let cfg = LoadgenConfig {
             ratio_set: 0,

@@ -18,7 +18,7 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use crate::client::JudgedClient;
-use crate::config::{Config, Endpoint, LoadgenChoice};
+use crate::config::{Config, Endpoint, LoadgenChoice, Workload};
 use crate::loadgen::{self, KeyPattern as LgPattern, LoadgenConfig, Stop};
 use crate::memtier::command::{MemtierCommand, Mode};
 use crate::results::server::ServerMetrics;
@@ -61,6 +61,25 @@ pub async fn run(
     cancel: CancellationToken,
     tl: &mut Timeline,
 ) -> anyhow::Result<LocalOutcome> {
+    if cfg.loadgen != LoadgenChoice::Memtier {
+        // The built-in generator's own rules (e.g. pattern P needs a key per connection) are
+        // checked before a server is started.
+        let probe = Endpoint {
+            host: "127.0.0.1".into(),
+            port: 1,
+            username: None,
+            password: None,
+        };
+        builtin_config(
+            cfg,
+            &probe,
+            "task-1".into(),
+            0,
+            Stop::Duration(cfg.duration),
+        )
+        .validate()
+        .map_err(|e| InputError::new(e.to_string()))?;
+    }
     tl.phase("provision server");
     let mut started = None;
     let endpoint = match &cfg.endpoint {
@@ -114,6 +133,25 @@ fn server_log_tail(s: &LocalServer) -> String {
     )
 }
 
+/// The memtier invocation for an endpoint (plain TCP on the local target).
+fn memtier_command<'a>(
+    ep: &'a Endpoint,
+    w: &'a Workload,
+    mode: Mode,
+    out_prefix: &'a str,
+) -> MemtierCommand<'a> {
+    MemtierCommand {
+        host: &ep.host,
+        port: ep.port,
+        username: ep.username.as_deref(),
+        password: ep.password.as_ref(),
+        tls: false,
+        workload: w,
+        mode,
+        out_prefix,
+    }
+}
+
 /// The built-in generator's settings in memtier's terms, for reports.
 fn builtin_description(cfg: &Config, ep: &Endpoint, secs: u64) -> String {
     let w = &cfg.workload;
@@ -137,10 +175,6 @@ fn builtin_description(cfg: &Config, ep: &Endpoint, secs: u64) -> String {
     )
 }
 
-fn lg_pattern(p: crate::config::KeyPattern) -> LgPattern {
-    LgPattern::from_letter(p.letter()).unwrap_or(LgPattern::Random)
-}
-
 fn builtin_config(cfg: &Config, ep: &Endpoint, id: String, seed: u64, stop: Stop) -> LoadgenConfig {
     let w = &cfg.workload;
     LoadgenConfig {
@@ -154,8 +188,8 @@ fn builtin_config(cfg: &Config, ep: &Endpoint, id: String, seed: u64, stop: Stop
         pipeline: w.pipeline,
         ratio_set: w.ratio_set,
         ratio_get: w.ratio_get,
-        key_pattern_set: lg_pattern(w.key_pattern_set),
-        key_pattern_get: lg_pattern(w.key_pattern_get),
+        key_pattern_set: w.key_pattern_set,
+        key_pattern_get: w.key_pattern_get,
         key_minimum: w.key_minimum,
         key_maximum: w.key_maximum,
         key_prefix: w.key_prefix.clone(),
@@ -229,21 +263,8 @@ async fn run_against(
     tracing::info!("load generator: {loadgen_name}, {} task(s)", cfg.task_count);
     let secs = cfg.duration.as_secs().max(1);
     let raw = out_dir.join("raw");
-    let command_for = |prefix: &str, mode: Mode| -> String {
-        MemtierCommand {
-            host: &ep.host,
-            port: ep.port,
-            username: ep.username.as_deref(),
-            password: ep.password.as_ref(),
-            tls: false,
-            workload: &cfg.workload,
-            mode,
-            out_prefix: prefix,
-        }
-        .display()
-    };
     let command = if use_memtier {
-        command_for("memtier", Mode::Timed(secs))
+        memtier_command(ep, &cfg.workload, Mode::Timed(secs), "memtier").display()
     } else {
         builtin_description(cfg, ep, secs)
     };
@@ -271,16 +292,7 @@ async fn run_against(
             let limit = Duration::from_secs(secs) + memtier_proc::GRACE;
             set.spawn(async move {
                 let prefix = dir.join("memtier").display().to_string();
-                let cmd = MemtierCommand {
-                    host: &ep.host,
-                    port: ep.port,
-                    username: ep.username.as_deref(),
-                    password: ep.password.as_ref(),
-                    tls: false,
-                    workload: &w,
-                    mode: Mode::Timed(secs),
-                    out_prefix: &prefix,
-                };
+                let cmd = memtier_command(&ep, &w, Mode::Timed(secs), &prefix);
                 (i, memtier_proc::run(&id, &cmd, &dir, limit, token).await)
             });
         } else {
@@ -400,16 +412,7 @@ async fn prefill(
     let judged = if use_memtier {
         let dir = raw.join("prefill");
         let prefix = dir.join("memtier").display().to_string();
-        let cmd = MemtierCommand {
-            host: &ep.host,
-            port: ep.port,
-            username: ep.username.as_deref(),
-            password: ep.password.as_ref(),
-            tls: false,
-            workload: &cfg.workload,
-            mode: Mode::Prefill,
-            out_prefix: &prefix,
-        };
+        let cmd = memtier_command(ep, &cfg.workload, Mode::Prefill, &prefix);
         memtier_proc::run("prefill", &cmd, &dir, Duration::from_secs(3600), cancel).await?
     } else {
         let mut lc = builtin_config(
