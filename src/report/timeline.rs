@@ -157,7 +157,7 @@ impl Timeline {
             by_time.iter().map(|(&t, &v)| (rel(t) - half, Some(v))),
         );
 
-        let pick = |label: &str, f: fn(&crate::results::SeriesPointJson) -> Option<f64>| {
+        let pick = |label: &str, f: fn(&crate::results::SeriesPoint) -> Option<f64>| {
             Line::from_points(label, r.series.iter().map(|p| (mid(p.t), f(p))))
         };
         let mut latency = vec![

@@ -8,8 +8,8 @@ use base64::Engine as _;
 use hdrhistogram::serialization::{Serializer as _, V2DeflateSerializer};
 
 use super::{
-    RunInfo, RunResult, SeriesPointJson, StatsJson, SteadyStateJson, TaskJson, ToolInfo, ViewJson,
-    WindowJson, SCHEMA_ID,
+    RunInfo, RunResult, StatsJson, SteadyStateJson, TaskJson, ToolInfo, ViewJson, WindowJson,
+    SCHEMA_ID,
 };
 use crate::client::{ClientResult, JudgedClient, LatencyHistogram, TaskStatus};
 use crate::stats::merge::{self, LatencyScope, Merged, View};
@@ -150,21 +150,7 @@ pub fn build(judged: &[JudgedClient], opts: &BuildOptions) -> RunResult {
         }
     };
 
-    let series = merge::aligned_series(&usable)
-        .into_iter()
-        .map(|p| SeriesPointJson {
-            t: p.t,
-            ops_per_sec: p.ops,
-            commands: p.commands,
-            kb_per_sec: round2(p.kb),
-            mean_latency_ms: p.mean_latency_ms,
-            max_latency_ms: p.max_latency_ms,
-            p50_ms: p.p50_ms,
-            p99_ms: p.p99_ms,
-            p99_9_ms: p.p99_9_ms,
-            tasks: p.tasks,
-        })
-        .collect();
+    let series = merge::aligned_series(&usable);
 
     let mut histograms = BTreeMap::new();
     if let Some(h) = &whole.total.histogram {

@@ -35,7 +35,7 @@ pub struct RunResult {
     /// The headline: the steady-state window.
     pub steady_state: SteadyStateJson,
     /// Per-second series aligned on wall-clock seconds.
-    pub series: Vec<SeriesPointJson>,
+    pub series: Vec<SeriesPoint>,
     /// One entry per load generator.
     pub tasks: Vec<TaskJson>,
     /// Merged histograms of the whole run (µs, base64 HdrHistogram V2 deflate), by `total` and command.
@@ -149,9 +149,9 @@ pub struct WindowJson {
     pub method: String,
 }
 
-/// One second of the merged series.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct SeriesPointJson {
+/// One wall-clock second of the merged series.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct SeriesPoint {
     /// Unix second.
     pub t: u64,
     /// Operations per second, all generators.

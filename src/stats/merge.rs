@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use crate::client::{new_histogram, ClientResult, CommandStats, LatencyHistogram, Second};
+use crate::results::SeriesPoint;
 use crate::stats::percentile::{round_us, LatencySummary};
 use crate::stats::window::{offsets_inside, Window};
 
@@ -238,31 +239,6 @@ pub fn steady_state(clients: &[&ClientResult], w: &Window, whole: &View) -> (Vie
     (View { total, commands }, scope)
 }
 
-/// One wall-clock second of the merged run.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct SeriesPoint {
-    /// Unix second.
-    pub t: u64,
-    /// Operations completed in this second, all generators.
-    pub ops: u64,
-    /// Per command.
-    pub commands: BTreeMap<String, u64>,
-    /// KiB in and out.
-    pub kb: f64,
-    /// Count-weighted mean latency, ms (exact).
-    pub mean_latency_ms: Option<f64>,
-    /// Max latency, ms (exact).
-    pub max_latency_ms: Option<f64>,
-    /// Exact percentiles from per-second histograms (built-in generator only), ms.
-    pub p50_ms: Option<f64>,
-    /// Exact p99, ms.
-    pub p99_ms: Option<f64>,
-    /// Exact p99.9, ms.
-    pub p99_9_ms: Option<f64>,
-    /// Generators that reported this second.
-    pub tasks: u32,
-}
-
 #[derive(Default)]
 struct Acc {
     ops: u64,
@@ -279,6 +255,8 @@ struct Acc {
 /// Per-second totals aligned on wall-clock seconds: a generator's second `k` is counted in Unix
 /// second `floor((start_ms + 1000 k) / 1000)`.
 pub fn aligned_series(clients: &[&ClientResult]) -> Vec<SeriesPoint> {
+    // KiB/s are kept to 2 decimals, as memtier prints them.
+    let round2 = |x: f64| (x * 100.0).round() / 100.0;
     let timed: Vec<(&ClientResult, u64)> = clients
         .iter()
         .filter_map(|c| Some((*c, c.start_ms?)))
@@ -350,9 +328,9 @@ pub fn aligned_series(clients: &[&ClientResult]) -> Vec<SeriesPoint> {
                 .unwrap_or_default();
             SeriesPoint {
                 t: t0 + i as u64,
-                ops: a.ops,
+                ops_per_sec: a.ops,
                 commands: a.commands,
-                kb: a.bytes as f64 / 1024.0,
+                kb_per_sec: round2(a.bytes as f64 / 1024.0),
                 mean_latency_ms: (a.lat_n > 0).then(|| round_us(a.lat_sum / a.lat_n as f64)),
                 max_latency_ms: a.max,
                 p50_ms: summary.p50,
