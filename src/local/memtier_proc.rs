@@ -18,7 +18,7 @@ use crate::memtier::command::MemtierCommand;
 use crate::memtier::parse_task;
 
 /// Time allowed after the test time before memtier is interrupted.
-pub const GRACE: Duration = Duration::from_secs(20);
+pub const GRACE: Duration = Duration::from_secs(10);
 /// Time between SIGINT and SIGKILL.
 pub const KILL_AFTER: Duration = Duration::from_secs(5);
 
