@@ -38,7 +38,10 @@ fn arbitrary_command_rows_become_lower_case_commands() {
     assert!(!c.commands.contains_key("set"));
     let incr = &c.commands["incr"];
     assert_eq!(incr.count, sets["Count"].as_u64().unwrap());
-    assert_eq!(incr.hits_per_sec, None, "hits do not apply to arbitrary commands");
+    assert_eq!(
+        incr.hits_per_sec, None,
+        "hits do not apply to arbitrary commands"
+    );
     assert!(incr.histogram.is_some());
 }
 
@@ -62,5 +65,9 @@ fn run_count_sections_are_combined_and_aggregated_averages_ignored() {
     assert_eq!(c.totals.histogram.as_ref().unwrap().len(), 2 * count);
     let secs = 2.0 * section["Runtime"]["Total duration"].as_f64().unwrap() / 1000.0;
     assert!(close(c.totals.ops_per_sec, 2.0 * count as f64 / secs, 1e-6));
-    assert!(c.notes.iter().any(|n| n.contains("2 runs")), "{:?}", c.notes);
+    assert!(
+        c.notes.iter().any(|n| n.contains("2 runs")),
+        "{:?}",
+        c.notes
+    );
 }

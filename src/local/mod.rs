@@ -313,7 +313,7 @@ async fn run_against(
     let mut reporter = progress::Reporter::new(cfg.duration);
     let mut results: Vec<(u32, JudgedClient)> = Vec::new();
     let mut first_error = None;
-    let mut tick = tokio::time::interval(progress::EVERY);
+    let mut tick = tokio::time::interval(reporter.every());
     tick.tick().await;
     let mut interrupted = false;
     let mut failure = None;
@@ -347,6 +347,7 @@ async fn run_against(
             _ = tick.tick() => reporter.report(&sampler, &progress_rx),
         }
     }
+    reporter.finish();
     // A server that died takes the load generators' connections with it, and they may end before
     // the sampler notices: ask the server directly whether it is still there.
     if failure.is_none() && !interrupted {
