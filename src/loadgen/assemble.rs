@@ -27,7 +27,7 @@ fn second(offset: u32, b: Bucket, with_hits: bool) -> Second {
         max_latency_ms: (b.count > 0).then(|| b.latency_max_us as f64 / 1000.0),
         hits: with_hits.then_some(b.hits),
         misses: with_hits.then_some(b.misses),
-        histogram: Some(Box::new(b.histogram)),
+        histogram: Some(b.histogram.to_sparse()),
     }
 }
 
@@ -45,7 +45,7 @@ fn stats(series: Vec<(u32, Bucket)>, secs: f64, with_hits: bool) -> CommandStats
         hits_per_sec: with_hits.then(|| rate(whole.hits)),
         misses_per_sec: with_hits.then(|| rate(whole.misses)),
         kb_per_sec: Some(rate(whole.bytes_rx + whole.bytes_tx) / 1024.0),
-        histogram: Some(whole.histogram),
+        histogram: Some(whole.histogram.into_histogram()),
         reported: crate::client::ReportedLatency::default(),
         series: series
             .into_iter()
@@ -68,6 +68,7 @@ pub(super) fn assemble(cfg: &LoadgenConfig, agg: Aggregate, facts: RunFacts) -> 
         }
         let mut total = set.clone();
         total.add(&get);
+        total.histogram.compact();
         totals.push((offset, total));
         if set.count > 0 {
             sets.push((offset, set));

@@ -9,7 +9,67 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use super::keys::Op;
-use crate::client::{new_histogram, ErrorCount, LatencyHistogram};
+use crate::client::{new_histogram, ErrorCount, LatencyHistogram, SparseHistogram};
+
+/// Seconds behind the newest one after which a second's histograms are compacted: by then every
+/// connection has flushed into it (each flushes at least once a second while it runs).
+const COMPACT_AFTER_SECS: usize = 3;
+
+/// A histogram that is full while it is written to and sparse once its second is over, so that an
+/// hour of per-second histograms takes megabytes, not gigabytes.
+#[derive(Clone, Debug)]
+pub(super) struct Store {
+    /// Holds everything when present (then `sparse` is empty).
+    full: Option<LatencyHistogram>,
+    sparse: SparseHistogram,
+}
+
+impl Store {
+    fn new() -> Self {
+        Self {
+            full: Some(new_histogram()),
+            sparse: SparseHistogram::default(),
+        }
+    }
+
+    fn full_mut(&mut self) -> &mut LatencyHistogram {
+        let sparse = std::mem::take(&mut self.sparse);
+        self.full.get_or_insert_with(|| sparse.to_histogram())
+    }
+
+    fn add(&mut self, other: &Self) {
+        let full = self.full_mut();
+        match &other.full {
+            // Every histogram shares memtier's bounds, so `add` cannot fail.
+            Some(h) => {
+                let _ = full.add(h);
+            }
+            None => other.sparse.add_into(full),
+        }
+    }
+
+    /// Keep only the recorded buckets.
+    pub(super) fn compact(&mut self) {
+        if let Some(h) = self.full.take() {
+            self.sparse = SparseHistogram::from_histogram(&h);
+        }
+    }
+
+    /// The recorded buckets.
+    pub(super) fn to_sparse(&self) -> SparseHistogram {
+        self.full
+            .as_ref()
+            .map_or_else(|| self.sparse.clone(), SparseHistogram::from_histogram)
+    }
+
+    /// A full histogram.
+    pub(super) fn into_histogram(self) -> LatencyHistogram {
+        match self.full {
+            Some(h) => h,
+            None => self.sparse.to_histogram(),
+        }
+    }
+}
 
 /// Longest error example kept, in characters.
 const MAX_EXAMPLE_CHARS: usize = 200;
@@ -24,7 +84,7 @@ pub(super) struct Bucket {
     pub(super) latency_max_us: u64,
     pub(super) hits: u64,
     pub(super) misses: u64,
-    pub(super) histogram: LatencyHistogram,
+    pub(super) histogram: Store,
 }
 
 impl Bucket {
@@ -37,7 +97,7 @@ impl Bucket {
             latency_max_us: 0,
             hits: 0,
             misses: 0,
-            histogram: new_histogram(),
+            histogram: Store::new(),
         }
     }
 
@@ -53,7 +113,7 @@ impl Bucket {
             None => {}
         }
         // Values above the histogram's 600 s ceiling are clamped to it rather than lost.
-        self.histogram.saturating_record(latency_us);
+        self.histogram.full_mut().saturating_record(latency_us);
     }
 
     pub(super) fn add(&mut self, other: &Self) {
@@ -65,8 +125,7 @@ impl Bucket {
         self.hits += other.hits;
         self.misses += other.misses;
         if other.count > 0 {
-            // Every histogram shares memtier's bounds, so `add` cannot fail.
-            let _ = self.histogram.add(&other.histogram);
+            self.histogram.add(&other.histogram);
         }
     }
 
@@ -78,7 +137,7 @@ impl Bucket {
         self.latency_max_us = 0;
         self.hits = 0;
         self.misses = 0;
-        self.histogram.reset();
+        self.histogram.full_mut().reset();
     }
 }
 
@@ -140,6 +199,8 @@ impl ErrorTally {
 #[derive(Debug)]
 pub(super) struct Aggregate {
     pub(super) seconds: Vec<Option<Box<PerSecond>>>,
+    /// Seconds before this index have compact histograms.
+    compacted: usize,
     /// Everything so far, for progress reports.
     pub(super) total: LatencyHistogram,
     pub(super) errors: ErrorTally,
@@ -158,6 +219,7 @@ impl Shared {
         Self {
             aggregate: Mutex::new(Aggregate {
                 seconds: Vec::new(),
+                compacted: 0,
                 total: new_histogram(),
                 errors: ErrorTally::default(),
             }),
@@ -256,14 +318,27 @@ impl ConnRecorder {
             agg.seconds.resize_with(i + 1, || None);
         }
         if self.current.set.count > 0 || self.current.get.count > 0 {
+            let compacted = agg.compacted;
+            let agg = &mut *agg;
             let slot = agg.seconds[i].get_or_insert_with(|| Box::new(PerSecond::new()));
             slot.set.add(&self.current.set);
             slot.get.add(&self.current.get);
-            for b in [&self.current.set, &self.current.get] {
+            if i < compacted {
+                // A late flush into a second already compacted: compact it again.
+                slot.set.histogram.compact();
+                slot.get.histogram.compact();
+            }
+            for b in [&mut self.current.set, &mut self.current.get] {
                 if b.count > 0 {
-                    let _ = agg.total.add(&b.histogram);
+                    let _ = agg.total.add(b.histogram.full_mut());
                 }
             }
+            let upto = i.saturating_sub(COMPACT_AFTER_SECS);
+            for s in agg.seconds.iter_mut().take(upto).skip(compacted).flatten() {
+                s.set.histogram.compact();
+                s.get.histogram.compact();
+            }
+            agg.compacted = compacted.max(upto);
         }
         agg.errors.merge(&mut self.errors);
         drop(agg);

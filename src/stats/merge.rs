@@ -182,9 +182,7 @@ fn merge_window(
         if let Some(acc) = hist.as_mut() {
             for s in inside {
                 match &s.histogram {
-                    Some(h) => {
-                        let _ = acc.add(h.as_ref());
-                    }
+                    Some(h) => h.add_into(acc),
                     None if s.count > 0 => {
                         hist = None;
                         break;
@@ -295,10 +293,7 @@ pub fn aligned_series(clients: &[&ClientResult]) -> Vec<SeriesPoint> {
                 a.max = Some(a.max.map_or(m, |x: f64| x.max(m)));
             }
             match &s.histogram {
-                Some(h) => {
-                    let merged = a.hist.get_or_insert_with(new_histogram);
-                    let _ = merged.add(h.as_ref());
-                }
+                Some(h) => h.add_into(a.hist.get_or_insert_with(new_histogram)),
                 None if s.count > 0 => a.hist_complete = false,
                 None => {}
             }
