@@ -17,7 +17,7 @@ pub(super) struct RunFacts {
     pub(super) notes: Vec<String>,
 }
 
-fn second(offset: u32, b: Bucket, with_hits: bool) -> Second {
+fn second(offset: u32, b: &Bucket, with_hits: bool) -> Second {
     Second {
         offset,
         count: b.count,
@@ -49,7 +49,7 @@ fn stats(series: Vec<(u32, Bucket)>, secs: f64, with_hits: bool) -> CommandStats
         reported: crate::client::ReportedLatency::default(),
         series: series
             .into_iter()
-            .map(|(offset, b)| second(offset, b, with_hits))
+            .map(|(offset, b)| second(offset, &b, with_hits))
             .collect(),
     }
 }
