@@ -7,6 +7,7 @@ pub mod analyze;
 pub mod cli;
 pub mod client;
 pub mod config;
+pub mod gate;
 pub mod loadgen;
 pub mod local;
 pub mod memtier;
