@@ -8,7 +8,7 @@ use super::estimate::{between_runs, per_metric_confidence, within_runs, Estimate
 use super::extract::{commands, value, window_samples, TOTAL};
 use super::inputs::GateConfig;
 use super::profile::{ProfileDifference, ProfileKey};
-use super::sample::batch_means;
+use super::sample::{batch_means, BatchMeans};
 use super::types::{
     Baseline, BaselineInfo, BaselineKind, Comparison, Metric, MetricComparison, NoiseMethod,
     Verdict,
@@ -137,6 +137,34 @@ fn scopes(current: &RunResult, runs: &[&RunResult], notes: &mut Vec<String>) -> 
         .collect()
 }
 
+/// A run's batch means for `metric` in `scope`, and whether they were borrowed from the total:
+/// commands have no per-second percentiles of their own, so their latency noise is taken from the
+/// total's per-second series, scaled by √(total count / command count) because a quantile's
+/// standard error grows as 1/√count (conservative: the shared, time-varying part of the noise does
+/// not shrink with the count).
+fn series_noise(r: &RunResult, scope: &str, metric: Metric) -> (Option<BatchMeans>, bool) {
+    if let Some(bm) = window_samples(r, scope, metric).and_then(|x| batch_means(&x)) {
+        return (Some(bm), false);
+    }
+    if metric == Metric::Throughput || scope == TOTAL {
+        return (None, false);
+    }
+    let Some(total) = window_samples(r, TOTAL, metric).and_then(|x| batch_means(&x)) else {
+        return (None, false);
+    };
+    let n_total = r.steady_state.total.count;
+    let n_cmd = r.steady_state.commands.get(scope).map_or(0, |s| s.count);
+    if n_total == 0 || n_cmd == 0 {
+        return (None, false);
+    }
+    let scale = (n_total as f64 / n_cmd as f64).sqrt().max(1.0);
+    let bm = BatchMeans {
+        std_error: total.std_error * scale,
+        ..total
+    };
+    (Some(bm), true)
+}
+
 fn estimate(
     current: &RunResult,
     runs: &[&RunResult],
@@ -159,9 +187,13 @@ fn estimate(
             } else {
                 th.latency_noise_floor_pct
             };
-            let noise =
-                |r: &RunResult| window_samples(r, scope, metric).and_then(|x| batch_means(&x));
-            within_runs(*base, cur, noise(b), noise(current), floor, confidence)
+            let (nb, borrowed_b) = series_noise(b, scope, metric);
+            let (nc, borrowed_c) = series_noise(current, scope, metric);
+            let mut e = within_runs(*base, cur, nb, nc, floor, confidence)?;
+            if e.method == NoiseMethod::BatchMeans && (borrowed_b || borrowed_c) {
+                e.method = NoiseMethod::TotalBatchMeans;
+            }
+            Some(e)
         }
         many => {
             let vals: Vec<f64> = many.iter().map(|(_, v)| *v).collect();

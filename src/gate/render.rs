@@ -14,11 +14,12 @@ fn named(ms: &[&MetricComparison]) -> String {
         .take(NAMED_IN_SUMMARY)
         .map(|m| match (m.change_pct, m.interval) {
             (Some(c), Some(i)) => format!(
-                "{} {} {c:+.1} % [{:+.1} %, {:+.1} %]",
+                "{} {} {} [{}, {}]",
                 m.scope,
                 m.metric.label(),
-                i.low_pct,
-                i.high_pct
+                pct(c),
+                pct(i.low_pct),
+                pct(i.high_pct)
             ),
             _ => format!("{} {} ({})", m.scope, m.metric.label(), m.reason),
         })
@@ -101,15 +102,23 @@ fn num(metric: Metric, v: Option<f64>) -> String {
     }
 }
 
+/// A change in %, with one decimal; beyond ±999 % the digits mean nothing and are capped.
+fn pct(x: f64) -> String {
+    if x > 999.0 {
+        ">+999 %".into()
+    } else {
+        format!("{x:+.1} %")
+    }
+}
+
 fn change(m: &MetricComparison) -> String {
-    m.change_pct
-        .map_or_else(|| "n/a".into(), |c| format!("{c:+.1} %"))
+    m.change_pct.map_or_else(|| "n/a".into(), pct)
 }
 
 fn interval(m: &MetricComparison) -> String {
     m.interval.map_or_else(
         || "n/a".into(),
-        |i| format!("[{:+.1} %, {:+.1} %]", i.low_pct, i.high_pct),
+        |i| format!("[{}, {}]", pct(i.low_pct), pct(i.high_pct)),
     )
 }
 
@@ -205,6 +214,9 @@ fn method_words(m: &MetricComparison) -> String {
         N::BatchMeans => {
             format!("noise from per-second batch means plus the run-to-run floor, {df}")
         }
+        N::TotalBatchMeans => format!(
+            "noise from batch means of the total's per-second latency, scaled to the command's count, plus the run-to-run floor, {df}"
+        ),
         N::NoiseFloor => "noise from the assumed run-to-run floor only".into(),
         N::None => "not estimated".into(),
     }

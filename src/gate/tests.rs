@@ -136,10 +136,10 @@ fn a_pinned_run_uses_batch_means_and_the_floor() {
     let t = metric(&c, "total", Metric::Throughput);
     assert_eq!(t.method, NoiseMethod::BatchMeans);
     assert_eq!(t.verdict, Verdict::Regressed, "{}", text(&c));
-    // Per-command latency has no per-second series: only the floor.
+    // Per-command latency has no per-second series: the total's, scaled by √(11/10) for GET.
     assert_eq!(
         metric(&c, "get", Metric::LatencyP99).method,
-        NoiseMethod::NoiseFloor
+        NoiseMethod::TotalBatchMeans
     );
     // Same numbers: the default 2 % run-to-run floor alone makes the interval ±8 % (√2 · 2 % ·
     // z(0.99792) = 2.83 % · 2.86), wider than the 5 % threshold: inconclusive, not regressed.
@@ -179,6 +179,10 @@ fn a_memtier_run_without_per_second_latency_falls_back_to_the_floor() {
     );
     let l = metric(&c, "total", Metric::LatencyP99);
     assert_eq!(l.method, NoiseMethod::NoiseFloor);
+    assert_eq!(
+        metric(&c, "set", Metric::LatencyP99).method,
+        NoiseMethod::NoiseFloor
+    );
     assert_eq!(l.degrees_of_freedom, None);
     assert_eq!(l.verdict, Verdict::Regressed, "{}", text(&c));
 }

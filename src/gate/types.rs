@@ -91,6 +91,9 @@ pub enum NoiseMethod {
     BetweenRuns,
     /// From batch means of both runs' per-second series, plus the assumed run-to-run floor.
     BatchMeans,
+    /// As `BatchMeans`, from the total's per-second latency scaled by √(total/command count)
+    /// (commands have no per-second percentiles of their own).
+    TotalBatchMeans,
     /// Only the assumed run-to-run floor (no per-second data for this metric).
     NoiseFloor,
     /// Not estimated (the metric could not be compared).
