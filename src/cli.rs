@@ -15,6 +15,9 @@ pub struct Cli {
 }
 
 /// Subcommands.
+// `run`'s inputs make its variant large; the enum is built once per process, so boxing would
+// only add noise at every use.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Build results.json from memtier outputs you already have (one folder or file per load
@@ -28,6 +31,9 @@ pub enum Command {
     Run(Box<RunArgs>),
     /// Re-render the reports (summary.md, chart.png, CSVs) from a results.json.
     Report(ReportArgs),
+    /// Gate a results.json against a baseline: exit 0 pass (no change, improved or inconclusive),
+    /// 1 regression (with --fail-on-regression), 2 bad input or a profile mismatch.
+    Compare(CompareArgs),
 }
 
 /// `report` flags.
@@ -39,6 +45,51 @@ pub struct ReportArgs {
     /// Output folder (default: the folder of results.json).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+}
+
+/// `compare` flags.
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// The run to judge (its results.json).
+    #[arg(long, value_name = "RESULTS_JSON", env = "INPUT_CURRENT")]
+    pub current: PathBuf,
+    /// Baseline and thresholds.
+    #[command(flatten)]
+    pub gate: crate::gate::GateInputs,
+    /// Where the history lives.
+    #[command(flatten)]
+    pub history: HistoryArgs,
+    /// What to print on stdout.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: CompareFormat,
+    /// Also write the comparison as JSON to this file.
+    #[arg(long, value_name = "FILE")]
+    pub json_out: Option<PathBuf>,
+    /// Also write the markdown section to this file.
+    #[arg(long, value_name = "FILE")]
+    pub markdown_out: Option<PathBuf>,
+}
+
+/// Output format of `compare`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum CompareFormat {
+    /// Plain text.
+    Text,
+    /// The markdown section of the job summary.
+    Markdown,
+    /// The comparison as JSON.
+    Json,
+}
+
+/// Where the run history lives (`baseline: history`).
+#[derive(Debug, Args, Clone, Default)]
+pub struct HistoryArgs {
+    /// The export bucket; the history is under `history/{profile}/{branch}/` in it.
+    #[arg(long, env = "INPUT_METRICS_EXPORT_S3_BUCKET")]
+    pub metrics_export_s3_bucket: Option<String>,
+    /// A local folder with the same layout, used when no bucket is given.
+    #[arg(long, value_name = "DIR", env = "INPUT_HISTORY_DIR")]
+    pub history_dir: Option<PathBuf>,
 }
 
 /// `run` flags: the run's inputs (also readable from action inputs `INPUT_<NAME>`).

@@ -6,7 +6,10 @@
 pub mod analyze;
 pub mod cli;
 pub mod client;
+pub mod compare;
 pub mod config;
+pub mod gate;
+pub mod history;
 pub mod loadgen;
 pub mod local;
 pub mod memtier;
@@ -50,6 +53,11 @@ pub enum Outcome {
     RunFailed,
     /// A signal cut the run short; what was measured was written.
     Interrupted,
+    /// The gate found a regression (and `fail_on_regression` is on).
+    Regression,
+    /// The input could not be judged as given (e.g. the baseline's profile differs); the reason
+    /// was printed as the verdict.
+    BadInput,
 }
 
 impl Outcome {
@@ -59,6 +67,8 @@ impl Outcome {
             Self::Ok => EXIT_OK,
             Self::RunFailed => EXIT_RUN_FAILED,
             Self::Interrupted => EXIT_INTERRUPTED,
+            Self::Regression => EXIT_REGRESSION,
+            Self::BadInput => EXIT_BAD_INPUT,
         }
     }
 }
@@ -147,6 +157,14 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
                 println!("reports written to {}", dir.display());
             }
             Ok(Outcome::Ok)
+        }
+        Command::Compare(a) => {
+            let (_, shown, outcome) = compare::run_compare(&a)?;
+            #[allow(clippy::print_stdout)]
+            {
+                print!("{shown}");
+            }
+            Ok(outcome)
         }
         Command::Run(a) => {
             let rt = tokio::runtime::Builder::new_multi_thread()

@@ -348,6 +348,8 @@ async fn run_against(
         }
     }
     reporter.finish();
+    // A signal that came before the load (or raced its end) still makes this an interrupted run.
+    interrupted |= cancel.is_cancelled();
     // A server that died takes the load generators' connections with it, and they may end before
     // the sampler notices: ask the server directly whether it is still there.
     if failure.is_none() && !interrupted {

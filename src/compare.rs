@@ -1,0 +1,67 @@
+//! The `compare` command: read the current results.json and the baseline, gate, print the verdict
+//! and write it where asked. Exit codes are decided from the returned [`Outcome`].
+
+use std::path::Path;
+
+use anyhow::Context as _;
+
+use crate::cli::{CompareArgs, CompareFormat};
+use crate::gate::{self, Comparison, GateConfig};
+use crate::history::{self, HistoryLocation};
+use crate::{InputError, Outcome};
+
+/// The outcome of a comparison under `cfg`: a profile mismatch that was not compared is bad input
+/// (2), a regression fails (1) when `fail_on_regression`, anything else passes — inconclusive
+/// included, because noise is not a failure.
+pub fn outcome(c: &Comparison, cfg: &GateConfig) -> Outcome {
+    if c.is_profile_mismatch() {
+        Outcome::BadInput
+    } else if c.is_regression() && cfg.fail_on_regression {
+        Outcome::Regression
+    } else {
+        Outcome::Ok
+    }
+}
+
+fn write(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating '{}'", dir.display()))?;
+    }
+    std::fs::write(path, bytes).with_context(|| format!("writing '{}'", path.display()))
+}
+
+/// Run `compare`: returns the comparison, what to print, and the outcome.
+pub fn run_compare(args: &CompareArgs) -> anyhow::Result<(Comparison, String, Outcome)> {
+    let cfg = GateConfig::from_inputs(&args.gate).map_err(|e| InputError::new(e.to_string()))?;
+    let current = history::read_results(&args.current, "current")?;
+    let location = HistoryLocation {
+        bucket: args
+            .history
+            .metrics_export_s3_bucket
+            .clone()
+            .filter(|b| !b.trim().is_empty()),
+        dir: args.history.history_dir.clone(),
+    };
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    let baseline = rt.block_on(history::load_baseline(&current, &cfg, &location))?;
+    let c = gate::compare(&current, &baseline, &cfg);
+    if let Some(p) = &args.json_out {
+        let json = serde_json::to_vec_pretty(&c).context("serialising the comparison")?;
+        write(p, &json)?;
+    }
+    if let Some(p) = &args.markdown_out {
+        write(p, gate::markdown_section(&c).as_bytes())?;
+    }
+    let shown = match args.format {
+        CompareFormat::Text => gate::text(&c),
+        CompareFormat::Markdown => gate::markdown_section(&c),
+        CompareFormat::Json => {
+            serde_json::to_string_pretty(&c).context("serialising the comparison")? + "\n"
+        }
+    };
+    let o = outcome(&c, &cfg);
+    Ok((c, shown, o))
+}

@@ -1,0 +1,339 @@
+//! [`compare`]: a current run against a baseline of one or more runs, metric by metric, after
+//! checking that the profiles match. Pure: data in, [`Comparison`] out, never an error.
+
+use std::collections::BTreeSet;
+
+use super::decide::{metric_verdict, overall};
+use super::estimate::{between_runs, per_metric_confidence, within_runs, Estimate};
+use super::extract::{commands, value, window_samples, TOTAL};
+use super::inputs::GateConfig;
+use super::profile::{ProfileDifference, ProfileKey};
+use super::sample::{batch_means, BatchMeans};
+use super::types::{
+    Baseline, BaselineInfo, BaselineKind, Comparison, Metric, MetricComparison, NoiseMethod,
+    Verdict,
+};
+use crate::results::RunResult;
+
+fn run_name(r: &RunResult) -> String {
+    r.run
+        .id
+        .clone()
+        .or_else(|| r.run.started_at.clone())
+        .unwrap_or_else(|| "(unnamed)".into())
+}
+
+fn fields(d: &[ProfileDifference]) -> String {
+    d.iter()
+        .map(|x| format!("{} '{}' vs '{}'", x.field, x.baseline, x.current))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The baseline runs that may be compared, with notes on the others and the profile differences
+/// of the runs kept despite a mismatch (or, when none was kept, of the last one left out).
+struct Selected<'a> {
+    runs: Vec<&'a RunResult>,
+    mismatch: Vec<ProfileDifference>,
+    notes: Vec<String>,
+}
+
+fn select<'a>(
+    current: &RunResult,
+    profile: &ProfileKey,
+    baseline: &'a Baseline,
+    cfg: &GateConfig,
+) -> Selected<'a> {
+    let mut s = Selected {
+        runs: Vec::new(),
+        mismatch: Vec::new(),
+        notes: Vec::new(),
+    };
+    let mut left_out_mismatch = Vec::new();
+    for r in &baseline.runs {
+        if r.status == "failed" {
+            s.notes.push(format!(
+                "baseline run {} failed and is left out",
+                run_name(r)
+            ));
+            continue;
+        }
+        if current.run.id.is_some() && r.run.id == current.run.id {
+            s.notes.push(format!(
+                "baseline run {} is the current run itself and is left out",
+                run_name(r)
+            ));
+            continue;
+        }
+        let diff = ProfileKey::of(r).differences(profile);
+        if diff.is_empty() {
+            s.runs.push(r);
+        } else if cfg.allow_profile_mismatch {
+            for d in diff {
+                if !s.mismatch.iter().any(|x| x == &d) {
+                    s.mismatch.push(d);
+                }
+            }
+            s.runs.push(r);
+        } else {
+            s.notes.push(format!(
+                "baseline run {} has a different profile ({}) and is left out",
+                run_name(r),
+                fields(&diff)
+            ));
+            left_out_mismatch = diff;
+        }
+    }
+    if s.runs.is_empty() {
+        s.mismatch = left_out_mismatch;
+    }
+    s
+}
+
+fn not_compared(
+    profile: ProfileKey,
+    baseline: &Baseline,
+    cfg: &GateConfig,
+    sel: Selected<'_>,
+    summary: String,
+) -> Comparison {
+    let mut notes = baseline.notes.clone();
+    notes.extend(sel.notes);
+    Comparison {
+        verdict: Verdict::Inconclusive,
+        summary,
+        profile,
+        profile_mismatch: sel.mismatch,
+        compared_despite_mismatch: false,
+        baseline: BaselineInfo {
+            source: baseline.source.clone(),
+            kind: BaselineKind::Empty,
+            runs: 0,
+            run_ids: Vec::new(),
+        },
+        thresholds: cfg.thresholds.clone(),
+        per_metric_confidence: cfg.thresholds.confidence,
+        metrics: Vec::new(),
+        notes,
+    }
+}
+
+/// The scopes compared: `total`, then the commands of the current run that the baseline has too.
+fn scopes(current: &RunResult, runs: &[&RunResult], notes: &mut Vec<String>) -> Vec<String> {
+    let cur: BTreeSet<String> = commands(current).into_iter().collect();
+    let base: BTreeSet<String> = runs.iter().flat_map(|r| commands(r)).collect();
+    for c in cur.difference(&base) {
+        notes.push(format!(
+            "command '{c}' is not in the baseline and is not compared"
+        ));
+    }
+    for c in base.difference(&cur) {
+        notes.push(format!(
+            "command '{c}' is in the baseline only and is not compared"
+        ));
+    }
+    std::iter::once(TOTAL.to_string())
+        .chain(cur.intersection(&base).cloned())
+        .collect()
+}
+
+/// A run's batch means for `metric` in `scope`, and whether they were borrowed from the total:
+/// commands have no per-second percentiles of their own, so their latency noise is taken from the
+/// total's per-second series, scaled by √(total count / command count) because a quantile's
+/// standard error grows as 1/√count (conservative: the shared, time-varying part of the noise does
+/// not shrink with the count).
+fn series_noise(r: &RunResult, scope: &str, metric: Metric) -> (Option<BatchMeans>, bool) {
+    if let Some(bm) = window_samples(r, scope, metric).and_then(|x| batch_means(&x)) {
+        return (Some(bm), false);
+    }
+    if metric == Metric::Throughput || scope == TOTAL {
+        return (None, false);
+    }
+    let Some(total) = window_samples(r, TOTAL, metric).and_then(|x| batch_means(&x)) else {
+        return (None, false);
+    };
+    let n_total = r.steady_state.total.count;
+    let n_cmd = r.steady_state.commands.get(scope).map_or(0, |s| s.count);
+    if n_total == 0 || n_cmd == 0 {
+        return (None, false);
+    }
+    let scale = (n_total as f64 / n_cmd as f64).sqrt().max(1.0);
+    let bm = BatchMeans {
+        std_error: total.std_error * scale,
+        ..total
+    };
+    (Some(bm), true)
+}
+
+fn estimate(
+    current: &RunResult,
+    runs: &[&RunResult],
+    scope: &str,
+    metric: Metric,
+    cfg: &GateConfig,
+    confidence: f64,
+) -> Option<Estimate> {
+    let cur = value(current, scope, metric)?;
+    let with_value: Vec<(&RunResult, f64)> = runs
+        .iter()
+        .filter_map(|r| Some((*r, value(r, scope, metric)?)))
+        .collect();
+    match with_value.as_slice() {
+        [] => None,
+        [(b, base)] => {
+            let th = &cfg.thresholds;
+            let floor = if metric == Metric::Throughput {
+                th.throughput_noise_floor_pct
+            } else {
+                th.latency_noise_floor_pct
+            };
+            let (nb, borrowed_b) = series_noise(b, scope, metric);
+            let (nc, borrowed_c) = series_noise(current, scope, metric);
+            let mut e = within_runs(*base, cur, nb, nc, floor, confidence)?;
+            if e.method == NoiseMethod::BatchMeans && (borrowed_b || borrowed_c) {
+                e.method = NoiseMethod::TotalBatchMeans;
+            }
+            Some(e)
+        }
+        many => {
+            let vals: Vec<f64> = many.iter().map(|(_, v)| *v).collect();
+            between_runs(&vals, cur, confidence)
+        }
+    }
+}
+
+/// Compare `current` with `baseline` under `cfg`. Never fails: missing data, a failed run or a
+/// profile mismatch give an inconclusive verdict that says why.
+pub fn compare(current: &RunResult, baseline: &Baseline, cfg: &GateConfig) -> Comparison {
+    let profile = ProfileKey::of(current);
+    let sel = select(current, &profile, baseline, cfg);
+    if current.status == "failed" {
+        return not_compared(
+            profile,
+            baseline,
+            cfg,
+            sel,
+            "inconclusive: the current run failed, so it has no results to gate".into(),
+        );
+    }
+    if sel.runs.is_empty() {
+        let summary = if sel.mismatch.is_empty() {
+            "inconclusive: no usable baseline run".to_string()
+        } else {
+            format!(
+                "not compared: the baseline's profile differs ({}); compare like with like, or set allow_profile_mismatch",
+                fields(&sel.mismatch)
+            )
+        };
+        return not_compared(profile, baseline, cfg, sel, summary);
+    }
+
+    let mut notes = baseline.notes.clone();
+    notes.extend(sel.notes.iter().cloned());
+    let runs = &sel.runs;
+    if !sel.mismatch.is_empty() {
+        notes.insert(
+            0,
+            format!(
+                "compared despite a profile mismatch (allow_profile_mismatch): {}",
+                fields(&sel.mismatch)
+            ),
+        );
+    }
+    if current.steady_state.latency_scope == "whole_run" {
+        notes.push("the current run's latency covers the whole run, not only the steady-state window (no per-second histograms)".into());
+    }
+    if runs.len() == 2 {
+        notes.push("only 2 baseline runs: their spread rests on one degree of freedom, so intervals are wide; 5 or more make a useful history".into());
+    }
+    let scopes = scopes(current, runs, &mut notes);
+    let pairs: Vec<(String, Metric)> = scopes
+        .iter()
+        .flat_map(|s| Metric::ALL.iter().map(move |m| (s.clone(), *m)))
+        .collect();
+    let comparable = pairs
+        .iter()
+        .filter(|(s, m)| {
+            value(current, s, *m).is_some() && runs.iter().any(|r| value(r, s, *m).is_some())
+        })
+        .count();
+    let confidence = per_metric_confidence(cfg.thresholds.confidence, comparable);
+
+    let mut metrics = Vec::new();
+    for (scope, metric) in pairs {
+        let cur = value(current, &scope, metric);
+        let base_vals: Vec<f64> = runs
+            .iter()
+            .filter_map(|r| value(r, &scope, metric))
+            .collect();
+        if cur.is_none() && base_vals.is_empty() {
+            continue;
+        }
+        let threshold_pct = if metric == Metric::Throughput {
+            cfg.thresholds.max_throughput_drop_pct
+        } else {
+            cfg.thresholds.max_latency_increase_pct
+        };
+        let mc = match estimate(current, runs, &scope, metric, cfg, confidence) {
+            Some(e) => {
+                let (verdict, reason) =
+                    metric_verdict(metric, e.change_pct, e.interval, threshold_pct);
+                MetricComparison {
+                    scope: scope.clone(),
+                    metric,
+                    baseline: Some(e.baseline),
+                    current: cur,
+                    change_pct: Some(e.change_pct),
+                    interval: Some(e.interval),
+                    threshold_pct,
+                    method: e.method,
+                    degrees_of_freedom: e.df,
+                    verdict,
+                    reason,
+                }
+            }
+            None => MetricComparison {
+                scope: scope.clone(),
+                metric,
+                baseline: super::sample::median(&base_vals),
+                current: cur,
+                change_pct: None,
+                interval: None,
+                threshold_pct,
+                method: NoiseMethod::None,
+                degrees_of_freedom: None,
+                verdict: Verdict::Inconclusive,
+                reason: if cur.is_none() {
+                    "missing in the current run".into()
+                } else {
+                    "missing in the baseline".into()
+                },
+            },
+        };
+        metrics.push(mc);
+    }
+    let verdicts: Vec<Verdict> = metrics.iter().map(|m| m.verdict).collect();
+    let verdict = overall(&verdicts);
+    let ids: Vec<String> = runs.iter().filter_map(|r| r.run.id.clone()).collect();
+    Comparison {
+        verdict,
+        summary: super::render::summary(verdict, &metrics),
+        profile,
+        compared_despite_mismatch: !sel.mismatch.is_empty(),
+        profile_mismatch: sel.mismatch,
+        baseline: BaselineInfo {
+            source: baseline.source.clone(),
+            kind: if runs.len() == 1 {
+                BaselineKind::PinnedRun
+            } else {
+                BaselineKind::MedianOfRuns
+            },
+            runs: runs.len(),
+            run_ids: ids,
+        },
+        thresholds: cfg.thresholds.clone(),
+        per_metric_confidence: confidence,
+        metrics,
+        notes,
+    }
+}

@@ -1,0 +1,327 @@
+//! `compare` end to end through the binary: exit codes (0 pass, 1 regression, 2 bad input or
+//! profile mismatch), baselines from a file, a folder and a local history (with corrupt and
+//! foreign objects), and the JSON/markdown outputs.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss
+)]
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use elasticache_perf::history::{read_runs, store_run, LocalDirStore};
+use elasticache_perf::results::RunResult;
+use serde_json::{json, Value};
+
+/// A synthetic builtin run: `secs` seconds at `ops` ops/s (±1 % alternating) and `p99` ms.
+fn run(id: &str, minute: u32, ops: f64, p99: f64, secs: u64) -> Value {
+    let t0 = 1_700_000_000 + u64::from(minute) * 60;
+    let series: Vec<Value> = (0..secs)
+        .map(|i| {
+            let f = if i % 2 == 0 { 1.01 } else { 0.99 };
+            let o = ops * f;
+            json!({"t": t0 + i, "ops_per_sec": o as u64,
+                   "commands": {"get": (o * 10.0 / 11.0) as u64, "set": (o / 11.0) as u64},
+                   "kb_per_sec": 0.0, "mean_latency_ms": p99 / 3.0, "max_latency_ms": p99 * 4.0,
+                   "p50_ms": p99 * f / 4.0, "p99_ms": p99 * f, "p99_9_ms": p99 * f * 2.0, "tasks": 1})
+        })
+        .collect();
+    let stats = |o: f64| {
+        json!({"count": (o * secs as f64) as u64, "ops_per_sec": o, "hits_per_sec": null,
+               "misses_per_sec": null, "kb_per_sec": null,
+               "latency_ms": {"mean": p99 / 3.0, "p50": p99 / 4.0, "p90": p99 / 2.0, "p99": p99,
+                              "p99_9": p99 * 2.0, "p99_99": p99 * 3.0, "max": p99 * 4.0}})
+    };
+    json!({
+        "schema": "elasticache-perf/result/v1",
+        "tool": {"name": "elasticache-perf", "version": "0.1.0"},
+        "status": "ok",
+        "run": {"id": id, "target": "local", "load_generator": "elasticache-perf builtin 0.1.0",
+                "task_count": 1, "started_at": format!("2023-11-14T22:{minute:02}:00.000Z"),
+                "workload": {"threads": 1, "clients": 4, "pipeline": 1, "ratio": "1:10",
+                             "key_pattern": "R:R", "key_minimum": 0, "key_maximum": 100000,
+                             "data_size": 32, "tls": false, "protocol": "resp2"},
+                "details": {"engine": "redis", "engine_version": "redis 7.0.15", "load_generator": "builtin"}},
+        "whole_run": {"total": stats(ops), "commands": {}, "latency_exact": true},
+        "steady_state": {
+            "window": {"start": null, "end": null, "start_unix_ms": t0 * 1000,
+                       "end_unix_ms": (t0 + secs) * 1000, "duration_secs": secs as f64,
+                       "warmup_secs": 0, "rampdown_secs": 0, "method": "synthetic"},
+            "latency_scope": "window", "total": stats(ops),
+            "commands": {"get": stats(ops * 10.0 / 11.0), "set": stats(ops / 11.0)}},
+        "series": series, "tasks": [], "histograms": {}, "notes": []
+    })
+}
+
+fn write(dir: &Path, name: &str, v: &Value) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+    std::fs::write(&p, serde_json::to_vec_pretty(v).unwrap()).unwrap();
+    p
+}
+
+const QUIET: [f64; 6] = [10_000.0, 10_080.0, 9_940.0, 10_050.0, 9_970.0, 10_060.0];
+
+/// A folder of six quiet baseline runs.
+fn history_folder(dir: &Path) -> PathBuf {
+    let h = dir.join("history");
+    for (i, ops) in QUIET.iter().enumerate() {
+        write(
+            &h,
+            &format!("{i}/results.json"),
+            &run(&format!("base-{i}"), i as u32, *ops, 1.0, 30),
+        );
+    }
+    h
+}
+
+fn compare(current: &Path, baseline: &Path) -> Command {
+    let mut c = Command::cargo_bin("elasticache-perf").unwrap();
+    c.env_remove("RUST_LOG")
+        .arg("compare")
+        .arg("--current")
+        .arg(current)
+        .arg("--baseline")
+        .arg(baseline);
+    c
+}
+
+/// Exit code, stdout and stderr.
+fn outcome(c: &mut Command) -> (i32, String, String) {
+    let o = c.output().unwrap();
+    (
+        o.status.code().unwrap_or(-1),
+        String::from_utf8(o.stdout).unwrap(),
+        String::from_utf8(o.stderr).unwrap(),
+    )
+}
+
+fn fails_with(c: &mut Command, needle: &str) {
+    let (code, _, stderr) = outcome(c);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains(needle), "{stderr}");
+}
+
+#[test]
+fn a_regression_exits_1_unless_told_not_to_fail() {
+    let d = tempfile::tempdir().unwrap();
+    let base = history_folder(d.path());
+    let cur = write(d.path(), "cur.json", &run("cur", 30, 8_000.0, 1.0, 30));
+    let out = compare(&cur, &base)
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(out).unwrap();
+    assert!(
+        text.starts_with("gate: REGRESSED: regressed: total ops/s -20.2 %"),
+        "{text}"
+    );
+    assert!(text.contains("baseline: median of 6 runs from"), "{text}");
+    compare(&cur, &base)
+        .args(["--fail-on-regression", "false"])
+        .assert()
+        .code(0);
+}
+
+#[test]
+fn a_run_like_its_baseline_passes_and_writes_its_outputs() {
+    let d = tempfile::tempdir().unwrap();
+    let base = history_folder(d.path());
+    let cur = write(d.path(), "cur.json", &run("cur", 30, 10_010.0, 1.0, 30));
+    let (j, m) = (d.path().join("out/gate.json"), d.path().join("out/gate.md"));
+    compare(&cur, &base)
+        .arg("--json-out")
+        .arg(&j)
+        .arg("--markdown-out")
+        .arg(&m)
+        .assert()
+        .code(0);
+    let v: Value = serde_json::from_slice(&std::fs::read(&j).unwrap()).unwrap();
+    assert_eq!(v["verdict"], "no_change");
+    assert_eq!(v["baseline"]["runs"], 6);
+    let md = std::fs::read_to_string(&m).unwrap();
+    assert!(
+        md.starts_with("### Regression gate\n\n✅ **no change**"),
+        "{md}"
+    );
+}
+
+#[test]
+fn history_runs_limits_the_baseline_to_the_newest() {
+    let d = tempfile::tempdir().unwrap();
+    let base = history_folder(d.path());
+    let cur = write(d.path(), "cur.json", &run("cur", 30, 10_010.0, 1.0, 30));
+    let out = compare(&cur, &base)
+        .args(["--history-runs", "3", "--format", "json"])
+        .assert()
+        .code(0)
+        .get_output()
+        .stdout
+        .clone();
+    let v: Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(
+        v["baseline"]["run_ids"],
+        json!(["base-3", "base-4", "base-5"])
+    );
+}
+
+#[test]
+fn bad_input_exits_2_and_names_the_input() {
+    let d = tempfile::tempdir().unwrap();
+    let cur = write(d.path(), "cur.json", &run("cur", 30, 1.0, 1.0, 30));
+    let missing = d.path().join("nope.json");
+    fails_with(&mut compare(&missing, &cur), "input 'current': cannot read");
+    fails_with(
+        &mut compare(&cur, &missing),
+        "input 'baseline': cannot read",
+    );
+    let corrupt = d.path().join("corrupt.json");
+    std::fs::write(&corrupt, "{\"schema\": \"elasticache-perf/result/v1\"").unwrap();
+    fails_with(
+        &mut compare(&cur, &corrupt),
+        "is not a readable results.json",
+    );
+    fails_with(
+        &mut compare(&cur, Path::new("history")),
+        "needs input 'metrics_export_s3_bucket'",
+    );
+    fails_with(
+        compare(&cur, &cur).args(["--max-throughput-drop-pct", "lots"]),
+        "input 'max_throughput_drop_pct'",
+    );
+}
+
+#[test]
+fn a_profile_mismatch_is_stated_and_exits_2() {
+    let d = tempfile::tempdir().unwrap();
+    let mut other = run("base", 1, 10_000.0, 1.0, 30);
+    other["run"]["workload"]["clients"] = json!(50);
+    let base = write(d.path(), "base.json", &other);
+    let cur = write(d.path(), "cur.json", &run("cur", 30, 5_000.0, 1.0, 30));
+    let out = compare(&cur, &base)
+        .assert()
+        .code(2)
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(out).unwrap();
+    assert!(
+        text.starts_with(
+            "gate: NOT COMPARED: not compared: the baseline's profile differs (workload"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("profile: workload differs: baseline 'threads=1 clients=50"),
+        "{text}"
+    );
+    // Asked to compare anyway: compared, and the mismatch is still stated.
+    let out = compare(&cur, &base)
+        .args(["--allow-profile-mismatch", "true"])
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(out).unwrap();
+    assert!(
+        text.contains("note: compared despite a profile mismatch"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_folder_survives_corrupt_and_foreign_files() {
+    let d = tempfile::tempdir().unwrap();
+    let base = history_folder(d.path());
+    std::fs::write(base.join("broken.json"), "not json at all").unwrap();
+    write(&base, "other.json", &json!({"schema": "someone-else/v3"}));
+    let cur = write(d.path(), "cur.json", &run("cur", 30, 10_010.0, 1.0, 30));
+    let out = compare(&cur, &base)
+        .args(["--format", "json"])
+        .assert()
+        .code(0)
+        .get_output()
+        .stdout
+        .clone();
+    let v: Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(v["baseline"]["runs"], 6);
+    let notes = v["notes"].to_string();
+    assert!(
+        notes.contains("broken.json' is not a readable results.json"),
+        "{notes}"
+    );
+    assert!(notes.contains("has schema 'someone-else/v3'"), "{notes}");
+}
+
+#[test]
+fn a_local_history_stores_lists_and_picks_the_baseline() {
+    let d = tempfile::tempdir().unwrap();
+    let store = LocalDirStore::new(d.path().join("store"));
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let mut prefix = String::new();
+    for (i, ops) in QUIET.iter().enumerate() {
+        let r: RunResult =
+            serde_json::from_value(run(&format!("h-{i}"), i as u32, *ops, 1.0, 30)).unwrap();
+        let key = rt.block_on(store_run(&store, &r, "main")).unwrap();
+        assert!(
+            key.starts_with("history/redis-redis_7.0.15_local_standalone_"),
+            "{key}"
+        );
+        assert!(
+            key.ends_with(&format!("/main/20231114T22{i:02}00.000Z-h-{i}.json")),
+            "{key}"
+        );
+        prefix = key.rsplit_once('/').unwrap().0.to_string() + "/";
+    }
+    // A newer corrupt object and a foreign one: skipped with warnings, older runs fill in.
+    std::fs::write(
+        d.path()
+            .join("store")
+            .join(&prefix)
+            .join("20991231T000000.000Z-x.json"),
+        "{",
+    )
+    .unwrap();
+    write(
+        &d.path().join("store").join(&prefix),
+        "20991231T000001.000Z-y.json",
+        &json!({"schema": 1}),
+    );
+    let (runs, warnings) = rt.block_on(read_runs(&store, &prefix, 4)).unwrap();
+    let ids: Vec<_> = runs.iter().map(|r| r.run.id.clone().unwrap()).collect();
+    assert_eq!(ids, ["h-2", "h-3", "h-4", "h-5"]);
+    assert_eq!(warnings.len(), 2, "{warnings:?}");
+
+    let cur = write(d.path(), "cur.json", &run("cur", 30, 8_000.0, 1.0, 30));
+    let out = compare(&cur, Path::new("history"))
+        .arg("--history-dir")
+        .arg(d.path().join("store"))
+        .args(["--history-runs", "5", "--format", "json"])
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
+    let v: Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(v["baseline"]["runs"], 5);
+    assert_eq!(
+        v["baseline"]["run_ids"],
+        json!(["h-1", "h-2", "h-3", "h-4", "h-5"])
+    );
+    // Another branch has no history: inconclusive, exit 0.
+    let (code, stdout, _) = outcome(
+        compare(&cur, Path::new("history"))
+            .arg("--history-dir")
+            .arg(d.path().join("store"))
+            .args(["--history-branch", "release/1.x"]),
+    );
+    assert_eq!(code, 0);
+    assert!(stdout.contains("no usable baseline run"), "{stdout}");
+}
