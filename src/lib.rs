@@ -7,6 +7,7 @@ pub mod analyze;
 pub mod cli;
 pub mod client;
 pub mod config;
+pub mod github;
 pub mod loadgen;
 pub mod local;
 pub mod memtier;
@@ -77,6 +78,15 @@ pub fn init_logging() {
     let filter = std::env::var("ELASTICACHE_PERF_LOG")
         .or_else(|_| std::env::var("RUST_LOG"))
         .unwrap_or_else(|_| "info".into());
+    if github::in_actions() {
+        // Inside GitHub Actions: groups per phase and annotations (`github::log`).
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+            .with_writer(std::io::stderr)
+            .event_format(github::log::ActionsFormat)
+            .try_init();
+        return;
+    }
     let _ = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
         .with_writer(std::io::stderr)
@@ -148,7 +158,8 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
             }
             Ok(Outcome::Ok)
         }
-        Command::Run(a) => {
+        Command::Run(mut a) => {
+            github::prepare(&mut a.inputs)?;
             let rt = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 .build()
@@ -161,5 +172,11 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
             }
             Ok(outcome)
         }
+        Command::Publish(a) => tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| anyhow::anyhow!("starting the async runtime: {e}"))?
+            .block_on(github::publish_file(&a.results_path, &a.github)),
+        Command::Post => github::post::run(),
     }
 }

@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 pub use error::ConfigError;
-pub use inputs::RunInputs;
+pub use inputs::{GithubInputs, RunInputs};
 pub use parse::{parse_duration, parse_endpoint, parse_ratio};
 pub use secret::Secret;
 
