@@ -73,11 +73,12 @@ pub fn exit_code_for(e: &anyhow::Error) -> u8 {
     }
 }
 
-/// Logs go to stderr, filtered by `ELASTICACHE_PERF_LOG` or `RUST_LOG` (default `info`).
+/// Logs go to stderr, filtered by `ELASTICACHE_PERF_LOG` or `RUST_LOG` (default `info`, octocrab off).
 pub fn init_logging() {
     let filter = std::env::var("ELASTICACHE_PERF_LOG")
         .or_else(|_| std::env::var("RUST_LOG"))
-        .unwrap_or_else(|_| "info".into());
+        // octocrab logs every failed attempt at ERROR; our retry and warning say it once.
+        .unwrap_or_else(|_| "info,octocrab=off".into());
     if github::in_actions() {
         // Inside GitHub Actions: groups per phase and annotations (`github::log`).
         let _ = tracing_subscriber::fmt()

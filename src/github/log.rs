@@ -43,16 +43,17 @@ impl Visit for Text {
     }
 }
 
-/// The lines one event becomes (pure but for the open-group flag).
-pub fn lines(level: Level, message: &str) -> Vec<String> {
-    if level == Level::ERROR {
+/// The lines one event becomes (pure but for the open-group flag). Only our own events
+/// (`ours`) become annotations: a dependency's error about one attempt is not the step's error.
+pub fn lines(level: Level, message: &str, ours: bool) -> Vec<String> {
+    if ours && level == Level::ERROR {
         return vec![annotation_line(commands::Level::Error, None, message)];
     }
-    if level == Level::WARN {
+    if ours && level == Level::WARN {
         return vec![annotation_line(commands::Level::Warning, None, message)];
     }
     let mut out = Vec::with_capacity(2);
-    if level == Level::INFO {
+    if ours && level == Level::INFO {
         if let Some(phase) = message.strip_prefix(PHASE_PREFIX) {
             out.extend(commands::group_lines(phase));
         }
@@ -84,7 +85,9 @@ where
         if !t.fields.is_empty() {
             message = format!("{message} {}", t.fields.join(" "));
         }
-        for l in lines(*event.metadata().level(), &message) {
+        let meta = event.metadata();
+        let ours = meta.target().starts_with(env!("CARGO_CRATE_NAME"));
+        for l in lines(*meta.level(), &message, ours) {
             writeln!(writer, "{l}")?;
         }
         Ok(())
@@ -97,8 +100,15 @@ mod tests {
 
     #[test]
     fn warnings_and_errors_are_annotations_on_one_line() {
-        assert_eq!(lines(Level::WARN, "a\nb 5%"), vec!["::warning::a%0Ab 5%25"]);
-        assert_eq!(lines(Level::ERROR, "x"), vec!["::error::x"]);
-        assert_eq!(lines(Level::DEBUG, "::error::x"), vec!["DEBUG  ::error::x"]);
+        assert_eq!(
+            lines(Level::WARN, "a\nb 5%", true),
+            vec!["::warning::a%0Ab 5%25"]
+        );
+        assert_eq!(lines(Level::ERROR, "x", true), vec!["::error::x"]);
+        assert_eq!(
+            lines(Level::DEBUG, "::error::x", true),
+            vec!["DEBUG  ::error::x"]
+        );
+        assert_eq!(lines(Level::ERROR, "x", false), vec!["ERROR x"], "not ours");
     }
 }

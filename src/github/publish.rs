@@ -180,7 +180,8 @@ pub(crate) async fn comment_on_pr(
             "cannot comment on PR #{number} ({e}): the token is read-only, as on a PR from a fork, or lacks `pull-requests: write`; the report is in the job summary"
         )),
         Err(e) => warn(&format!(
-            "could not comment on PR #{number}: {e}; the report is in the job summary"
+            "could not comment on PR #{number} through {}: {e}; the report is in the job summary",
+            ctx.api_url
         )),
     }
 }
