@@ -73,12 +73,11 @@ pub fn exit_code_for(e: &anyhow::Error) -> u8 {
     }
 }
 
-/// Logs go to stderr, filtered by `ELASTICACHE_PERF_LOG` or `RUST_LOG` (default `info`, octocrab off).
+/// Logs go to stderr, filtered by `ELASTICACHE_PERF_LOG` or `RUST_LOG` (default [`github::log::DEFAULT_FILTER`]).
 pub fn init_logging() {
     let filter = std::env::var("ELASTICACHE_PERF_LOG")
         .or_else(|_| std::env::var("RUST_LOG"))
-        // octocrab logs every failed attempt at ERROR; our retry and warning say it once.
-        .unwrap_or_else(|_| "info,octocrab=off".into());
+        .unwrap_or_else(|_| github::log::DEFAULT_FILTER.into());
     if github::in_actions() {
         // Inside GitHub Actions: groups per phase and annotations (`github::log`).
         let _ = tracing_subscriber::fmt()

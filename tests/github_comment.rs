@@ -160,8 +160,8 @@ async fn a_read_only_token_is_a_warning_and_the_step_passes_on_ghes() {
     assert!(paths.iter().all(|p| p.starts_with("/api/v3/")), "{paths:?}");
 }
 
-fn publish_step(event: serde_json::Value) -> Step {
-    let step = Step::new("workflow_run", &event);
+fn publish_step(event: &serde_json::Value) -> Step {
+    let step = Step::new("workflow_run", event);
     let dir = step.workspace.join("artifact");
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::copy(
@@ -184,7 +184,7 @@ async fn publish_comments_on_a_handed_over_pr_only_at_the_runs_commit() {
     // A fork PR: workflow_run lists no PR, the number comes from the artifact.
     let event = |sha: &str| json!({"workflow_run": {"head_sha": sha, "pull_requests": []}});
 
-    let step = publish_step(event("ffff999"));
+    let step = publish_step(&event("ffff999"));
     let o = run(step.main(&inputs, &api)).await;
     let (_, stderr) = text(&o);
     assert_eq!(o.status.code(), Some(0), "{stderr}");
@@ -194,7 +194,7 @@ async fn publish_comments_on_a_handed_over_pr_only_at_the_runs_commit() {
     );
     assert!(gh.comments(7).is_empty());
 
-    let step = publish_step(event("0123abc"));
+    let step = publish_step(&event("0123abc"));
     let o = run(step.main(&inputs, &api)).await;
     let (_, stderr) = text(&o);
     assert_eq!(o.status.code(), Some(0), "{stderr}");
@@ -208,7 +208,7 @@ async fn publish_comments_on_a_handed_over_pr_only_at_the_runs_commit() {
 
 #[tokio::test]
 async fn publish_rejects_what_is_not_a_results_file() {
-    let step = publish_step(json!({}));
+    let step = publish_step(&json!({}));
     std::fs::write(
         step.workspace.join("artifact/results.json"),
         "{\"schema\": \"x\"}",

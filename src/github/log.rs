@@ -12,6 +12,10 @@ use tracing_subscriber::registry::LookupSpan;
 
 use super::commands::{self, annotation_line};
 
+/// The default log filter: `info`, without octocrab's own lines (it logs every failed attempt
+/// at ERROR; our retry and our warning say it once).
+pub const DEFAULT_FILTER: &str = "info,octocrab=off";
+
 /// What the run's timeline logs when a phase starts (`run::timeline`): `phase: <name>`.
 const PHASE_PREFIX: &str = "phase: ";
 
