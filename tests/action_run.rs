@@ -224,3 +224,98 @@ fn a_schedule_run_has_no_pr_and_does_not_try_to_comment() {
         .read(&step.summary)
         .starts_with("### elasticache-perf: OK"));
 }
+
+/// Wait until `path`'s text satisfies `ok`, for at most `secs`.
+fn wait_for(path: &std::path::Path, secs: u64, ok: impl Fn(&str) -> bool) -> bool {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    while std::time::Instant::now() < deadline {
+        if ok(&std::fs::read_to_string(path).unwrap_or_default()) {
+            return true;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    false
+}
+
+#[test]
+fn sigterm_to_pid_1_stops_the_run_and_still_writes_the_outputs() {
+    // In the container the binary is PID 1, which the kernel shields from every signal it has no
+    // handler for. Reproduce that with a PID namespace where we may (root), else signal a plain
+    // process: the handlers are checked either way, PID 1 only where possible.
+    let step = Step::new("pull_request", &json!({"pull_request": {"number": 5}}));
+    let inner = step.main(
+        &Step::local_inputs("ecp-action-7", &[("test_duration_seconds", "60")]),
+        NO_API,
+    );
+    let as_pid_1 = std::process::Command::new("unshare")
+        .args(["--pid", "--fork", "true"])
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    let mut cmd = if as_pid_1 {
+        let mut w = std::process::Command::new("unshare");
+        w.env_clear();
+        for (k, v) in inner.get_envs() {
+            if let Some(v) = v {
+                w.env(k, v);
+            }
+        }
+        w.current_dir(inner.get_current_dir().unwrap())
+            .args(["--pid", "--fork", "--kill-child", "bash", "-c"])
+            .arg("exec -a elasticache-perf-action \"$0\"")
+            .arg(assert_cmd::cargo::cargo_bin("elasticache-perf"));
+        w
+    } else {
+        eprintln!("unshare --pid is not permitted here: signalling a process that is not PID 1");
+        inner
+    };
+    let log = step.dir.path().join("stderr.txt");
+    let mut child = cmd
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    assert!(
+        wait_for(&log, 30, |t| t.contains("::group::load")),
+        "the load never started:\n{}",
+        step.read(&log)
+    );
+    let target = if as_pid_1 {
+        let id = child.id();
+        let children = std::fs::read_to_string(format!("/proc/{id}/task/{id}/children")).unwrap();
+        children
+            .split_whitespace()
+            .next()
+            .unwrap()
+            .parse::<i32>()
+            .unwrap()
+    } else {
+        i32::try_from(child.id()).unwrap()
+    };
+    std::thread::sleep(std::time::Duration::from_secs(1));
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(target),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .unwrap();
+    let started = std::time::Instant::now();
+    let status = child.wait().unwrap();
+    let stderr = step.read(&log);
+    assert_eq!(status.code(), Some(130), "{stderr}");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(8),
+        "the runner sends SIGKILL 10 s after a cancel; took {:?}",
+        started.elapsed()
+    );
+    assert!(
+        stderr.contains("::warning title=elasticache-perf::interrupted"),
+        "{stderr}"
+    );
+    let outputs = step.read(&step.output);
+    assert!(outputs.contains("run_id=ecp-action-7\n"), "{outputs}");
+    assert!(outputs.contains("results_path=elasticache-perf-results/results.json\n"));
+    assert_eq!(
+        step.read(&step.state),
+        "run_id=ecp-action-7\ntarget=local\n"
+    );
+}
