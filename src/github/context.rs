@@ -34,35 +34,39 @@ pub struct ActionContext {
     pub workspace: Option<PathBuf>,
 }
 
+fn read_event(path: &std::path::Path) -> anyhow::Result<serde_json::Value> {
+    let len = std::fs::metadata(path)
+        .with_context(|| format!("reading the event payload '{}'", path.display()))?
+        .len();
+    if len > MAX_EVENT_BYTES {
+        anyhow::bail!(
+            "the event payload '{}' is {len} bytes; more than {MAX_EVENT_BYTES} is not read",
+            path.display()
+        );
+    }
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading the event payload '{}'", path.display()))?;
+    serde_json::from_str(&text)
+        .with_context(|| format!("the event payload '{}' is not JSON", path.display()))
+}
+
 fn var(name: &str) -> String {
     std::env::var(name).unwrap_or_default()
 }
 
 impl ActionContext {
-    /// Read the context from the environment and the event file.
-    pub fn from_env() -> anyhow::Result<Self> {
+    /// Read the context from the environment and the event file. An unreadable event payload is
+    /// a warning (the event is then taken as empty): it must not fail a finished benchmark.
+    pub fn from_env() -> Self {
         let event = match std::env::var_os("GITHUB_EVENT_PATH").filter(|p| !p.is_empty()) {
             None => serde_json::Value::Null,
-            Some(p) => {
-                let path = PathBuf::from(p);
-                let len = std::fs::metadata(&path)
-                    .with_context(|| format!("reading the event payload '{}'", path.display()))?
-                    .len();
-                if len > MAX_EVENT_BYTES {
-                    anyhow::bail!(
-                        "the event payload '{}' is {len} bytes; more than {MAX_EVENT_BYTES} is not read",
-                        path.display()
-                    );
-                }
-                let text = std::fs::read_to_string(&path)
-                    .with_context(|| format!("reading the event payload '{}'", path.display()))?;
-                serde_json::from_str(&text).with_context(|| {
-                    format!("the event payload '{}' is not JSON", path.display())
-                })?
-            }
+            Some(p) => read_event(&PathBuf::from(p)).unwrap_or_else(|e| {
+                tracing::warn!("{e:#}; going on without the event");
+                serde_json::Value::Null
+            }),
         };
         let or = |v: String, d: &str| if v.is_empty() { d.to_string() } else { v };
-        Ok(Self {
+        Self {
             repository: var("GITHUB_REPOSITORY"),
             api_url: or(var("GITHUB_API_URL"), "https://api.github.com")
                 .trim_end_matches('/')
@@ -77,7 +81,7 @@ impl ActionContext {
             workspace: std::env::var_os("GITHUB_WORKSPACE")
                 .filter(|w| !w.is_empty())
                 .map(PathBuf::from),
-        })
+        }
     }
 
     /// `(owner, repo)` of `GITHUB_REPOSITORY`, when it has that shape.

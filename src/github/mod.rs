@@ -32,14 +32,9 @@ pub fn prepare(inputs: &mut RunInputs) -> anyhow::Result<()> {
     if let Some(t) = &inputs.github.github_token {
         commands::add_mask(t.expose());
     }
-    if let Some(Ok(ep)) = inputs
-        .endpoint
-        .as_deref()
-        .filter(|e| !e.trim().is_empty())
-        .map(parse_endpoint)
-    {
-        if let Some(p) = &ep.password {
-            commands::add_mask(p.expose());
+    if let Some(ep) = &inputs.endpoint {
+        for secret in endpoint_secrets(ep) {
+            commands::add_mask(&secret);
         }
     }
     options::Options::from_inputs(&inputs.github).map_err(|e| InputError::new(e.to_string()))?;
@@ -57,6 +52,35 @@ pub fn prepare(inputs: &mut RunInputs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// What to mask in an endpoint: its password, or, when it does not parse, everything before the
+/// `@` (a malformed URL may still hold a password). Pure.
+pub fn endpoint_secrets(endpoint: &str) -> Vec<String> {
+    let e = endpoint.trim();
+    if e.is_empty() {
+        return Vec::new();
+    }
+    match parse_endpoint(e) {
+        Ok(ep) => ep
+            .password
+            .map(|p| p.expose().to_string())
+            .into_iter()
+            .collect(),
+        Err(_) => {
+            let rest = e.split_once("://").map_or(e, |(_, r)| r);
+            rest.rsplit_once('@')
+                .map(|(userinfo, _)| {
+                    let mut v = vec![userinfo.to_string()];
+                    if let Some((_, p)) = userinfo.split_once(':') {
+                        v.push(p.to_string());
+                    }
+                    v.retain(|s| !s.is_empty());
+                    v
+                })
+                .unwrap_or_default()
+        }
+    }
+}
+
 /// Report a command's error inside Actions: close the open group and annotate (one line, escaped).
 pub fn report_error(e: &anyhow::Error) {
     if in_actions() {
@@ -66,5 +90,27 @@ pub fn report_error(e: &anyhow::Error) {
             Some("elasticache-perf"),
             &format!("{e:#}"),
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::endpoint_secrets;
+
+    #[test]
+    fn masks_the_password_of_an_endpoint_even_a_malformed_one() {
+        assert_eq!(
+            endpoint_secrets("redis://u:s3cret@127.0.0.1:6379"),
+            vec!["s3cret"]
+        );
+        assert_eq!(
+            endpoint_secrets("redis://127.0.0.1:6379"),
+            Vec::<String>::new()
+        );
+        assert_eq!(
+            endpoint_secrets("redis://u:s3cret@host:notaport"),
+            vec!["u:s3cret", "s3cret"]
+        );
+        assert!(endpoint_secrets("").is_empty());
     }
 }

@@ -32,7 +32,7 @@ pub async fn publish(
         return Ok(());
     }
     let opts = Options::from_inputs(inputs).map_err(|e| InputError::new(e.to_string()))?;
-    let ctx = ActionContext::from_env()?;
+    let ctx = ActionContext::from_env();
     commands::group("publish");
     let r = publish_with(&ctx, &opts, result, out_dir, outcome).await;
     commands::end_group();
