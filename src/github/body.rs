@@ -37,25 +37,38 @@ fn links_line(links: &Links) -> String {
     }
 }
 
+/// The summary, the charts before its closing `<sub>` line (tool and schema), then the links.
 fn compose(summary: &str, charts: &str, links: &Links) -> String {
-    let mut out = summary.trim_end().to_string();
+    let summary = summary.trim_end();
+    let (body, footer) = match summary.rfind("\n<sub>") {
+        Some(i) if !summary[i + 1..].contains('\n') => (&summary[..i], &summary[i + 1..]),
+        _ => (summary, ""),
+    };
+    let mut out = body.trim_end().to_string();
     out.push_str("\n\n");
     if !charts.is_empty() {
-        out.push_str("<details open><summary>Over time</summary>\n\n");
+        out.push_str("<details open><summary>Over the steady-state window</summary>\n\n");
         out.push_str(charts);
         out.push_str("\n</details>\n\n");
     }
     out.push_str(&links_line(links));
+    if !footer.is_empty() {
+        out.push('\n');
+        out.push_str(footer);
+        out.push('\n');
+    }
     out
+}
+
+fn charts_of(r: &RunResult) -> String {
+    let w = &r.steady_state.window;
+    let window = w.start_unix_ms.zip(w.end_unix_ms);
+    super::mermaid::charts(super::mermaid::in_window(&r.series, window))
 }
 
 /// The report for the job summary: `summary.md`, the charts and the links.
 pub fn report(r: &RunResult, links: &Links) -> String {
-    compose(
-        &crate::report::markdown::render(r),
-        &super::mermaid::charts(&r.series),
-        links,
-    )
+    compose(&crate::report::markdown::render(r), &charts_of(r), links)
 }
 
 /// The PR comment: the marker first (so that no cut can lose it), then the report; within
@@ -64,7 +77,7 @@ pub fn comment(r: &RunResult, links: &Links, marker: &str) -> String {
     fit_comment(
         marker,
         &crate::report::markdown::render(r),
-        &super::mermaid::charts(&r.series),
+        &charts_of(r),
         links,
     )
 }
@@ -116,6 +129,10 @@ mod tests {
         let chart = c.find("```mermaid").unwrap();
         assert!(table < chart, "numbers first, then the chart");
         assert!(c.contains("(https://github.com/o/r/actions/runs/1)"));
+        assert!(
+            c.trim_end().ends_with("</sub>"),
+            "the tool's footer stays last"
+        );
         assert_eq!(report(&r, &links), c.split_once('\n').unwrap().1);
     }
 

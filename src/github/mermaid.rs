@@ -58,6 +58,20 @@ fn format_axis(v: f64) -> String {
     }
 }
 
+/// The seconds of `series` inside the steady-state window `[start_ms, end_ms)`, when it holds at
+/// least two (warm-up and the last, partial second would read as a drop); else all of them.
+pub fn in_window(series: &[SeriesPointJson], window: Option<(u64, u64)>) -> &[SeriesPointJson] {
+    let Some((start_ms, end_ms)) = window else {
+        return series;
+    };
+    let first = series.iter().position(|p| p.t * 1000 >= start_ms);
+    let last = series.iter().rposition(|p| p.t * 1000 < end_ms);
+    match (first, last) {
+        (Some(a), Some(b)) if b > a => &series[a..=b],
+        _ => series,
+    }
+}
+
 /// The charts of a series: throughput, and p99 latency where the generator kept exact
 /// per-second percentiles. Empty when there are fewer than two seconds (a line needs two points).
 pub fn charts(series: &[SeriesPointJson]) -> String {
@@ -133,6 +147,22 @@ mod tests {
             "no exact per-second p99, no latency chart"
         );
         assert_eq!(charts(&s[..1]), "");
+    }
+
+    #[test]
+    fn the_window_drops_warm_up_and_the_partial_last_second() {
+        let s: Vec<_> = (100..106).map(|t| point(t, 10, None)).collect();
+        let w = in_window(&s, Some((101_000, 105_000)));
+        assert_eq!(
+            w.iter().map(|p| p.t).collect::<Vec<_>>(),
+            vec![101, 102, 103, 104]
+        );
+        assert_eq!(in_window(&s, None).len(), 6);
+        assert_eq!(
+            in_window(&s, Some((104_500, 105_000))).len(),
+            6,
+            "too short: all"
+        );
     }
 
     #[test]
