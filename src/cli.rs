@@ -34,6 +34,81 @@ pub enum Command {
     /// Gate a results.json against a baseline: exit 0 pass (no change, improved or inconclusive),
     /// 1 regression (with --fail-on-regression), 2 bad input or a profile mismatch.
     Compare(CompareArgs),
+    /// Publish a results.json inside GitHub Actions: step outputs, job summary and the PR comment
+    /// (the fork-safe `workflow_run` pattern).
+    Publish(PublishArgs),
+    /// The GitHub Action's post step: clean up from the state the main step saved.
+    #[command(hide = true)]
+    Post,
+}
+
+// ---- GitHub Action entry points (owned by the action work, `src/github/`) ----
+
+/// `publish` flags.
+#[derive(Debug, Args)]
+pub struct PublishArgs {
+    /// The results.json to publish (its folder's chart.png is linked when present).
+    #[arg(long, value_name = "FILE", env = "INPUT_RESULTS_PATH")]
+    pub results_path: PathBuf,
+    /// GitHub inputs.
+    #[command(flatten)]
+    pub github: crate::config::GithubInputs,
+}
+
+/// The executable name of the action's main entrypoint: runs the command in input `command`.
+pub const ACTION_ENTRYPOINT: &str = "elasticache-perf-action";
+/// The executable name of the action's post entrypoint: runs `post`.
+pub const POST_ENTRYPOINT: &str = "elasticache-perf-post";
+/// The commands the action's `command` input may name, the default first.
+pub const ACTION_COMMANDS: [&str; 2] = ["run", "publish"];
+
+/// The arguments to parse. A container action's entrypoint takes no arguments, so the image has
+/// one path per entrypoint (links to this binary) and the name it was started under says what to
+/// do: [`ACTION_ENTRYPOINT`] runs input `command` (`INPUT_COMMAND`, default `run`),
+/// [`POST_ENTRYPOINT`] runs `post`. Any other name, or any argument, is an ordinary command line.
+pub fn invocation_args(
+    args: Vec<std::ffi::OsString>,
+    input_command: Option<&str>,
+) -> Result<Vec<std::ffi::OsString>, String> {
+    let name = args
+        .first()
+        .and_then(|a| std::path::Path::new(a).file_name())
+        .and_then(|n| n.to_str())
+        .unwrap_or("");
+    if args.len() != 1 {
+        return Ok(args);
+    }
+    let command = match name {
+        ACTION_ENTRYPOINT => {
+            let c = input_command.map(str::trim).filter(|c| !c.is_empty());
+            let c = c.unwrap_or(ACTION_COMMANDS[0]);
+            if !ACTION_COMMANDS.contains(&c) {
+                return Err(format!(
+                    "input 'command' must be one of {}; got '{c}'",
+                    ACTION_COMMANDS.join(", ")
+                ));
+            }
+            c.to_string()
+        }
+        POST_ENTRYPOINT => "post".to_string(),
+        _ => return Ok(args),
+    };
+    Ok(vec![args[0].clone(), command.into()])
+}
+
+impl Cli {
+    /// Parse this process's command line (see [`invocation_args`]); exits with clap's usage error
+    /// (code 2) when it is wrong.
+    pub fn parse_invocation() -> Self {
+        use clap::{CommandFactory as _, Parser as _};
+        let input = std::env::var("INPUT_COMMAND").ok();
+        match invocation_args(std::env::args_os().collect(), input.as_deref()) {
+            Ok(args) => Self::parse_from(args),
+            Err(msg) => Self::command()
+                .error(clap::error::ErrorKind::InvalidValue, msg)
+                .exit(),
+        }
+    }
 }
 
 /// `report` flags.
@@ -141,5 +216,38 @@ mod tests {
     #[test]
     fn cli_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    fn os(v: &[&str]) -> Vec<std::ffi::OsString> {
+        v.iter().map(Into::into).collect()
+    }
+
+    #[test]
+    fn the_action_entrypoints_pick_their_command() {
+        let run = invocation_args(os(&["/usr/local/bin/elasticache-perf-action"]), None);
+        assert_eq!(
+            run.unwrap(),
+            os(&["/usr/local/bin/elasticache-perf-action", "run"])
+        );
+        let publish = invocation_args(os(&["elasticache-perf-action"]), Some(" publish "));
+        assert_eq!(
+            publish.unwrap(),
+            os(&["elasticache-perf-action", "publish"])
+        );
+        let post = invocation_args(os(&["/x/elasticache-perf-post"]), Some("run"));
+        assert_eq!(post.unwrap(), os(&["/x/elasticache-perf-post", "post"]));
+        let bad = invocation_args(os(&["elasticache-perf-action"]), Some("sweep"));
+        assert!(bad.unwrap_err().contains("input 'command'"));
+    }
+
+    #[test]
+    fn other_invocations_are_left_alone() {
+        let plain = os(&["elasticache-perf"]);
+        assert_eq!(
+            invocation_args(plain.clone(), Some("publish")).unwrap(),
+            plain
+        );
+        let with_args = os(&["elasticache-perf-action", "run", "--help"]);
+        assert_eq!(invocation_args(with_args.clone(), None).unwrap(), with_args);
     }
 }

@@ -9,6 +9,7 @@ pub mod client;
 pub mod compare;
 pub mod config;
 pub mod gate;
+pub mod github;
 pub mod history;
 pub mod loadgen;
 pub mod local;
@@ -82,11 +83,20 @@ pub fn exit_code_for(e: &anyhow::Error) -> u8 {
     }
 }
 
-/// Logs go to stderr, filtered by `ELASTICACHE_PERF_LOG` or `RUST_LOG` (default `info`).
+/// Logs go to stderr, filtered by `ELASTICACHE_PERF_LOG` or `RUST_LOG` (default [`github::log::DEFAULT_FILTER`]).
 pub fn init_logging() {
     let filter = std::env::var("ELASTICACHE_PERF_LOG")
         .or_else(|_| std::env::var("RUST_LOG"))
-        .unwrap_or_else(|_| "info".into());
+        .unwrap_or_else(|_| github::log::DEFAULT_FILTER.into());
+    if github::in_actions() {
+        // Inside GitHub Actions: groups per phase and annotations (`github::log`).
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+            .with_writer(std::io::stderr)
+            .event_format(github::log::ActionsFormat)
+            .try_init();
+        return;
+    }
     let _ = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
         .with_writer(std::io::stderr)
@@ -166,7 +176,8 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
             }
             Ok(outcome)
         }
-        Command::Run(a) => {
+        Command::Run(mut a) => {
+            github::prepare(&mut a.inputs)?;
             let rt = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 .build()
@@ -179,5 +190,11 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
             }
             Ok(outcome)
         }
+        Command::Publish(a) => tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| anyhow::anyhow!("starting the async runtime: {e}"))?
+            .block_on(github::publish_file(&a.results_path, &a.github)),
+        Command::Post => github::post::run(),
     }
 }

@@ -2,15 +2,14 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
-
 fn main() -> ExitCode {
-    let cli = elasticache_perf::cli::Cli::parse();
+    let cli = elasticache_perf::cli::Cli::parse_invocation();
     elasticache_perf::init_logging();
     match elasticache_perf::run(cli) {
         Ok(outcome) => ExitCode::from(outcome.exit_code()),
         Err(e) => {
             let code = elasticache_perf::exit_code_for(&e);
+            elasticache_perf::github::report_error(&e);
             #[allow(clippy::print_stderr)]
             {
                 eprintln!("error: {e:#}");

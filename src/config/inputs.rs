@@ -113,4 +113,32 @@ pub struct RunInputs {
         default_value = "1"
     )]
     pub rampdown_seconds: String,
+    /// GitHub: the PR comment (see [`GithubInputs`]).
+    #[command(flatten)]
+    pub github: GithubInputs,
+}
+
+// ---- GitHub inputs (owned by the action work, `src/github/`) ----
+
+/// Inputs of publishing to GitHub: the PR comment. Flattened into [`RunInputs`] (and the
+/// `publish` command), so that `RunInputs` stays the one list of the run's input names.
+#[derive(Debug, Args, Clone, Default)]
+pub struct GithubInputs {
+    /// Token for the PR comment (the action passes `${{ github.token }}`); never printed.
+    #[arg(long, env = "INPUT_GITHUB_TOKEN", hide_env_values = true, value_parser = secret_input)]
+    pub github_token: Option<super::Secret>,
+    /// When to comment on the pull request: `always`, `on-regression` or `never`.
+    #[arg(long, env = "INPUT_COMMENT", default_value = "always")]
+    pub comment: String,
+    /// The pull request to comment on, instead of the triggering event's (for `workflow_run`).
+    #[arg(long, env = "INPUT_PR_NUMBER")]
+    pub pr_number: Option<String>,
+    /// Key of the PR comment: runs of one profile share a comment, other profiles get their own
+    /// (default: derived from engine, version, workload, task count and load generator).
+    #[arg(long, env = "INPUT_PROFILE")]
+    pub profile: Option<String>,
+}
+
+fn secret_input(s: &str) -> Result<super::Secret, std::convert::Infallible> {
+    Ok(super::Secret::new(s))
 }

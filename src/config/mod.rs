@@ -12,7 +12,7 @@ use std::time::Duration;
 
 pub use crate::loadgen::KeyPattern;
 pub use error::ConfigError;
-pub use inputs::RunInputs;
+pub use inputs::{GithubInputs, RunInputs};
 pub use parse::{parse_duration, parse_endpoint};
 pub use secret::Secret;
 

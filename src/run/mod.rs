@@ -130,5 +130,6 @@ pub async fn run(inputs: &RunInputs) -> anyhow::Result<(RunResult, Outcome)> {
     } else {
         Outcome::Ok
     };
+    crate::github::publish(&result, &out_dir, &inputs.github, outcome).await?;
     Ok((result, outcome))
 }

@@ -1,0 +1,116 @@
+//! Everything GitHub: running as a container action (inputs, masks, groups, annotations, step
+//! outputs, job summary, state for the post step) and the sticky PR comment. The only module that
+//! uses octocrab.
+
+pub mod actions;
+pub mod body;
+pub mod client;
+pub mod commands;
+pub mod comment;
+pub mod context;
+pub mod log;
+pub mod mermaid;
+pub mod options;
+pub mod outputs;
+pub mod post;
+pub mod profile;
+mod publish;
+
+pub use context::in_actions;
+pub use publish::{load_results, publish, publish_file, MAX_RESULTS_BYTES};
+
+use crate::config::{parse_endpoint, Config, RunInputs};
+use crate::InputError;
+
+/// Before a run inside Actions: mask the secrets among the inputs, check the GitHub inputs, fix
+/// the run id and save it (and the target) as state for the post step, before anything is
+/// created. Outside Actions it does nothing.
+pub fn prepare(inputs: &mut RunInputs) -> anyhow::Result<()> {
+    if !in_actions() {
+        return Ok(());
+    }
+    if let Some(t) = &inputs.github.github_token {
+        commands::add_mask(t.expose());
+    }
+    if let Some(ep) = &inputs.endpoint {
+        for secret in endpoint_secrets(ep) {
+            commands::add_mask(&secret);
+        }
+    }
+    options::Options::from_inputs(&inputs.github).map_err(|e| InputError::new(e.to_string()))?;
+    // Invalid inputs are reported by the run itself, which has made nothing yet: no state then.
+    if Config::from_inputs(inputs).is_err() {
+        return Ok(());
+    }
+    let run_id = match inputs.run_id.as_deref().map(str::trim) {
+        Some(id) if !id.is_empty() => id.to_string(),
+        _ => crate::run::new_run_id(),
+    };
+    inputs.run_id = Some(run_id.clone());
+    actions::save_state(post::STATE_RUN_ID, &run_id)?;
+    actions::save_state(post::STATE_TARGET, inputs.target.trim())?;
+    Ok(())
+}
+
+/// What to mask in an endpoint: its password, or, when it does not parse, everything before the
+/// `@` (a malformed URL may still hold a password). Pure.
+pub fn endpoint_secrets(endpoint: &str) -> Vec<String> {
+    let e = endpoint.trim();
+    if e.is_empty() {
+        return Vec::new();
+    }
+    match parse_endpoint(e) {
+        Ok(ep) => ep
+            .password
+            .map(|p| p.expose().to_string())
+            .into_iter()
+            .collect(),
+        Err(_) => {
+            let rest = e.split_once("://").map_or(e, |(_, r)| r);
+            rest.rsplit_once('@')
+                .map(|(userinfo, _)| {
+                    let mut v = vec![userinfo.to_string()];
+                    if let Some((_, p)) = userinfo.split_once(':') {
+                        v.push(p.to_string());
+                    }
+                    v.retain(|s| !s.is_empty());
+                    v
+                })
+                .unwrap_or_default()
+        }
+    }
+}
+
+/// Report a command's error inside Actions: close the open group and annotate (one line, escaped).
+pub fn report_error(e: &anyhow::Error) {
+    if in_actions() {
+        commands::end_group();
+        commands::annotate(
+            commands::Level::Error,
+            Some("elasticache-perf"),
+            &format!("{e:#}"),
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::endpoint_secrets;
+
+    #[test]
+    fn masks_the_password_of_an_endpoint_even_a_malformed_one() {
+        assert_eq!(
+            endpoint_secrets("redis://u:s3cret@127.0.0.1:6379"),
+            vec!["s3cret"]
+        );
+        assert_eq!(
+            endpoint_secrets("redis://127.0.0.1:6379"),
+            Vec::<String>::new()
+        );
+        assert_eq!(
+            endpoint_secrets("redis://u:s3cret@host:notaport"),
+            vec!["u:s3cret", "s3cret"]
+        );
+        assert!(endpoint_secrets("").is_empty());
+    }
+}

@@ -1,0 +1,206 @@
+//! The profile key in a PR comment's marker, so that the runs of a matrix (other engine, workload
+//! or task count) each keep their own comment while re-runs of one profile update theirs. Pure.
+//!
+//! The fields are those of the gate's profile key (engine, version, node type, topology, workload,
+//! task count, load generator; `src/gate/profile.rs` on the `gate` branch); once that lands, this
+//! can become `gate::ProfileKey::of(r).slug()`. A `profile` input overrides the derived key.
+
+use crate::config::ConfigError;
+use crate::results::RunResult;
+
+/// Longest accepted `profile` input.
+pub const MAX_PROFILE_CHARS: usize = 100;
+
+/// Workload settings that change what is measured (not the port, the host or the duration).
+const WORKLOAD_FIELDS: [&str; 10] = [
+    "threads",
+    "clients",
+    "pipeline",
+    "ratio",
+    "key_pattern",
+    "key_minimum",
+    "key_maximum",
+    "data_size",
+    "tls",
+    "protocol",
+];
+
+/// Check a user-given profile key: it goes into an HTML comment, so only a safe alphabet, and no
+/// `--` (which would end the comment early).
+pub fn validate(input: &str) -> Result<String, ConfigError> {
+    let p = input.trim();
+    let ok = !p.is_empty()
+        && p.chars().count() <= MAX_PROFILE_CHARS
+        && p.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '=' | ':' | '/' | '-'))
+        && !p.contains("--");
+    if ok {
+        Ok(p.to_string())
+    } else {
+        Err(ConfigError::new(
+            "profile",
+            input,
+            format!("must be 1 to {MAX_PROFILE_CHARS} letters, digits or . _ = : / - (no '--')"),
+        ))
+    }
+}
+
+fn text(v: &serde_json::Value) -> Option<String> {
+    match v {
+        serde_json::Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_string()),
+        serde_json::Value::Number(n) => Some(n.to_string()),
+        serde_json::Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+fn detail(r: &RunResult, key: &str) -> String {
+    r.run
+        .details
+        .get(key)
+        .and_then(text)
+        .unwrap_or_else(|| "unknown".into())
+}
+
+/// FNV-1a, 32 bits: stable across versions and platforms (std's hashers are not).
+fn fnv1a32(s: &str) -> u32 {
+    s.bytes().fold(0x811c_9dc5, |h, b| {
+        (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
+    })
+}
+
+fn sanitize(s: &str) -> String {
+    let mut out: String = s
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    while out.contains("--") {
+        out = out.replace("--", "-");
+    }
+    out.trim_matches('-').to_string()
+}
+
+/// The key of a run: readable parts (engine version, load generator, task count) and a hash of
+/// every field, e.g. `redis-7.0.15.builtin.x1.6c1f09a2`.
+pub fn derive(r: &RunResult) -> String {
+    let workload = r
+        .run
+        .workload
+        .as_ref()
+        .and_then(serde_json::Value::as_object)
+        .map(|w| {
+            WORKLOAD_FIELDS
+                .iter()
+                .filter_map(|k| Some(format!("{k}={}", text(w.get(*k)?)?)))
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .unwrap_or_default();
+    let fields = [
+        detail(r, "engine"),
+        detail(r, "engine_version"),
+        detail(r, "node_type"),
+        detail(r, "topology"),
+        workload,
+        r.run.task_count.to_string(),
+        detail(r, "load_generator"),
+    ];
+    let readable = sanitize(&format!(
+        "{}.{}.x{}",
+        if fields[1] == "unknown" {
+            &fields[0]
+        } else {
+            &fields[1]
+        },
+        fields[6],
+        fields[5]
+    ));
+    let mut head: String = readable.chars().take(60).collect();
+    if head.is_empty() {
+        head = "run".into();
+    }
+    format!("{head}.{:08x}", fnv1a32(&fields.join("\u{1f}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn result(details: serde_json::Value, workload: serde_json::Value, tasks: usize) -> RunResult {
+        let mut r: RunResult = serde_json::from_value(json!({
+            "schema": "elasticache-perf/result/v1",
+            "tool": {"name": "elasticache-perf", "version": "0"},
+            "status": "ok",
+            "run": {"target": "local", "task_count": tasks},
+            "whole_run": {"total": {"count": 0, "ops_per_sec": null, "hits_per_sec": null,
+                "misses_per_sec": null, "kb_per_sec": null, "latency_ms": {}},
+                "commands": {}, "latency_exact": true},
+            "steady_state": {"window": {"start": null, "end": null, "start_unix_ms": null,
+                "end_unix_ms": null, "duration_secs": null, "warmup_secs": 0,
+                "rampdown_secs": 0, "method": "x"}, "latency_scope": "window",
+                "total": {"count": 0, "ops_per_sec": null, "hits_per_sec": null,
+                "misses_per_sec": null, "kb_per_sec": null, "latency_ms": {}}, "commands": {}},
+            "series": [], "tasks": [], "histograms": {}, "notes": []
+        }))
+        .unwrap();
+        r.run.details = serde_json::from_value(details).unwrap();
+        r.run.workload = Some(workload);
+        r
+    }
+
+    #[test]
+    fn same_profile_same_key_whatever_the_port_or_duration() {
+        let d = json!({"engine": "redis", "engine_version": "redis 7.0.15", "load_generator": "builtin"});
+        let a = result(
+            d.clone(),
+            json!({"threads": 2, "clients": 4, "port": 1, "test_time_secs": 8}),
+            1,
+        );
+        let b = result(
+            d,
+            json!({"threads": 2, "clients": 4, "port": 2, "test_time_secs": 60}),
+            1,
+        );
+        assert_eq!(derive(&a), derive(&b));
+        assert!(
+            derive(&a).starts_with("redis-7.0.15.builtin.x1."),
+            "{}",
+            derive(&a)
+        );
+    }
+
+    #[test]
+    fn other_workload_engine_or_task_count_other_key() {
+        let d = json!({"engine": "redis", "engine_version": "redis 7.0.15", "load_generator": "builtin"});
+        let base = derive(&result(d.clone(), json!({"clients": 4}), 1));
+        assert_ne!(base, derive(&result(d.clone(), json!({"clients": 8}), 1)));
+        assert_ne!(base, derive(&result(d, json!({"clients": 4}), 2)));
+        let v = json!({"engine": "valkey", "engine_version": "redis 7.0.15", "load_generator": "builtin"});
+        assert_ne!(base, derive(&result(v, json!({"clients": 4}), 1)));
+    }
+
+    #[test]
+    fn hostile_details_cannot_break_the_marker() {
+        let d = json!({"engine": "--> <b>", "engine_version": "a--b -->", "load_generator": "x"});
+        let k = derive(&result(d, json!({}), 1));
+        assert!(
+            !k.contains("--") && !k.contains('>') && !k.contains(' '),
+            "{k}"
+        );
+    }
+
+    #[test]
+    fn profile_input_is_checked() {
+        assert_eq!(validate(" redis7/large ").unwrap(), "redis7/large");
+        for bad in ["", "a--b", "a b", "x-->", &"a".repeat(101)] {
+            assert!(validate(bad).is_err(), "{bad:?}");
+        }
+    }
+}

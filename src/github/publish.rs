@@ -1,0 +1,244 @@
+//! Publishing a finished run inside GitHub Actions: step outputs, the job summary, annotations and
+//! the sticky PR comment. A comment that cannot be made (a fork's read-only token, no PR, no
+//! token) is a warning, never a failed step: the report is in the job summary either way.
+
+use std::path::Path;
+use std::time::Duration;
+
+use super::actions;
+use super::body::{self, Links};
+use super::client::{self, GithubError};
+use super::commands::{self, Level};
+use super::comment::{self, PullRequest, Upserted};
+use super::context::ActionContext;
+use super::options::{CommentPolicy, Options};
+use super::outputs::{self, Paths};
+use crate::config::GithubInputs;
+use crate::results::RunResult;
+use crate::{InputError, Outcome};
+
+/// First wait between attempts of a GitHub call.
+const RETRY_BASE: Duration = Duration::from_millis(500);
+
+/// Publish a run whose files are in `out_dir`. Outside Actions (`GITHUB_ACTIONS` unset) it does
+/// nothing. Fails only when the runner's files cannot be written.
+pub async fn publish(
+    result: &RunResult,
+    out_dir: &Path,
+    inputs: &GithubInputs,
+    outcome: Outcome,
+) -> anyhow::Result<()> {
+    if !super::context::in_actions() {
+        return Ok(());
+    }
+    let opts = Options::from_inputs(inputs).map_err(|e| InputError::new(e.to_string()))?;
+    let ctx = ActionContext::from_env();
+    commands::group("publish");
+    let r = publish_with(&ctx, &opts, result, out_dir, outcome).await;
+    commands::end_group();
+    r
+}
+
+async fn publish_with(
+    ctx: &ActionContext,
+    opts: &Options,
+    result: &RunResult,
+    out_dir: &Path,
+    outcome: Outcome,
+) -> anyhow::Result<()> {
+    let verdict = outputs::NO_VERDICT;
+    let chart = out_dir.join("chart.png");
+    let paths = Paths {
+        results: ctx.workflow_path(&out_dir.join("results.json")),
+        chart: if chart.is_file() {
+            ctx.workflow_path(&chart)
+        } else {
+            String::new()
+        },
+        s3_prefix: String::new(),
+    };
+    let values = outputs::values(result, verdict, &paths);
+    let pairs: Vec<(&str, &str)> = values.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    actions::set_outputs(&pairs)?;
+    let links = Links {
+        chart_url: None,
+        run_url: ctx.run_url(),
+    };
+    actions::append_step_summary(&body::report(result, &links))?;
+    match outcome {
+        Outcome::RunFailed => commands::annotate(
+            Level::Error,
+            Some("elasticache-perf"),
+            &format!(
+                "the run failed: {}",
+                result.notes.first().map_or("see the log", String::as_str)
+            ),
+        ),
+        Outcome::Interrupted => {
+            commands::annotate(
+                Level::Warning,
+                Some("elasticache-perf"),
+                "interrupted: the outputs cover the part that ran; no PR comment",
+            );
+            return Ok(());
+        }
+        Outcome::Regression => commands::annotate(
+            Level::Error,
+            Some("elasticache-perf"),
+            "performance regressed against the baseline: see the summary",
+        ),
+        Outcome::BadInput => commands::annotate(
+            Level::Warning,
+            Some("elasticache-perf"),
+            "the run could not be compared with its baseline: see the summary",
+        ),
+        Outcome::Ok => {}
+    }
+    let regressed = verdict == "regressed";
+    comment_on_pr(ctx, opts, result, &links, regressed).await;
+    Ok(())
+}
+
+fn warn(message: &str) {
+    commands::annotate(Level::Warning, Some("PR comment"), message);
+}
+
+/// Comment, or say why not. Never fails: the report is in the job summary.
+pub(crate) async fn comment_on_pr(
+    ctx: &ActionContext,
+    opts: &Options,
+    result: &RunResult,
+    links: &Links,
+    regressed: bool,
+) {
+    let create = match opts.comment {
+        CommentPolicy::Never => return,
+        CommentPolicy::Always => true,
+        CommentPolicy::OnRegression => regressed,
+    };
+    let event_pr = ctx.event_pr_number();
+    let Some(number) = opts.pr_number.or(event_pr) else {
+        tracing::info!(
+            "no pull request in this '{}' event: the report is in the job summary only",
+            ctx.event_name
+        );
+        return;
+    };
+    let Some(token) = &opts.token else {
+        warn("no github_token: the report is in the job summary only");
+        return;
+    };
+    let Some((owner, repo)) = ctx.owner_repo() else {
+        warn(&format!(
+            "GITHUB_REPOSITORY '{}' is not owner/repo: no PR comment",
+            ctx.repository
+        ));
+        return;
+    };
+    let octo = match client::client(&ctx.api_url, token) {
+        Ok(o) => o,
+        Err(e) => {
+            warn(&format!("{e:#}"));
+            return;
+        }
+    };
+    let pr = PullRequest {
+        owner,
+        repo,
+        number,
+    };
+    let profile = opts
+        .profile
+        .clone()
+        .unwrap_or_else(|| super::profile::derive(result));
+    let r = async {
+        // A PR number that came from another workflow's artifact is untrusted: comment only when
+        // that PR's head is the commit the triggering run was about.
+        if let (Some(head), Some(_)) = (ctx.workflow_run_head_sha(), opts.pr_number) {
+            if event_pr != Some(number) {
+                let sha = comment::pr_head_sha(&octo, pr, RETRY_BASE).await?;
+                if sha != head {
+                    return Ok(None);
+                }
+            }
+        }
+        let login = comment::author_login(&octo, RETRY_BASE).await;
+        let marker = body::marker(&profile);
+        let text = body::comment(result, links, &marker);
+        comment::upsert(&octo, pr, &text, &marker, &login, create, RETRY_BASE)
+            .await
+            .map(Some)
+    }
+    .await;
+    match r {
+        Ok(Some(Upserted::Created(id))) => {
+            tracing::info!("PR #{number}: comment {id} created (profile {profile})");
+        }
+        Ok(Some(Upserted::Updated(id))) => {
+            tracing::info!("PR #{number}: comment {id} updated (profile {profile})");
+        }
+        Ok(Some(Upserted::Unchanged(id))) => {
+            tracing::info!("PR #{number}: comment {id} already up to date");
+        }
+        Ok(Some(Upserted::Skipped)) => {
+            tracing::info!("PR #{number}: no regression and no earlier comment: not commenting");
+        }
+        Ok(None) => warn(&format!(
+            "PR #{number} is not at the commit this workflow_run is about: not commenting on it"
+        )),
+        Err(e @ GithubError::Forbidden { .. }) => warn(&format!(
+            "cannot comment on PR #{number} ({e}): the token is read-only, as on a PR from a fork, or lacks `pull-requests: write`; the report is in the job summary"
+        )),
+        Err(e) => warn(&format!(
+            "could not comment on PR #{number} through {}: {e}; the report is in the job summary",
+            ctx.api_url
+        )),
+    }
+}
+
+/// Largest `results.json` the `publish` command reads (it may come from another workflow's
+/// artifact: untrusted, so bounded).
+pub const MAX_RESULTS_BYTES: u64 = 64 * 1024 * 1024;
+
+/// Read a `results.json` that may come from an untrusted artifact: bounded, parsed, schema checked.
+pub fn load_results(path: &Path) -> Result<RunResult, InputError> {
+    let bad = |why: String| {
+        InputError::new(format!(
+            "input 'results_path' ('{}'): {why}",
+            path.display()
+        ))
+    };
+    let len = std::fs::metadata(path)
+        .map_err(|e| bad(format!("cannot read it: {e}")))?
+        .len();
+    if len > MAX_RESULTS_BYTES {
+        return Err(bad(format!("{len} bytes is more than {MAX_RESULTS_BYTES}")));
+    }
+    let text = std::fs::read_to_string(path).map_err(|e| bad(format!("cannot read it: {e}")))?;
+    let r: RunResult = serde_json::from_str(&text)
+        .map_err(|e| bad(format!("not an elasticache-perf results.json: {e}")))?;
+    if r.schema != crate::results::SCHEMA_ID {
+        return Err(bad(format!(
+            "schema '{}' is not '{}'",
+            r.schema.chars().take(80).collect::<String>(),
+            crate::results::SCHEMA_ID
+        )));
+    }
+    Ok(r)
+}
+
+/// The `publish` command: publish a `results.json` written by an earlier run (the fork-safe
+/// `workflow_run` pattern: the unprivileged workflow uploads it, the privileged one comments).
+/// Reports are rendered afresh from the numbers; no markdown from the artifact is posted.
+pub async fn publish_file(path: &Path, inputs: &GithubInputs) -> anyhow::Result<Outcome> {
+    let result = load_results(path)?;
+    if super::context::in_actions() {
+        let dir = path.parent().unwrap_or_else(|| Path::new("."));
+        publish(&result, dir, inputs, Outcome::Ok).await?;
+    } else {
+        tracing::info!(
+            "not inside GitHub Actions (GITHUB_ACTIONS is not 'true'): nothing to publish to"
+        );
+    }
+    Ok(Outcome::Ok)
+}
