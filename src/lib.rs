@@ -1,7 +1,7 @@
 //! elasticache-perf: trustworthy performance numbers for managed Redis/Valkey caches.
 //!
 //! The pure core (memtier parsing, statistics, results, reports) takes data and returns data; the
-//! edges (CLI, file system, servers, cloud) are thin. Only [`run`] and `main` decide exit codes.
+//! edges (CLI, file system, servers, cloud) are thin. Only [`run()`] and `main` decide exit codes.
 
 pub mod analyze;
 pub mod cli;
