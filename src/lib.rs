@@ -4,6 +4,7 @@
 //! edges (CLI, file system, servers, cloud) are thin. Only [`run()`] and `main` decide exit codes.
 
 pub mod analyze;
+pub mod aws;
 pub mod cli;
 pub mod client;
 pub mod compare;

@@ -15,54 +15,8 @@ use elasticache_perf::history::{read_runs, store_run, LocalDirStore};
 use elasticache_perf::results::RunResult;
 use serde_json::{json, Value};
 
-/// A synthetic builtin run: `secs` seconds at `ops` ops/s (±1 % alternating) and `p99` ms.
-fn run(id: &str, minute: u32, ops: f64, p99: f64, secs: u64) -> Value {
-    let t0 = 1_700_000_000 + u64::from(minute) * 60;
-    let series: Vec<Value> = (0..secs)
-        .map(|i| {
-            let f = if i % 2 == 0 { 1.01 } else { 0.99 };
-            let o = ops * f;
-            json!({"t": t0 + i, "ops_per_sec": o as u64,
-                   "commands": {"get": (o * 10.0 / 11.0) as u64, "set": (o / 11.0) as u64},
-                   "kb_per_sec": 0.0, "mean_latency_ms": p99 / 3.0, "max_latency_ms": p99 * 4.0,
-                   "p50_ms": p99 * f / 4.0, "p99_ms": p99 * f, "p99_9_ms": p99 * f * 2.0, "tasks": 1})
-        })
-        .collect();
-    let stats = |o: f64| {
-        json!({"count": (o * secs as f64) as u64, "ops_per_sec": o, "hits_per_sec": null,
-               "misses_per_sec": null, "kb_per_sec": null,
-               "latency_ms": {"mean": p99 / 3.0, "p50": p99 / 4.0, "p90": p99 / 2.0, "p99": p99,
-                              "p99_9": p99 * 2.0, "p99_99": p99 * 3.0, "max": p99 * 4.0}})
-    };
-    json!({
-        "schema": "elasticache-perf/result/v1",
-        "tool": {"name": "elasticache-perf", "version": "0.1.0"},
-        "status": "ok",
-        "run": {"id": id, "target": "local", "load_generator": "elasticache-perf builtin 0.1.0",
-                "task_count": 1, "started_at": format!("2023-11-14T22:{minute:02}:00.000Z"),
-                "workload": {"threads": 1, "clients": 4, "pipeline": 1, "ratio": "1:10",
-                             "key_pattern": "R:R", "key_minimum": 0, "key_maximum": 100000,
-                             "data_size": 32, "tls": false, "protocol": "resp2"},
-                "details": {"engine": "redis", "engine_version": "redis 7.0.15", "load_generator": "builtin"}},
-        "whole_run": {"total": stats(ops), "commands": {}, "latency_exact": true},
-        "steady_state": {
-            "window": {"start": null, "end": null, "start_unix_ms": t0 * 1000,
-                       "end_unix_ms": (t0 + secs) * 1000, "duration_secs": secs as f64,
-                       "warmup_secs": 0, "rampdown_secs": 0, "method": "synthetic"},
-            "latency_scope": "window", "total": stats(ops),
-            "commands": {"get": stats(ops * 10.0 / 11.0), "set": stats(ops / 11.0)}},
-        "series": series, "tasks": [], "histograms": {}, "notes": []
-    })
-}
-
-fn write(dir: &Path, name: &str, v: &Value) -> PathBuf {
-    let p = dir.join(name);
-    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-    std::fs::write(&p, serde_json::to_vec_pretty(v).unwrap()).unwrap();
-    p
-}
-
-const QUIET: [f64; 6] = [10_000.0, 10_080.0, 9_940.0, 10_050.0, 9_970.0, 10_060.0];
+mod gate_support;
+use gate_support::{outcome, run, write, QUIET};
 
 /// A folder of six quiet baseline runs.
 fn history_folder(dir: &Path) -> PathBuf {
@@ -86,16 +40,6 @@ fn compare(current: &Path, baseline: &Path) -> Command {
         .arg("--baseline")
         .arg(baseline);
     c
-}
-
-/// Exit code, stdout and stderr.
-fn outcome(c: &mut Command) -> (i32, String, String) {
-    let o = c.output().unwrap();
-    (
-        o.status.code().unwrap_or(-1),
-        String::from_utf8(o.stdout).unwrap(),
-        String::from_utf8(o.stderr).unwrap(),
-    )
 }
 
 fn fails_with(c: &mut Command, needle: &str) {
@@ -324,4 +268,52 @@ fn a_local_history_stores_lists_and_picks_the_baseline() {
     );
     assert_eq!(code, 0);
     assert!(stdout.contains("no usable baseline run"), "{stdout}");
+}
+
+#[test]
+fn run_records_itself_and_gates_against_the_local_history() {
+    use elasticache_perf::gate::{GateConfig, Verdict};
+    use elasticache_perf::history::{gate_run, record_run, HistoryLocation};
+    let d = tempfile::tempdir().unwrap();
+    let location = HistoryLocation {
+        bucket: None,
+        dir: Some(d.path().join("store")),
+    };
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    for (i, ops) in QUIET.iter().enumerate() {
+        let r: RunResult =
+            serde_json::from_value(run(&format!("r-{i}"), i as u32, *ops, 1.0, 30)).unwrap();
+        let at = rt
+            .block_on(record_run(&r, "main", &location))
+            .unwrap()
+            .unwrap();
+        assert!(at.ends_with(&format!("-r-{i}.json")), "{at}");
+    }
+    let cur: RunResult = serde_json::from_value(run("cur", 30, 8_000.0, 1.0, 30)).unwrap();
+    // No baseline asked for: no gate.
+    let none = rt
+        .block_on(gate_run(&cur, &GateConfig::default(), &location))
+        .unwrap();
+    assert!(none.is_none());
+    let cfg = GateConfig {
+        baseline: Some("history".into()),
+        ..GateConfig::default()
+    };
+    // Recording the current run first (as `run` may) does not make it its own baseline.
+    rt.block_on(record_run(&cur, "main", &location)).unwrap();
+    let c = rt
+        .block_on(gate_run(&cur, &cfg, &location))
+        .unwrap()
+        .unwrap();
+    assert_eq!(c.verdict, Verdict::Regressed);
+    assert_eq!(c.baseline.runs, 6);
+    assert!(c.notes.iter().any(|n| n.contains("current run itself")));
+    // Nowhere to record: nothing happens.
+    let nowhere = HistoryLocation::default();
+    assert!(rt
+        .block_on(record_run(&cur, "main", &nowhere))
+        .unwrap()
+        .is_none());
 }

@@ -83,7 +83,7 @@ pub(crate) fn nth_run(i: usize, ops: &[f64], p99: &[f64]) -> RunResult {
 /// A constant run: `secs` seconds of `ops` ops/s at `p99` ms, with a tiny deterministic ripple so
 /// that batch means have a non-zero, known spread (±`ripple` relative, alternating by second).
 pub(crate) fn steady(ops: f64, p99: f64, secs: usize, ripple: f64) -> RunResult {
-    let sign = |i: usize| if i % 2 == 0 { 1.0 } else { -1.0 };
+    let sign = |i: usize| if i.is_multiple_of(2) { 1.0 } else { -1.0 };
     let o: Vec<f64> = (0..secs).map(|i| ops * (1.0 + ripple * sign(i))).collect();
     let l: Vec<f64> = (0..secs).map(|i| p99 * (1.0 + ripple * sign(i))).collect();
     run_with(&o, &l)

@@ -161,7 +161,7 @@ pub struct BaselineInfo {
     pub run_ids: Vec<String>,
 }
 
-/// A baseline handed to [`super::compare`]: the runs (oldest first) and where they came from.
+/// A baseline handed to [`compare`](fn@super::compare): the runs (oldest first) and where they came from.
 #[derive(Clone, Debug, Default)]
 pub struct Baseline {
     /// Where the runs came from, for the report.

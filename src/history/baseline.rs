@@ -1,149 +1,15 @@
-//! Run history and baselines from storage: the [`HistoryStore`] seam (a local folder here, S3 in
-//! `crate::aws`), storing a run as its own object, reading the newest N good runs, and loading
-//! the baseline a user named (a file, a folder, an S3 object or prefix, or `history`).
+//! The baseline a `baseline` input names: a results.json file, a folder of runs, an S3 object or
+//! prefix, or `history` (the stored history of the current run's profile); and the gate of a
+//! finished run against it.
 
-use std::future::Future;
 use std::path::{Path, PathBuf};
 
-use anyhow::Context as _;
-
-use crate::gate::history::{newest_first, object_key, parse_run, prefix};
-use crate::gate::{Baseline, GateConfig, ProfileKey};
+use super::{read_runs, HistoryLocation, HistoryStore, LocalDirStore};
+use crate::aws::s3_history::{S3HistoryError, S3Store};
+use crate::gate::history::{parse_run, prefix};
+use crate::gate::{Baseline, Comparison, GateConfig, ProfileKey};
 use crate::results::RunResult;
 use crate::InputError;
-
-/// Where runs are kept: keys are `/`-separated paths such as
-/// `history/{profile}/{branch}/{start}-{run id}.json`.
-pub trait HistoryStore {
-    /// `s3://bucket` or the folder, for messages.
-    fn describe(&self) -> String;
-    /// The keys directly under `prefix` (which ends with `/`), in any order.
-    fn list(&self, prefix: &str) -> impl Future<Output = anyhow::Result<Vec<String>>> + Send;
-    /// One object's bytes.
-    fn get(&self, key: &str) -> impl Future<Output = anyhow::Result<Vec<u8>>> + Send;
-    /// Write one object (a new key per run, so concurrent writers never overwrite each other).
-    fn put(&self, key: &str, body: Vec<u8>) -> impl Future<Output = anyhow::Result<()>> + Send;
-}
-
-/// A history kept in a local folder (same layout as the bucket).
-#[derive(Clone, Debug)]
-pub struct LocalDirStore {
-    root: PathBuf,
-}
-
-impl LocalDirStore {
-    /// A store rooted at `root` (created on the first write).
-    pub fn new(root: impl Into<PathBuf>) -> Self {
-        Self { root: root.into() }
-    }
-}
-
-impl HistoryStore for LocalDirStore {
-    fn describe(&self) -> String {
-        self.root.display().to_string()
-    }
-
-    async fn list(&self, prefix: &str) -> anyhow::Result<Vec<String>> {
-        let dir = self.root.join(prefix);
-        let rd = match std::fs::read_dir(&dir) {
-            Ok(rd) => rd,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-            Err(e) => {
-                return Err(e)
-                    .with_context(|| format!("listing history folder '{}'", dir.display()))
-            }
-        };
-        let mut keys = Vec::new();
-        for e in rd {
-            let e = e.with_context(|| format!("listing history folder '{}'", dir.display()))?;
-            if e.file_type().map(|t| t.is_file()).unwrap_or(false) {
-                keys.push(format!("{prefix}{}", e.file_name().to_string_lossy()));
-            }
-        }
-        Ok(keys)
-    }
-
-    async fn get(&self, key: &str) -> anyhow::Result<Vec<u8>> {
-        let p = self.root.join(key);
-        std::fs::read(&p).with_context(|| format!("reading '{}'", p.display()))
-    }
-
-    async fn put(&self, key: &str, body: Vec<u8>) -> anyhow::Result<()> {
-        let p = self.root.join(key);
-        let dir = p.parent().unwrap_or(&self.root);
-        std::fs::create_dir_all(dir)
-            .with_context(|| format!("creating history folder '{}'", dir.display()))?;
-        // Write then rename, so a reader never sees half an object.
-        let tmp = p.with_extension("json.partial");
-        std::fs::write(&tmp, body).with_context(|| format!("writing '{}'", tmp.display()))?;
-        std::fs::rename(&tmp, &p).with_context(|| format!("renaming to '{}'", p.display()))
-    }
-}
-
-/// Store `result` as its own object under `history/{profile}/{branch}/`; returns the key.
-pub async fn store_run<S: HistoryStore>(
-    store: &S,
-    result: &RunResult,
-    branch: &str,
-) -> anyhow::Result<String> {
-    let key = object_key(result, branch);
-    let body = serde_json::to_vec_pretty(result).context("serialising results.json")?;
-    store.put(&key, body).await.with_context(|| {
-        format!(
-            "storing the run in the history at {}/{key}",
-            store.describe()
-        )
-    })?;
-    Ok(key)
-}
-
-/// Most objects read while looking for `n` good runs (corrupt ones are skipped).
-fn read_budget(n: usize) -> usize {
-    2 * n + 10
-}
-
-/// The newest `n` readable runs under `prefix`, oldest first, with a warning for every object
-/// that could not be used (unreadable, corrupt, or of another schema).
-pub async fn read_runs<S: HistoryStore>(
-    store: &S,
-    prefix: &str,
-    n: usize,
-) -> anyhow::Result<(Vec<RunResult>, Vec<String>)> {
-    let keys = newest_first(
-        store
-            .list(prefix)
-            .await
-            .with_context(|| format!("listing {}/{prefix}", store.describe()))?,
-    );
-    let mut runs = Vec::new();
-    let mut warnings = Vec::new();
-    for key in keys.iter().take(read_budget(n)) {
-        if runs.len() == n {
-            break;
-        }
-        match store.get(key).await {
-            Ok(bytes) => match parse_run(key, &bytes) {
-                Ok(r) => runs.push(r),
-                Err(e) => warnings.push(format!("history object skipped: {e}")),
-            },
-            Err(e) => warnings.push(format!("history object {key} skipped: {e:#}")),
-        }
-    }
-    for w in &warnings {
-        tracing::warn!("{w}");
-    }
-    runs.reverse();
-    Ok((runs, warnings))
-}
-
-/// Where the `history` baseline lives.
-#[derive(Clone, Debug, Default)]
-pub struct HistoryLocation {
-    /// The export bucket (`metrics_export_s3_bucket`).
-    pub bucket: Option<String>,
-    /// A local history folder (`history_dir`), used when no bucket is given.
-    pub dir: Option<PathBuf>,
-}
 
 /// What a `baseline` input names.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -299,18 +165,32 @@ pub async fn load_baseline(
     }
 }
 
-async fn from_s3(bucket: &str, _prefix: &str, _n: usize) -> anyhow::Result<Baseline> {
-    Err(InputError::new(format!(
-        "input 'baseline': the S3 history (bucket '{bucket}') is not available in this build"
-    ))
-    .into())
+async fn from_s3(bucket: &str, prefix: &str, n: usize) -> anyhow::Result<Baseline> {
+    let store = S3Store::from_env(bucket).await;
+    from_store(&store, prefix, n).await
 }
 
+/// One pinned run in S3; a missing or unreadable object is bad input.
 async fn s3_object(bucket: &str, key: &str) -> anyhow::Result<Baseline> {
-    Err(InputError::new(format!(
-        "input 'baseline': s3://{bucket}/{key} cannot be read: S3 is not available in this build"
-    ))
-    .into())
+    let store = S3Store::from_env(bucket).await;
+    let uri = format!("s3://{bucket}/{key}");
+    let bytes = match store.get(key).await {
+        Ok(b) => b,
+        Err(e)
+            if e.downcast_ref::<S3HistoryError>()
+                .is_some_and(|x| matches!(x, S3HistoryError::NotFound { .. })) =>
+        {
+            return Err(InputError::new(format!("input 'baseline': {e}")).into())
+        }
+        Err(e) => return Err(e.context(format!("reading the baseline {uri}"))),
+    };
+    let run =
+        parse_run(&uri, &bytes).map_err(|e| InputError::new(format!("input 'baseline': {e}")))?;
+    Ok(Baseline {
+        source: uri,
+        runs: vec![run],
+        notes: Vec::new(),
+    })
 }
 
 async fn from_store<S: HistoryStore>(
@@ -324,6 +204,20 @@ async fn from_store<S: HistoryStore>(
         runs,
         notes,
     })
+}
+
+/// The gate for a finished run (what `run` calls): load the baseline `cfg.baseline` names and
+/// compare. `None` when no baseline was asked for.
+pub async fn gate_run(
+    current: &RunResult,
+    cfg: &GateConfig,
+    location: &HistoryLocation,
+) -> anyhow::Result<Option<Comparison>> {
+    if cfg.baseline.is_none() {
+        return Ok(None);
+    }
+    let baseline = load_baseline(current, cfg, location).await?;
+    Ok(Some(crate::gate::compare(current, &baseline, cfg)))
 }
 
 #[cfg(test)]

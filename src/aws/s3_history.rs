@@ -1,0 +1,180 @@
+//! The run history in the export bucket: a [`HistoryStore`] over S3 (`ListObjectsV2`,
+//! `GetObject`, `PutObject`), one object per run. `AWS_ENDPOINT_URL` redirects it (moto in tests),
+//! and path-style addressing is then used, which a `http://localhost:…` endpoint needs.
+
+use std::time::Duration;
+
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_s3::error::DisplayErrorContext;
+use aws_sdk_s3::primitives::ByteStream;
+use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider};
+
+use crate::history::HistoryStore;
+
+/// Attempts per call (throttling and 5xx are retried by the SDK with backoff).
+const MAX_ATTEMPTS: u32 = 5;
+/// The region when nothing configures one (S3 needs some region to sign requests).
+const FALLBACK_REGION: &str = "us-east-1";
+
+/// What callers branch on.
+#[derive(Debug, thiserror::Error)]
+pub enum S3HistoryError {
+    /// The object does not exist (a pinned baseline that is not there is bad input).
+    #[error("s3://{bucket}/{key} does not exist")]
+    NotFound {
+        /// Bucket.
+        bucket: String,
+        /// Key.
+        key: String,
+    },
+    /// Any other failure, with the SDK's full message.
+    #[error("{operation} s3://{bucket}/{key} failed: {message}")]
+    Sdk {
+        /// `ListObjectsV2`, `GetObject` or `PutObject`.
+        operation: &'static str,
+        /// Bucket.
+        bucket: String,
+        /// Key or prefix.
+        key: String,
+        /// The SDK error with its causes.
+        message: String,
+    },
+}
+
+/// A history in one bucket.
+#[derive(Clone, Debug)]
+pub struct S3Store {
+    client: aws_sdk_s3::Client,
+    bucket: String,
+}
+
+fn endpoint_override(conf: &SdkConfig) -> bool {
+    conf.endpoint_url().is_some()
+        || ["AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3"]
+            .iter()
+            .any(|v| std::env::var(v).is_ok_and(|s| !s.trim().is_empty()))
+}
+
+impl S3Store {
+    /// A store for `bucket` with credentials, region and endpoint from the default chain.
+    pub async fn from_env(bucket: &str) -> Self {
+        // One rustls client on *ring* (the SDK's default TLS stack builds aws-lc from C, slowly).
+        let http = aws_smithy_http_client::Builder::new()
+            .tls_provider(Provider::Rustls(CryptoMode::Ring))
+            .build_https();
+        // The default region chain runs inside `load()`, with this HTTP client; a chain built
+        // outside it (`RegionProviderChain::default_provider()`) would build an IMDS client without
+        // one and panic.
+        let conf = aws_config::defaults(BehaviorVersion::latest())
+            .http_client(http)
+            .retry_config(RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS))
+            .timeout_config(
+                TimeoutConfig::builder()
+                    .connect_timeout(Duration::from_secs(10))
+                    .operation_attempt_timeout(Duration::from_secs(60))
+                    .build(),
+            )
+            .load()
+            .await;
+        let region = conf
+            .region()
+            .cloned()
+            .unwrap_or_else(|| Region::new(FALLBACK_REGION));
+        let s3 = aws_sdk_s3::config::Builder::from(&conf)
+            .region(region)
+            .force_path_style(endpoint_override(&conf))
+            .build();
+        Self::new(aws_sdk_s3::Client::from_conf(s3), bucket)
+    }
+
+    /// A store over an existing client.
+    pub fn new(client: aws_sdk_s3::Client, bucket: &str) -> Self {
+        Self {
+            client,
+            bucket: bucket.to_string(),
+        }
+    }
+
+    fn sdk_error(
+        &self,
+        operation: &'static str,
+        key: &str,
+        e: &impl std::error::Error,
+    ) -> S3HistoryError {
+        S3HistoryError::Sdk {
+            operation,
+            bucket: self.bucket.clone(),
+            key: key.to_string(),
+            message: DisplayErrorContext(e).to_string(),
+        }
+    }
+}
+
+impl HistoryStore for S3Store {
+    fn describe(&self) -> String {
+        format!("s3://{}", self.bucket)
+    }
+
+    async fn list(&self, prefix: &str) -> anyhow::Result<Vec<String>> {
+        let mut keys = Vec::new();
+        let mut pages = self
+            .client
+            .list_objects_v2()
+            .bucket(&self.bucket)
+            .prefix(prefix)
+            .delimiter("/")
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| self.sdk_error("ListObjectsV2", prefix, &e))?;
+            keys.extend(
+                page.contents()
+                    .iter()
+                    .filter_map(|o| o.key().map(str::to_string)),
+            );
+        }
+        Ok(keys)
+    }
+
+    async fn get(&self, key: &str) -> anyhow::Result<Vec<u8>> {
+        let out = match self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+        {
+            Ok(o) => o,
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => {
+                return Err(S3HistoryError::NotFound {
+                    bucket: self.bucket.clone(),
+                    key: key.to_string(),
+                }
+                .into())
+            }
+            Err(e) => return Err(self.sdk_error("GetObject", key, &e).into()),
+        };
+        let body = out
+            .body
+            .collect()
+            .await
+            .map_err(|e| self.sdk_error("GetObject", key, &e))?;
+        Ok(body.into_bytes().to_vec())
+    }
+
+    async fn put(&self, key: &str, body: Vec<u8>) -> anyhow::Result<()> {
+        self.client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .content_type("application/json")
+            .body(ByteStream::from(body))
+            .send()
+            .await
+            .map_err(|e| self.sdk_error("PutObject", key, &e))?;
+        Ok(())
+    }
+}
