@@ -15,7 +15,8 @@ use aws_sdk_cloudwatch::primitives::DateTime;
 use aws_sdk_cloudwatch::types::{Dimension, MetricDatum};
 use common_aws::Moto;
 use elasticache_perf::aws::metrics::{
-    cache_queries, get_metric_data, to_server_metrics, CACHE_METRICS,
+    cache_queries, ecs_queries, get_metric_data, to_loadgen_metrics, to_server_metrics,
+    CACHE_METRICS,
 };
 use elasticache_perf::results::server::names;
 
@@ -71,6 +72,37 @@ async fn get_metric_data_is_batched_by_500_and_read_back() {
         .send()
         .await
         .unwrap();
+    for (metric, v) in [("CpuUtilized", 900.0), ("CpuReserved", 1024.0)] {
+        cw.put_metric_data()
+            .namespace("ECS/ContainerInsights")
+            .metric_data(
+                MetricDatum::builder()
+                    .metric_name(metric)
+                    .dimensions(
+                        Dimension::builder()
+                            .name("ClusterName")
+                            .value("ecp-m")
+                            .build(),
+                    )
+                    .dimensions(
+                        Dimension::builder()
+                            .name("TaskDefinitionFamily")
+                            .value("ecp-m-memtier")
+                            .build(),
+                    )
+                    .timestamp(DateTime::from_secs(start + 120))
+                    .value(v)
+                    .build(),
+            )
+            .send()
+            .await
+            .unwrap();
+    }
+    let q = ecs_queries("ecp-m", "ecp-m-memtier");
+    let (values, _) = get_metric_data(&cw, &q, start, now).await.unwrap();
+    let lg = to_loadgen_metrics(&q, &values);
+    let pct = lg.samples[0].values[names::CPU_PERCENT];
+    assert!((pct - 900.0 / 1024.0 * 100.0).abs() < 1e-9, "{lg:?}");
     calls.store(0, Ordering::SeqCst);
 
     for members in [1usize, 26, 27, 64] {

@@ -314,6 +314,7 @@ async fn run_on_aws_end_to_end() {
         "ledger.jsonl",
         "logs/ecp-e2e-1.txt",
         "metrics/ecp-e2e-1.csv",
+        "metrics/ecp-e2e-1-ecs.csv",
     ] {
         assert!(
             local_files.iter().any(|f| f == want),

@@ -95,6 +95,20 @@ pub const CACHE_METRICS: &[(&str, &str, &str, f64)] = &[
     ),
 ];
 
+/// `ECS/ContainerInsights` metrics of the load generators (cluster + task definition family):
+/// CPU in units (1024 = one vCPU), memory in MiB, network in bytes per second.
+pub const ECS_METRICS: &[(&str, &str, &str, f64)] = &[
+    ("CpuUtilized", "Average", "cpu_utilized_units", 1.0),
+    ("CpuReserved", "Average", "cpu_reserved_units", 1.0),
+    ("MemoryUtilized", "Average", "memory_utilized_mib", 1.0),
+    ("MemoryReserved", "Average", "memory_reserved_mib", 1.0),
+    ("NetworkRxBytes", "Average", "network_rx_bytes_per_sec", 1.0),
+    ("NetworkTxBytes", "Average", "network_tx_bytes_per_sec", 1.0),
+];
+
+/// The name of the load generators' node in the ECS metrics.
+pub const LOADGEN_NODE: &str = "load generators";
+
 /// One metric query.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Query {
@@ -132,6 +146,74 @@ pub fn cache_queries(member_clusters: &[String]) -> Vec<Query> {
                 scale: *scale,
             });
         }
+    }
+    out
+}
+
+/// The queries for the load generators' Container Insights metrics (pure).
+pub fn ecs_queries(cluster: &str, family: &str) -> Vec<Query> {
+    ECS_METRICS
+        .iter()
+        .enumerate()
+        .map(|(m, (metric, stat, name, scale))| Query {
+            id: format!("e{m}"),
+            namespace: "ECS/ContainerInsights".into(),
+            metric: (*metric).into(),
+            dimensions: vec![
+                ("ClusterName".into(), cluster.to_string()),
+                ("TaskDefinitionFamily".into(), family.to_string()),
+            ],
+            stat: (*stat).into(),
+            node: LOADGEN_NODE.into(),
+            name: (*name).into(),
+            scale: *scale,
+        })
+        .collect()
+}
+
+/// The load generators' samples, with `cpu_percent` = utilized / reserved (pure).
+pub fn to_loadgen_metrics(queries: &[Query], values: &Values) -> NodeMetrics {
+    let mut m = to_server_metrics(queries, values)
+        .nodes
+        .into_iter()
+        .next()
+        .unwrap_or_else(|| NodeMetrics {
+            node: LOADGEN_NODE.into(),
+            samples: Vec::new(),
+        });
+    for s in &mut m.samples {
+        if let (Some(u), Some(r)) = (
+            s.values.get("cpu_utilized_units").copied(),
+            s.values.get("cpu_reserved_units").copied(),
+        ) {
+            if r > 0.0 {
+                s.values.insert(names::CPU_PERCENT.into(), u / r * 100.0);
+            }
+        }
+    }
+    m
+}
+
+/// CSV of one node's samples: `t` (unix seconds, end of the minute), then one column per metric.
+pub fn node_csv(n: &NodeMetrics) -> String {
+    let mut cols: Vec<&String> = n.samples.iter().flat_map(|s| s.values.keys()).collect();
+    cols.sort();
+    cols.dedup();
+    let mut out = String::from("t");
+    for c in &cols {
+        out.push(',');
+        out.push_str(c);
+    }
+    out.push('\n');
+    for s in &n.samples {
+        out.push_str(&s.t.to_string());
+        for c in &cols {
+            out.push(',');
+            if let Some(v) = s.values.get(*c) {
+                out.push_str(&format!("{v}"));
+            }
+        }
+        out.push('\n');
     }
     out
 }
@@ -269,6 +351,21 @@ mod tests {
         assert!(q
             .iter()
             .all(|q| q.id.starts_with(|c: char| c.is_ascii_lowercase())));
+    }
+
+    #[test]
+    fn loadgen_cpu_is_a_share_of_the_reservation() {
+        let q = ecs_queries("ecp-x", "ecp-x-memtier");
+        let mut v = Values::new();
+        v.insert("e0".into(), vec![(600, 512.0)]);
+        v.insert("e1".into(), vec![(600, 1024.0)]);
+        let m = to_loadgen_metrics(&q, &v);
+        assert_eq!(m.samples[0].values[names::CPU_PERCENT], 50.0);
+        let csv = node_csv(&m);
+        assert_eq!(
+            csv,
+            "t,cpu_percent,cpu_reserved_units,cpu_utilized_units\n660,50,1024,512\n"
+        );
     }
 
     #[test]

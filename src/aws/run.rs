@@ -36,17 +36,26 @@ pub struct AwsOutcome {
     pub raw: Vec<(String, RawFiles)>,
     /// CloudWatch metrics of every member cluster.
     pub server: Option<crate::results::server::ServerMetrics>,
+    /// Container Insights metrics of the load generators.
+    pub loadgen_metrics: Option<crate::results::server::NodeMetrics>,
 }
+
+/// Both sets of metrics.
+type Metrics = (
+    crate::results::server::ServerMetrics,
+    crate::results::server::NodeMetrics,
+);
 
 /// Read the cache's CloudWatch metrics from `start_s` until now, after waiting `wait` for the last
 /// minute to be published. A failure is a note, not a failed run.
 async fn collect_metrics(
     c: &Clients,
+    p: &RunPlan,
     members: &[String],
     start_s: i64,
     wait: std::time::Duration,
     cancel: &CancellationToken,
-) -> Result<crate::results::server::ServerMetrics, String> {
+) -> Result<Metrics, String> {
     if !wait.is_zero() {
         tracing::info!(
             "waiting {} s for CloudWatch to publish the last minute",
@@ -58,16 +67,20 @@ async fn collect_metrics(
         }
     }
     let end = i64::try_from(now_ms() / 1000).unwrap_or(i64::MAX) + 60;
-    let queries = super::metrics::cache_queries(members);
-    let (values, calls) =
-        super::metrics::get_metric_data(&c.cloudwatch, &queries, start_s - 60, end)
-            .await
-            .map_err(|e| e.to_string())?;
+    let cache = super::metrics::cache_queries(members);
+    let ecs = super::metrics::ecs_queries(&p.names.ecs_cluster, &p.names.task_family);
+    let all: Vec<super::metrics::Query> = cache.iter().chain(&ecs).cloned().collect();
+    let (values, calls) = super::metrics::get_metric_data(&c.cloudwatch, &all, start_s - 60, end)
+        .await
+        .map_err(|e| e.to_string())?;
     tracing::info!(
         "read {} metric queries in {calls} GetMetricData call(s)",
-        queries.len()
+        all.len()
     );
-    Ok(super::metrics::to_server_metrics(&queries, &values))
+    Ok((
+        super::metrics::to_server_metrics(&cache, &values),
+        super::metrics::to_loadgen_metrics(&ecs, &values),
+    ))
 }
 
 fn now_ms() -> u64 {
@@ -156,6 +169,7 @@ pub async fn run(
     };
     drop(auth);
     let mut server = None;
+    let mut loadgen_metrics = None;
     let mut notes = Vec::new();
     if let (Ok(prov), Ok(_)) = (&provisioned, &loaded) {
         tl.phase("collect");
@@ -163,8 +177,11 @@ pub async fn run(
             .aws
             .as_ref()
             .map_or(std::time::Duration::ZERO, |a| a.metrics_wait);
-        match collect_metrics(&c, &prov.member_clusters, load_start_s, wait, cancel).await {
-            Ok(m) => server = Some(m),
+        match collect_metrics(&c, &p, &prov.member_clusters, load_start_s, wait, cancel).await {
+            Ok((m, l)) => {
+                server = Some(m);
+                loadgen_metrics = Some(l);
+            }
             Err(e) => notes.push(format!("no CloudWatch metrics: {e}")),
         }
     }
@@ -246,5 +263,6 @@ pub async fn run(
         log,
         raw,
         server,
+        loadgen_metrics,
     })
 }

@@ -94,6 +94,14 @@ pub(super) async fn run(
         format!("s3://{}/{}", p.export.bucket, p.export.prefix).into(),
     );
     result.server = aws.server.clone();
+    if let Some(h) = super::hint::bottleneck_hint(aws.server.as_ref(), aws.loadgen_metrics.as_ref())
+    {
+        result
+            .run
+            .details
+            .insert("bottleneck_hint".into(), h.clone().into());
+        result.notes.push(format!("bottleneck hint: {h}"));
+    }
     if let Some(f) = &aws.failure {
         result.status = "failed".into();
         result.notes.insert(0, format!("run failed: {f}"));
@@ -108,6 +116,12 @@ pub(super) async fn run(
     write_raw(out_dir, &aws.raw)?;
     let cluster = p.names.replication_group.clone();
     output::write_all(&mut result, out_dir, &cluster, &aws.log, tl)?;
+    if let Some(lg) = &aws.loadgen_metrics {
+        let path = out_dir.join("metrics").join(format!("{cluster}-ecs.csv"));
+        std::fs::create_dir_all(out_dir.join("metrics"))
+            .and_then(|()| std::fs::write(&path, crate::aws::metrics::node_csv(lg)))
+            .with_context(|| format!("writing '{}'", path.display()))?;
+    }
     let c = crate::aws::Clients::from_env(&p.region).await;
     let rep = crate::aws::export::upload_dir(&c, &p.export.bucket, &p.export.prefix, out_dir).await;
     tracing::info!(

@@ -3,6 +3,7 @@
 
 mod aws;
 pub mod cancel;
+pub mod hint;
 pub mod ledger;
 pub mod output;
 pub mod timeline;
