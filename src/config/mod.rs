@@ -7,6 +7,7 @@ mod error;
 mod inputs;
 mod parse;
 mod secret;
+mod shapes;
 
 use std::path::PathBuf;
 use std::time::Duration;
