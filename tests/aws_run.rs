@@ -384,3 +384,74 @@ fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) {
         }
     }
 }
+
+/// Ctrl-C during the load: the tool stops its tasks, tears everything down, writes what it has and
+/// exits 130 — and nothing of the run is left.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_signal_during_the_load_tears_everything_down() {
+    const ID: &str = "ecp-sig-1";
+    let moto = Moto::start(true);
+    hold_tasks_until_stopped(&moto.endpoint);
+    let c = moto.clients().await;
+    let (vpc, subnets) = default_vpc(&c).await;
+    bucket(&c, "ecp-sig-exports").await;
+    let work = tempfile::tempdir().unwrap();
+    let out_dir = work.path().join("out");
+    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("elasticache-perf"));
+    cmd.args([
+        "run",
+        "--target",
+        "aws",
+        "--run-id",
+        ID,
+        "--vpc-id",
+        &vpc,
+        "--subnet-ids",
+        &subnets.join(","),
+        "--metrics-export-s3-bucket",
+        "ecp-sig-exports",
+        "--test-duration-minutes",
+        "30",
+        "--aws-poll-seconds",
+        "0.2",
+        "--aws-metrics-wait-seconds",
+        "0",
+    ])
+    .arg("--out")
+    .arg(&out_dir)
+    .envs(moto.env())
+    .env("ELASTICACHE_PERF_LOG", "info")
+    .stdout(std::process::Stdio::piped())
+    .stderr(std::process::Stdio::piped());
+    let child = cmd.spawn().unwrap();
+    let pid = nix::unistd::Pid::from_raw(i32::try_from(child.id()).unwrap());
+    // Wait until the (never finishing) task runs, then interrupt.
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    loop {
+        assert!(std::time::Instant::now() < deadline, "no task was started");
+        if let Ok(l) = c.ecs.list_tasks().cluster(ID).send().await {
+            if !l.task_arns().is_empty() {
+                break;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT).unwrap();
+    let out = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+        .await
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    let ledger = replay(&Ledger::read(&out_dir.join("ledger.jsonl")).unwrap());
+    assert!(ledger.iter().all(|r| r.deleted), "{ledger:?}");
+    let left = leaks::leak_scan(&c, ID, &ledger, Some(&vpc)).await.unwrap();
+    assert!(left.is_empty(), "{left:?}");
+    let results: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out_dir.join("results.json")).unwrap())
+            .unwrap();
+    assert!(
+        results["notes"].to_string().contains("interrupted"),
+        "{}",
+        results["notes"]
+    );
+}
