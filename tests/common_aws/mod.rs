@@ -17,6 +17,7 @@ pub struct Moto {
     /// `http://127.0.0.1:<port>`.
     pub endpoint: String,
     child: Child,
+    log: PathBuf,
 }
 
 fn root() -> PathBuf {
@@ -59,9 +60,8 @@ impl Moto {
         );
         for _ in 0..3 {
             let port = free_port();
-            let log =
-                std::fs::File::create(std::env::temp_dir().join(format!("ecp-moto-{port}.log")))
-                    .unwrap();
+            let log_path = std::env::temp_dir().join(format!("ecp-moto-{port}.log"));
+            let log = std::fs::File::create(&log_path).unwrap();
             let mut child = Command::new(&python)
                 .arg(root().join("tests/support/moto_server.py"))
                 .args(["-H", "127.0.0.1", "-p", &port.to_string()])
@@ -84,6 +84,7 @@ impl Moto {
                     return Self {
                         endpoint: format!("http://127.0.0.1:{port}"),
                         child,
+                        log: log_path,
                     };
                 }
                 std::thread::sleep(Duration::from_millis(100));
@@ -117,6 +118,10 @@ impl Drop for Moto {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        // Keep the server's log only when the test failed.
+        if !std::thread::panicking() {
+            let _ = std::fs::remove_file(&self.log);
+        }
     }
 }
 
