@@ -29,6 +29,13 @@ pub enum Command {
     Loadgen(crate::loadgen::command::LoadgenArgs),
     /// Run a benchmark: start (or use) a server, run the load generators, merge and report.
     Run(Box<RunArgs>),
+    /// Show what an AWS run would create (names, tags, parameters, the memtier command line with
+    /// the token redacted) and its cost estimate, without calling AWS. Fails when the estimate
+    /// exceeds max_cost_usd.
+    Plan(Box<PlanArgs>),
+    /// Delete what an AWS run created, from the resource ledger in its output folder (for a run
+    /// that was killed before its own teardown), then check that nothing of it is left.
+    Cleanup(CleanupArgs),
     /// Re-render the reports (summary.md, chart.png, CSVs) from a results.json.
     Report(ReportArgs),
     /// Gate a results.json against a baseline: exit 0 pass (no change, improved or inconclusive),
@@ -173,6 +180,32 @@ pub struct RunArgs {
     /// The inputs.
     #[command(flatten)]
     pub inputs: crate::config::RunInputs,
+}
+
+/// `plan` flags: the same inputs as `run` (the target is always aws).
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// Print the plan as JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+    /// The inputs.
+    #[command(flatten)]
+    pub inputs: crate::config::RunInputs,
+}
+
+/// `cleanup` flags.
+#[derive(Debug, Args)]
+pub struct CleanupArgs {
+    /// The run's output folder (holding ledger.jsonl).
+    #[arg(
+        long = "out",
+        env = "INPUT_OUTPUT_DIR",
+        default_value = "elasticache-perf-results"
+    )]
+    pub output_dir: PathBuf,
+    /// Seconds between two reads of a resource's state while waiting (tests use less than a second).
+    #[arg(long, hide = true, default_value_t = 15.0)]
+    pub poll_seconds: f64,
 }
 
 /// Steady-state window trimming.

@@ -15,6 +15,7 @@ pub mod history;
 pub mod loadgen;
 pub mod local;
 pub mod memtier;
+pub mod plan;
 pub mod report;
 pub mod results;
 pub mod run;
@@ -177,6 +178,36 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
             }
             Ok(outcome)
         }
+        Command::Plan(a) => plan_command(&a),
+        Command::Cleanup(a) => {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| anyhow::anyhow!("starting the async runtime: {e}"))?;
+            let (rep, left) = rt.block_on(aws::teardown::cleanup_from_ledger(
+                &a.output_dir,
+                &aws::Timeouts {
+                    poll: std::time::Duration::from_secs_f64(a.poll_seconds.clamp(0.05, 300.0)),
+                    ..aws::Timeouts::default()
+                },
+            ))?;
+            #[allow(clippy::print_stdout)]
+            {
+                println!("deleted {} resources", rep.deleted.len());
+            }
+            if !rep.errors.is_empty() || !left.is_empty() {
+                return Err(anyhow::anyhow!(
+                    "cleanup incomplete: {}",
+                    rep.errors
+                        .iter()
+                        .chain(left.iter())
+                        .cloned()
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                ));
+            }
+            Ok(Outcome::Ok)
+        }
         Command::Run(mut a) => {
             github::prepare(&mut a.inputs)?;
             let rt = tokio::runtime::Builder::new_multi_thread()
@@ -198,4 +229,52 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
             .block_on(github::publish_file(&a.results_path, &a.github)),
         Command::Post => github::post::run(),
     }
+}
+
+/// Fill `aws_region` from `AWS_REGION` / `AWS_DEFAULT_REGION` when the user gave none (the one
+/// environment default that the pure validation cannot read itself).
+pub fn fill_region_from_env(inputs: &mut config::RunInputs) {
+    if inputs
+        .aws_region
+        .as_deref()
+        .is_none_or(|r| r.trim().is_empty())
+    {
+        inputs.aws_region = std::env::var("AWS_REGION")
+            .or_else(|_| std::env::var("AWS_DEFAULT_REGION"))
+            .ok()
+            .filter(|r| !r.trim().is_empty());
+    }
+}
+
+/// Validate, plan and print an AWS run; fail (bad input) when it is over budget.
+fn plan_command(a: &cli::PlanArgs) -> anyhow::Result<Outcome> {
+    let mut inputs = a.inputs.clone();
+    inputs.target = "aws".into();
+    fill_region_from_env(&mut inputs);
+    let cfg = config::Config::from_inputs(&inputs).map_err(|e| InputError::new(e.to_string()))?;
+    let run_id = cfg.run_id.clone().unwrap_or_else(run::new_run_id);
+    let now_unix_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(0));
+    let repository = std::env::var("GITHUB_REPOSITORY").ok();
+    let p = plan::plan(
+        &cfg,
+        &plan::PlanContext {
+            run_id: &run_id,
+            now_unix_ms,
+            repository: repository.as_deref(),
+        },
+    )
+    .map_err(|e| InputError::new(e.to_string()))?;
+    let text = if a.json {
+        serde_json::to_string_pretty(&p)? + "\n"
+    } else {
+        plan::render_text(&p)
+    };
+    #[allow(clippy::print_stdout)]
+    {
+        print!("{text}");
+    }
+    plan::check_budget(&p).map_err(InputError::new)?;
+    Ok(Outcome::Ok)
 }

@@ -1,3 +1,28 @@
-//! Everything that talks to AWS through the SDK; the only module that may import `aws_sdk_*`.
+//! The AWS target — the only module that uses the AWS SDK. One file per service (`network` = EC2,
+//! `elasticache`, `ecs`, `tasks`, `iam`, `logs`, `s3`), the shared [`Clients`], the typed
+//! [`Error`], and the run's lifecycle: [`provision::preflight`], [`provision::provision`],
+//! [`teardown::teardown`] and [`leaks::leak_scan`].
 
+pub mod clients;
+pub mod ecs;
+pub mod elasticache;
+pub mod error;
+pub mod export;
+pub mod iam;
+pub mod leaks;
+pub mod load;
+pub mod logs;
+pub mod metrics;
+pub mod network;
+pub mod provision;
+pub mod run;
+pub mod s3;
 pub mod s3_history;
+pub mod tasks;
+pub mod teardown;
+pub mod token;
+
+pub use clients::Clients;
+pub use error::{Error, Result};
+pub use provision::{preflight, provision, Provisioned, SharedLedger, Timeouts};
+pub use teardown::{teardown, TeardownReport};

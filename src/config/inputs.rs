@@ -113,6 +113,150 @@ pub struct RunInputs {
         default_value = "1"
     )]
     pub rampdown_seconds: String,
+
+    // ---- AWS target (validated in `super::aws`; ignored by the local target) ----
+    /// AWS region (default: `AWS_REGION` / `AWS_DEFAULT_REGION` from the environment).
+    #[arg(long, env = "INPUT_AWS_REGION", help_heading = "AWS target")]
+    pub aws_region: Option<String>,
+    /// Engine version, e.g. `7.1` or `8.0` (default: the service's default for the engine).
+    #[arg(long, env = "INPUT_ENGINE_VERSION", help_heading = "AWS target")]
+    pub engine_version: Option<String>,
+    /// ElastiCache node type.
+    #[arg(
+        long,
+        env = "INPUT_NODE_TYPE",
+        default_value = "cache.t4g.micro",
+        help_heading = "AWS target"
+    )]
+    pub node_type: String,
+    /// Replicas per shard (0–5).
+    #[arg(
+        long,
+        env = "INPUT_NUM_REPLICAS",
+        default_value = "0",
+        allow_hyphen_values = true,
+        help_heading = "AWS target"
+    )]
+    pub num_replicas: String,
+    /// Shards; more than 1 creates a cluster-mode-enabled group.
+    #[arg(
+        long,
+        env = "INPUT_NUM_SHARDS",
+        default_value = "1",
+        allow_hyphen_values = true,
+        help_heading = "AWS target"
+    )]
+    pub num_shards: String,
+    /// TLS in transit with a random AUTH token (generated per run, never printed).
+    #[arg(
+        long,
+        env = "INPUT_TRANSIT_ENCRYPTION",
+        default_value = "true",
+        help_heading = "AWS target"
+    )]
+    pub transit_encryption: String,
+    /// VPC of the cache and the load generators (`vpc-…`).
+    #[arg(long, env = "INPUT_VPC_ID", help_heading = "AWS target")]
+    pub vpc_id: Option<String>,
+    /// Subnets (`subnet-…`, comma, space or newline separated) of that VPC.
+    #[arg(long, env = "INPUT_SUBNET_IDS", help_heading = "AWS target")]
+    pub subnet_ids: Option<String>,
+    /// Bring your own security groups (`sg-…`, up to 5) for the cache and the tasks instead of
+    /// the two the tool creates. They must let the tasks reach the cache port.
+    #[arg(long, env = "INPUT_SECURITY_GROUP_IDS", help_heading = "AWS target")]
+    pub security_group_ids: Option<String>,
+    /// Bring your own ECS task execution role (ARN) instead of the one the tool creates.
+    #[arg(long, env = "INPUT_EXECUTION_ROLE_ARN", help_heading = "AWS target")]
+    pub execution_role_arn: Option<String>,
+    /// Give the load generators a public IP (needed to pull the image in a public subnet without NAT).
+    #[arg(
+        long,
+        env = "INPUT_ASSIGN_PUBLIC_IP",
+        default_value = "true",
+        help_heading = "AWS target"
+    )]
+    pub assign_public_ip: String,
+    /// Fargate CPU units per load generator (256, 512, 1024, 2048, 4096, 8192, 16384).
+    #[arg(
+        long,
+        env = "INPUT_LOADGEN_CPU",
+        default_value = "1024",
+        allow_hyphen_values = true,
+        help_heading = "AWS target"
+    )]
+    pub loadgen_cpu: String,
+    /// Fargate memory (MiB) per load generator; must pair with loadgen_cpu.
+    #[arg(
+        long,
+        env = "INPUT_LOADGEN_MEMORY",
+        default_value = "2048",
+        allow_hyphen_values = true,
+        help_heading = "AWS target"
+    )]
+    pub loadgen_memory: String,
+    /// Container image of the load generator (must contain memtier_benchmark and a POSIX shell).
+    #[arg(
+        long,
+        env = "INPUT_LOADGEN_IMAGE",
+        default_value = crate::config::aws::DEFAULT_LOADGEN_IMAGE,
+        help_heading = "AWS target"
+    )]
+    pub loadgen_image: String,
+    /// More memtier arguments: a JSON array of strings, or one argument per line. Never a shell string.
+    #[arg(
+        long,
+        env = "INPUT_EXTRA_MEMTIER_ARGS",
+        allow_hyphen_values = true,
+        help_heading = "AWS target"
+    )]
+    pub extra_memtier_args: Option<String>,
+    /// Existing S3 bucket for the exports (required on aws; checked before anything is created).
+    #[arg(
+        long,
+        env = "INPUT_METRICS_EXPORT_S3_BUCKET",
+        help_heading = "AWS target"
+    )]
+    pub metrics_export_s3_bucket: Option<String>,
+    /// Key prefix inside the bucket (exports go to `{s3_prefix}/exports/{timestamp}/…`).
+    #[arg(long, env = "INPUT_S3_PREFIX", help_heading = "AWS target")]
+    pub s3_prefix: Option<String>,
+    /// Minutes after the start when everything of the run counts as expired (the expiry tag);
+    /// default: the test duration plus 120 minutes.
+    #[arg(
+        long,
+        env = "INPUT_TTL_MINUTES",
+        allow_hyphen_values = true,
+        help_heading = "AWS target"
+    )]
+    pub ttl_minutes: Option<String>,
+    /// Refuse to run when the cost estimate exceeds this many US dollars (`none` for no limit).
+    #[arg(
+        long,
+        env = "INPUT_MAX_COST_USD",
+        default_value = "25",
+        allow_hyphen_values = true,
+        help_heading = "AWS target"
+    )]
+    pub max_cost_usd: String,
+    /// Seconds between two reads of a resource's or task's state (tests use a fraction of a second).
+    #[arg(
+        long,
+        env = "ELASTICACHE_PERF_AWS_POLL_SECONDS",
+        default_value = "15",
+        hide = true,
+        help_heading = "AWS target"
+    )]
+    pub aws_poll_seconds: String,
+    /// Seconds to wait after the load before reading CloudWatch, so the last minute is published.
+    #[arg(
+        long,
+        env = "ELASTICACHE_PERF_AWS_METRICS_WAIT_SECONDS",
+        default_value = "180",
+        hide = true,
+        help_heading = "AWS target"
+    )]
+    pub aws_metrics_wait_seconds: String,
+
     /// GitHub: the PR comment (see [`GithubInputs`]).
     #[command(flatten)]
     pub github: GithubInputs,

@@ -2,15 +2,18 @@
 //! every problem is reported with the input's name, its value and what is allowed — before any
 //! server, process or cloud resource is started. Pure.
 
+pub mod aws;
 mod error;
 mod inputs;
 mod parse;
 mod secret;
+mod shapes;
 
 use std::path::PathBuf;
 use std::time::Duration;
 
 pub use crate::loadgen::KeyPattern;
+pub use aws::AwsConfig;
 pub use error::ConfigError;
 pub use inputs::{GithubInputs, RunInputs};
 pub use parse::{parse_duration, parse_endpoint};
@@ -135,6 +138,8 @@ pub struct Config {
     pub run_id: Option<String>,
     /// Window trimming.
     pub window: WindowSpec,
+    /// The AWS target's settings (`Some` exactly when the target is `aws`).
+    pub aws: Option<AwsConfig>,
 }
 
 fn number<T: std::str::FromStr>(
@@ -285,11 +290,13 @@ impl Config {
             if id.len() > 32
                 || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
                 || id.contains("--")
+                || id.starts_with('-')
+                || id.ends_with('-')
             {
                 return Err(ConfigError::new(
                     "run_id",
                     id,
-                    "must be at most 32 letters, digits or single hyphens (names of cloud resources derive from it)",
+                    "must be at most 32 letters, digits or single hyphens, not starting or ending with a hyphen (names of cloud resources derive from it)",
                 ));
             }
         }
@@ -300,6 +307,30 @@ impl Config {
             .map(|s| at_least("warmup_seconds", s, 0u32, 86_400))
             .transpose()?;
         let rampdown_secs = at_least("rampdown_seconds", &i.rampdown_seconds, 0u32, 86_400)?;
+        let aws = match target {
+            Target::Local => None,
+            Target::Aws => {
+                if let Some(e) = i.endpoint.as_deref().filter(|e| !e.trim().is_empty()) {
+                    let shown = parse_endpoint(e).map_or_else(
+                        |_| "(given)".to_string(),
+                        |ep| format!("{}:{}", ep.host, ep.port),
+                    );
+                    return Err(ConfigError::new(
+                        "endpoint",
+                        shown,
+                        "must be empty on aws: the tool creates the cache (endpoint is for the local target)",
+                    ));
+                }
+                if loadgen == LoadgenChoice::Builtin {
+                    return Err(ConfigError::new(
+                        "loadgen",
+                        &i.loadgen,
+                        "must be 'auto' or 'memtier' on aws (the tasks run memtier_benchmark)",
+                    ));
+                }
+                Some(AwsConfig::from_inputs(i, duration)?)
+            }
+        };
         Ok(Self {
             target,
             engine,
@@ -315,9 +346,12 @@ impl Config {
                 warmup_secs,
                 rampdown_secs,
             },
+            aws,
         })
     }
 }
 
+#[cfg(test)]
+mod aws_tests;
 #[cfg(test)]
 mod tests;

@@ -1,7 +1,10 @@
 //! The `run` command: validate inputs, run the target, merge, write every output locally (results
 //! first, so nothing is lost), and say how it went.
 
+mod aws;
 pub mod cancel;
+pub mod hint;
+pub mod ledger;
 pub mod output;
 pub mod timeline;
 
@@ -34,13 +37,9 @@ const AGREEMENT_WARN_PCT: f64 = 3.0;
 pub async fn run(inputs: &RunInputs) -> anyhow::Result<(RunResult, Outcome)> {
     let mut tl = Timeline::default();
     tl.phase("validate");
-    let cfg = Config::from_inputs(inputs).map_err(|e| InputError::new(e.to_string()))?;
-    if cfg.target == Target::Aws {
-        return Err(InputError::new(
-            "input 'target' is 'aws', which this build cannot run yet; use 'local' (the AWS target is on the roadmap)",
-        )
-        .into());
-    }
+    let mut inputs = inputs.clone();
+    crate::fill_region_from_env(&mut inputs);
+    let cfg = Config::from_inputs(&inputs).map_err(|e| InputError::new(e.to_string()))?;
     let run_id = cfg.run_id.clone().unwrap_or_else(new_run_id);
     tracing::info!(
         "run {run_id}: {} for {} s",
@@ -56,6 +55,9 @@ pub async fn run(inputs: &RunInputs) -> anyhow::Result<(RunResult, Outcome)> {
         ))
     })?;
 
+    if cfg.target == Target::Aws {
+        return aws::run(&cfg, &run_id, &out_dir, &cancel, tl).await;
+    }
     let local = crate::local::run(&cfg, &run_id, &out_dir, cancel.clone(), &mut tl).await?;
     tl.phase("merge");
     let mut result = results::build(

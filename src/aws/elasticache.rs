@@ -1,0 +1,271 @@
+//! ElastiCache for the AWS target: the cache subnet group and the replication group — create, wait
+//! until available (or failed), delete, wait until gone — with the endpoint and member clusters that
+//! the load generators and the metrics need.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use aws_sdk_elasticache::types::{ClusterMode, Tag};
+
+use super::error::{Error, Result};
+use crate::config::Secret;
+use crate::plan::RunPlan;
+
+/// How often a replication group's state is read while waiting. (Not the SDK waiter: it treats
+/// `create-failed` as "keep waiting" and would spin until its deadline, shared docs/aws-notes.md §1.2.)
+pub const POLL_EVERY: Duration = Duration::from_secs(15);
+
+fn tags(t: &BTreeMap<String, String>) -> Vec<Tag> {
+    t.iter()
+        .map(|(k, v)| Tag::builder().key(k).value(v).build())
+        .collect()
+}
+
+/// The parts of a replication group the run needs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GroupInfo {
+    /// `creating`, `available`, `deleting`, `create-failed`, …
+    pub status: String,
+    /// Host the load generators connect to: the configuration endpoint in cluster mode, else the
+    /// primary endpoint.
+    pub endpoint: Option<String>,
+    /// Member cluster ids (the CloudWatch `CacheClusterId` dimension).
+    pub member_clusters: Vec<String>,
+}
+
+/// Create the cache subnet group.
+pub async fn create_subnet_group(
+    ec: &aws_sdk_elasticache::Client,
+    name: &str,
+    subnet_ids: &[String],
+    t: &BTreeMap<String, String>,
+) -> Result<()> {
+    ec.create_cache_subnet_group()
+        .cache_subnet_group_name(name)
+        .cache_subnet_group_description("elasticache-perf benchmark run")
+        .set_subnet_ids(Some(subnet_ids.to_vec()))
+        .set_tags(Some(tags(t)))
+        .send()
+        .await
+        .map_err(|e| {
+            Error::from_sdk(
+                "CreateCacheSubnetGroup",
+                format!("cache subnet group '{name}'"),
+                e,
+            )
+        })?;
+    Ok(())
+}
+
+/// Delete the cache subnet group.
+pub async fn delete_subnet_group(ec: &aws_sdk_elasticache::Client, name: &str) -> Result<()> {
+    ec.delete_cache_subnet_group()
+        .cache_subnet_group_name(name)
+        .send()
+        .await
+        .map_err(|e| {
+            Error::from_sdk(
+                "DeleteCacheSubnetGroup",
+                format!("cache subnet group '{name}'"),
+                e,
+            )
+        })?;
+    Ok(())
+}
+
+/// Whether the cache subnet group exists.
+pub async fn subnet_group_exists(ec: &aws_sdk_elasticache::Client, name: &str) -> Result<bool> {
+    match ec
+        .describe_cache_subnet_groups()
+        .cache_subnet_group_name(name)
+        .send()
+        .await
+    {
+        Ok(_) => Ok(true),
+        Err(e) => {
+            let e = Error::from_sdk(
+                "DescribeCacheSubnetGroups",
+                format!("cache subnet group '{name}'"),
+                e,
+            );
+            if e.is_not_found() {
+                Ok(false)
+            } else {
+                Err(e)
+            }
+        }
+    }
+}
+
+/// Start creating the replication group of the plan (returns at once; see [`wait_available`]).
+pub async fn create_replication_group(
+    ec: &aws_sdk_elasticache::Client,
+    p: &RunPlan,
+    security_group_ids: &[String],
+    token: Option<&Secret>,
+) -> Result<()> {
+    let c = &p.cache;
+    let id = &p.names.replication_group;
+    let mut req = ec
+        .create_replication_group()
+        .replication_group_id(id)
+        .replication_group_description(format!("elasticache-perf run {}", p.run_id))
+        .engine(&c.engine)
+        .set_engine_version(c.engine_version.clone())
+        .cache_node_type(&c.node_type)
+        .cache_subnet_group_name(&p.names.cache_subnet_group)
+        .set_security_group_ids(Some(security_group_ids.to_vec()))
+        .port(i32::from(c.port))
+        // NumNodeGroups + ReplicasPerNodeGroup describe both modes (AWS accepts NumNodeGroups=1 for
+        // cluster mode disabled); NumCacheClusters would be the older way for one shard.
+        .num_node_groups(i32::try_from(c.num_shards).unwrap_or(i32::MAX))
+        .replicas_per_node_group(i32::try_from(c.replicas_per_shard).unwrap_or(i32::MAX))
+        .automatic_failover_enabled(c.automatic_failover)
+        .at_rest_encryption_enabled(c.at_rest_encryption)
+        .transit_encryption_enabled(c.transit_encryption)
+        .snapshot_retention_limit(0)
+        .set_tags(Some(tags(&p.tags)));
+    if c.cluster_mode {
+        req = req.cluster_mode(ClusterMode::Enabled);
+    }
+    if let Some(t) = token.filter(|_| c.transit_encryption) {
+        req = req.auth_token(t.expose());
+    }
+    req.send().await.map_err(|e| {
+        Error::from_sdk(
+            "CreateReplicationGroup",
+            format!("replication group '{id}'"),
+            e,
+        )
+    })?;
+    Ok(())
+}
+
+/// Describe the replication group (`NotFound` when it does not exist).
+pub async fn describe(ec: &aws_sdk_elasticache::Client, id: &str) -> Result<GroupInfo> {
+    let out = ec
+        .describe_replication_groups()
+        .replication_group_id(id)
+        .send()
+        .await
+        .map_err(|e| {
+            Error::from_sdk(
+                "DescribeReplicationGroups",
+                format!("replication group '{id}'"),
+                e,
+            )
+        })?;
+    let g = out
+        .replication_groups()
+        .first()
+        .ok_or_else(|| Error::NotFound {
+            action: "DescribeReplicationGroups",
+            resource: format!("replication group '{id}'"),
+            code: "empty response".into(),
+        })?;
+    let endpoint = g
+        .configuration_endpoint()
+        .and_then(|e| e.address())
+        .or_else(|| {
+            g.node_groups()
+                .first()
+                .and_then(|n| n.primary_endpoint())
+                .and_then(|e| e.address())
+        })
+        .map(str::to_string);
+    Ok(GroupInfo {
+        status: g.status().unwrap_or("unknown").to_string(),
+        endpoint,
+        member_clusters: g.member_clusters().to_vec(),
+    })
+}
+
+/// Wait until the group is `available`; fail on `create-failed`, `deleting` or when `timeout` passes.
+pub async fn wait_available(
+    ec: &aws_sdk_elasticache::Client,
+    id: &str,
+    timeout: Duration,
+    poll: Duration,
+) -> Result<GroupInfo> {
+    let start = Instant::now();
+    loop {
+        let info = describe(ec, id).await?;
+        match info.status.as_str() {
+            "available" => return Ok(info),
+            "create-failed" | "deleting" | "deleted" => {
+                return Err(Error::Failed {
+                    action: "waiting for replication group to be available",
+                    resource: format!("replication group '{id}'"),
+                    detail: format!("it is '{}'", info.status),
+                })
+            }
+            _ => {}
+        }
+        if start.elapsed() >= timeout {
+            return Err(Error::Timeout {
+                action: "waiting for replication group to be available",
+                resource: format!("replication group '{id}'"),
+                state: info.status,
+                secs: timeout.as_secs(),
+            });
+        }
+        tracing::debug!("replication group '{id}' is '{}'; waiting", info.status);
+        tokio::time::sleep(poll).await;
+    }
+}
+
+/// Delete the group idempotently: not-found is success; a group still being created (or modified)
+/// is waited for first, because ElastiCache refuses to delete it in that state. Then wait until it
+/// is gone, so that its subnet group and security groups can be deleted after it.
+pub async fn delete_and_wait(
+    ec: &aws_sdk_elasticache::Client,
+    id: &str,
+    timeout: Duration,
+    poll: Duration,
+) -> Result<()> {
+    let start = Instant::now();
+    let mut asked = false;
+    loop {
+        let info = match describe(ec, id).await {
+            Ok(i) => i,
+            Err(e) if e.is_not_found() => return Ok(()),
+            Err(e) => return Err(e),
+        };
+        match info.status.as_str() {
+            "available" | "create-failed" | "incompatible-network" | "restore-failed" if !asked => {
+                match ec
+                    .delete_replication_group()
+                    .replication_group_id(id)
+                    .send()
+                    .await
+                {
+                    Ok(_) => asked = true,
+                    Err(e) => {
+                        let e = Error::from_sdk(
+                            "DeleteReplicationGroup",
+                            format!("replication group '{id}'"),
+                            e,
+                        );
+                        if e.is_not_found() {
+                            return Ok(());
+                        }
+                        // Someone else changed its state in between: look again after a pause.
+                        if e.code() != Some("InvalidReplicationGroupState") {
+                            return Err(e);
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+        if start.elapsed() >= timeout {
+            return Err(Error::Timeout {
+                action: "waiting for replication group to be deleted",
+                resource: format!("replication group '{id}'"),
+                state: info.status,
+                secs: timeout.as_secs(),
+            });
+        }
+        tokio::time::sleep(poll).await;
+    }
+}

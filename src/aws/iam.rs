@@ -1,0 +1,168 @@
+//! IAM for the AWS target: the task execution role (trusted by ECS tasks, with AWS's managed
+//! `AmazonECSTaskExecutionRolePolicy` so the awslogs driver can write and images can be pulled),
+//! created under the tool's path when the user brings none, and its idempotent deletion.
+
+use std::collections::BTreeMap;
+
+use aws_sdk_iam::types::Tag;
+
+use super::error::{Error, Result};
+
+/// The managed policy every ECS task execution role needs (`{partition}` is filled in).
+const EXECUTION_POLICY: &str =
+    "arn:{partition}:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy";
+
+/// Only ECS tasks may assume the role.
+const TRUST_POLICY: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ecs-tasks.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
+
+/// The ARN partition of a region (`aws`, `aws-cn`, `aws-us-gov`).
+pub fn partition(region: &str) -> &'static str {
+    if region.starts_with("cn-") {
+        "aws-cn"
+    } else if region.starts_with("us-gov-") {
+        "aws-us-gov"
+    } else {
+        "aws"
+    }
+}
+
+/// The ARN of the managed execution policy in a region's partition.
+pub fn execution_policy_arn(region: &str) -> String {
+    EXECUTION_POLICY.replace("{partition}", partition(region))
+}
+
+/// Create the execution role; returns its ARN.
+pub async fn create_execution_role(
+    iam: &aws_sdk_iam::Client,
+    name: &str,
+    path: &str,
+    tags: &BTreeMap<String, String>,
+) -> Result<String> {
+    let resource = || format!("IAM role '{name}'");
+    let mut t = Vec::new();
+    for (k, v) in tags {
+        t.push(
+            Tag::builder()
+                .key(k)
+                .value(v)
+                .build()
+                .map_err(|e| Error::Failed {
+                    action: "CreateRole",
+                    resource: resource(),
+                    detail: format!("tag {k}: {e}"),
+                })?,
+        );
+    }
+    let out = iam
+        .create_role()
+        .role_name(name)
+        .path(path)
+        .assume_role_policy_document(TRUST_POLICY)
+        .description("elasticache-perf: ECS task execution role of one benchmark run")
+        .set_tags(Some(t))
+        .send()
+        .await
+        .map_err(|e| Error::from_sdk("CreateRole", resource(), e))?;
+    out.role()
+        .map(|r| r.arn().to_string())
+        .ok_or_else(|| Error::Failed {
+            action: "CreateRole",
+            resource: resource(),
+            detail: "the response has no role".into(),
+        })
+}
+
+/// Attach the managed execution policy.
+pub async fn attach_execution_policy(
+    iam: &aws_sdk_iam::Client,
+    name: &str,
+    region: &str,
+) -> Result<()> {
+    let arn = execution_policy_arn(region);
+    iam.attach_role_policy()
+        .role_name(name)
+        .policy_arn(&arn)
+        .send()
+        .await
+        .map_err(|e| {
+            Error::from_sdk(
+                "AttachRolePolicy",
+                format!("IAM role '{name}' (policy {arn})"),
+                e,
+            )
+        })?;
+    Ok(())
+}
+
+/// Delete the role: detach its managed policies, delete inline ones, then the role. Not-found at any
+/// step means someone already did it.
+pub async fn delete_role(iam: &aws_sdk_iam::Client, name: &str) -> Result<()> {
+    let resource = || format!("IAM role '{name}'");
+    let attached = iam
+        .list_attached_role_policies()
+        .role_name(name)
+        .send()
+        .await
+        .map_err(|e| Error::from_sdk("ListAttachedRolePolicies", resource(), e))?;
+    for p in attached.attached_policies() {
+        if let Some(arn) = p.policy_arn() {
+            let r = iam
+                .detach_role_policy()
+                .role_name(name)
+                .policy_arn(arn)
+                .send()
+                .await
+                .map_err(|e| {
+                    Error::from_sdk(
+                        "DetachRolePolicy",
+                        format!("IAM role '{name}' (policy {arn})"),
+                        e,
+                    )
+                });
+            super::error::ok_if_not_found(r.map(|_| ()))?;
+        }
+    }
+    let inline = iam
+        .list_role_policies()
+        .role_name(name)
+        .send()
+        .await
+        .map_err(|e| Error::from_sdk("ListRolePolicies", resource(), e))?;
+    for p in inline.policy_names() {
+        let r = iam
+            .delete_role_policy()
+            .role_name(name)
+            .policy_name(p)
+            .send()
+            .await
+            .map_err(|e| {
+                Error::from_sdk(
+                    "DeleteRolePolicy",
+                    format!("IAM role '{name}' (policy {p})"),
+                    e,
+                )
+            });
+        super::error::ok_if_not_found(r.map(|_| ()))?;
+    }
+    iam.delete_role()
+        .role_name(name)
+        .send()
+        .await
+        .map_err(|e| Error::from_sdk("DeleteRole", resource(), e))?;
+    Ok(())
+}
+
+/// Whether the role exists.
+pub async fn role_exists(iam: &aws_sdk_iam::Client, name: &str) -> Result<bool> {
+    match iam.get_role().role_name(name).send().await {
+        Ok(_) => Ok(true),
+        Err(e) => {
+            let e = Error::from_sdk("GetRole", format!("IAM role '{name}'"), e);
+            if e.is_not_found() {
+                Ok(false)
+            } else {
+                Err(e)
+            }
+        }
+    }
+}

@@ -1,0 +1,211 @@
+//! The leak scan after teardown: everything tagged with the run id (Resource Groups Tagging API)
+//! plus everything in the ledger (IAM roles are not in the tagging API), each confirmed with its
+//! own service — the tagging API lags behind deletions — and reported if it still exists.
+
+use aws_sdk_resourcegroupstagging::types::TagFilter;
+
+use super::error::{Error, Result};
+use super::{ecs, elasticache, iam, logs, network, tasks, Clients};
+use crate::plan::TAG_RUN_ID;
+use crate::run::ledger::{Resource, ResourceKind};
+
+/// A resource named by an ARN: its kind and the key its service finds it by. `None` kind: a
+/// resource type the tool does not create (reported as left over as is).
+pub fn parse_arn(arn: &str) -> Option<(ResourceKind, String)> {
+    let mut parts = arn.splitn(6, ':');
+    let (_, _, service, _, _, res) = (
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+    );
+    let after = |p: &str| res.strip_prefix(p).map(str::to_string);
+    match service {
+        "ec2" => after("security-group/").map(|id| (ResourceKind::SecurityGroup, id)),
+        "elasticache" => after("replicationgroup:")
+            .map(|id| (ResourceKind::ReplicationGroup, id))
+            .or_else(|| after("subnetgroup:").map(|n| (ResourceKind::CacheSubnetGroup, n))),
+        "logs" => after("log-group:").map(|n| {
+            let n = n.strip_suffix(":*").unwrap_or(&n).to_string();
+            (ResourceKind::LogGroup, n)
+        }),
+        "ecs" => after("cluster/")
+            .map(|n| (ResourceKind::EcsCluster, n))
+            .or_else(|| {
+                res.starts_with("task-definition/")
+                    .then(|| (ResourceKind::TaskDefinition, arn.to_string()))
+            })
+            .or_else(|| {
+                res.starts_with("task/")
+                    .then(|| (ResourceKind::EcsTask, arn.to_string()))
+            }),
+        "iam" => after("role/").map(|p| {
+            let name = p.rsplit('/').next().unwrap_or(&p).to_string();
+            (ResourceKind::IamRole, name)
+        }),
+        _ => None,
+    }
+}
+
+/// Whether a resource still exists. `key` is the id (security group, task definition and task
+/// ARNs) or the name (everything else).
+pub async fn exists(c: &Clients, kind: ResourceKind, key: &str) -> Result<bool> {
+    match kind {
+        ResourceKind::SecurityGroup => network::security_group_exists(&c.ec2, key).await,
+        ResourceKind::CacheSubnetGroup => {
+            elasticache::subnet_group_exists(&c.elasticache, key).await
+        }
+        ResourceKind::ReplicationGroup => match elasticache::describe(&c.elasticache, key).await {
+            Ok(_) => Ok(true),
+            Err(e) if e.is_not_found() => Ok(false),
+            Err(e) => Err(e),
+        },
+        ResourceKind::LogGroup => logs::log_group_exists(&c.logs, key).await,
+        ResourceKind::IamRole => iam::role_exists(&c.iam, key).await,
+        ResourceKind::EcsCluster => ecs::cluster_exists(&c.ecs, key).await,
+        ResourceKind::TaskDefinition => ecs::task_definition_active(&c.ecs, key).await,
+        ResourceKind::EcsTask => tasks::task_running(&c.ecs, key).await,
+    }
+}
+
+/// ARNs of everything tagged with the run id.
+pub async fn tagged(c: &Clients, run_id: &str) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let page = c
+            .tagging
+            .get_resources()
+            .tag_filters(TagFilter::builder().key(TAG_RUN_ID).values(run_id).build())
+            .set_pagination_token(token.clone())
+            .send()
+            .await
+            .map_err(|e| {
+                Error::from_sdk(
+                    "GetResources",
+                    format!("resources tagged {TAG_RUN_ID}={run_id}"),
+                    e,
+                )
+            })?;
+        out.extend(
+            page.resource_tag_mapping_list()
+                .iter()
+                .filter_map(|m| m.resource_arn().map(str::to_string)),
+        );
+        token = page
+            .pagination_token()
+            .filter(|t| !t.is_empty())
+            .map(str::to_string);
+        if token.is_none() {
+            return Ok(out);
+        }
+    }
+}
+
+/// What of the run still exists: descriptions of leaked resources (empty when clean).
+pub async fn leak_scan(
+    c: &Clients,
+    run_id: &str,
+    ledger: &[Resource],
+    vpc_id: Option<&str>,
+) -> Result<Vec<String>> {
+    let mut left = Vec::new();
+    let mut seen: Vec<(ResourceKind, String)> = Vec::new();
+    for r in ledger {
+        let key = match (r.kind, &r.id) {
+            (
+                ResourceKind::SecurityGroup | ResourceKind::TaskDefinition | ResourceKind::EcsTask,
+                Some(id),
+            ) => id.clone(),
+            (ResourceKind::SecurityGroup, None) => {
+                match network::find_security_group(&c.ec2, &r.name, vpc_id).await? {
+                    Some(id) => id,
+                    None => continue,
+                }
+            }
+            (ResourceKind::TaskDefinition, None) => continue,
+            _ => r.name.clone(),
+        };
+        if exists(c, r.kind, &key).await? {
+            left.push(r.describe());
+        }
+        seen.push((r.kind, key));
+    }
+    for arn in tagged(c, run_id).await? {
+        match parse_arn(&arn) {
+            Some((kind, key)) if seen.contains(&(kind, key.clone())) => {}
+            Some((kind, key)) => {
+                if exists(c, kind, &key).await? {
+                    left.push(format!(
+                        "{} '{key}' (tagged, not in the ledger)",
+                        kind.label()
+                    ));
+                }
+            }
+            // Member clusters of a deleted replication group are checked through the group.
+            None if arn.contains(":elasticache:") && arn.contains(":cluster:") => {}
+            None => left.push(format!("'{arn}' (tagged with the run id)")),
+        }
+    }
+    Ok(left)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn arns_map_to_kinds() {
+        for (arn, kind, key) in [
+            (
+                "arn:aws:ec2:us-east-1:1:security-group/sg-0abc",
+                ResourceKind::SecurityGroup,
+                "sg-0abc",
+            ),
+            (
+                "arn:aws:elasticache:us-east-1:1:replicationgroup:ecp-x",
+                ResourceKind::ReplicationGroup,
+                "ecp-x",
+            ),
+            (
+                "arn:aws:elasticache:us-east-1:1:subnetgroup:ecp-x-subnets",
+                ResourceKind::CacheSubnetGroup,
+                "ecp-x-subnets",
+            ),
+            (
+                "arn:aws:logs:us-east-1:1:log-group:/elasticache-perf/ecp-x:*",
+                ResourceKind::LogGroup,
+                "/elasticache-perf/ecp-x",
+            ),
+            (
+                "arn:aws:logs:us-east-1:1:log-group:/elasticache-perf/ecp-x",
+                ResourceKind::LogGroup,
+                "/elasticache-perf/ecp-x",
+            ),
+            (
+                "arn:aws:ecs:us-east-1:1:cluster/ecp-x",
+                ResourceKind::EcsCluster,
+                "ecp-x",
+            ),
+            (
+                "arn:aws:iam::1:role/elasticache-perf/ecp-x-exec",
+                ResourceKind::IamRole,
+                "ecp-x-exec",
+            ),
+        ] {
+            assert_eq!(parse_arn(arn), Some((kind, key.to_string())), "{arn}");
+        }
+        let td = "arn:aws:ecs:us-east-1:1:task-definition/ecp-x-memtier:3";
+        assert_eq!(
+            parse_arn(td),
+            Some((ResourceKind::TaskDefinition, td.to_string()))
+        );
+        assert_eq!(
+            parse_arn("arn:aws:elasticache:us-east-1:1:cluster:ecp-x-001"),
+            None
+        );
+        assert_eq!(parse_arn("nonsense"), None);
+    }
+}

@@ -1,0 +1,268 @@
+//! One AWS run from plan to leak scan: plan and budget check, pre-flight, provision, load, then —
+//! on success, error or signal — teardown from the ledger and the leak scan, which fails the run if
+//! anything of it remains. Returns what the merge and the reports need.
+
+use std::path::Path;
+use std::sync::Mutex;
+
+use anyhow::Context as _;
+use tokio_util::sync::CancellationToken;
+
+use super::{leaks, load, preflight, provision, teardown, token, Clients, Timeouts};
+use crate::client::JudgedClient;
+use crate::config::Config;
+use crate::plan::{self, PlanContext, RunPlan};
+use crate::run::ledger::{replay, Ledger, LEDGER_FILE};
+use crate::run::timeline::Timeline;
+use crate::InputError;
+
+/// One task's raw output files: (file name, content).
+pub type RawFiles = Vec<(String, Vec<u8>)>;
+
+/// What an AWS run produced, before the merge and the reports.
+#[derive(Debug)]
+pub struct AwsOutcome {
+    /// The plan that was carried out.
+    pub plan: RunPlan,
+    /// Judged timed tasks.
+    pub judged: Vec<JudgedClient>,
+    /// Why the run failed although it may have produced results (leftovers, a prefill failure).
+    pub failure: Option<String>,
+    /// Whether a signal cut the run short.
+    pub interrupted: bool,
+    /// Text log: what each task reported, teardown.
+    pub log: String,
+    /// Each task's raw outputs: (task id, [(file name, content)]).
+    pub raw: Vec<(String, RawFiles)>,
+    /// CloudWatch metrics of every member cluster.
+    pub server: Option<crate::results::server::ServerMetrics>,
+    /// Container Insights metrics of the load generators.
+    pub loadgen_metrics: Option<crate::results::server::NodeMetrics>,
+}
+
+/// Both sets of metrics.
+type Metrics = (
+    crate::results::server::ServerMetrics,
+    crate::results::server::NodeMetrics,
+);
+
+/// Read the cache's CloudWatch metrics from `start_s` until now, after waiting `wait` for the last
+/// minute to be published. A failure is a note, not a failed run.
+async fn collect_metrics(
+    c: &Clients,
+    p: &RunPlan,
+    members: &[String],
+    start_s: i64,
+    wait: std::time::Duration,
+    cancel: &CancellationToken,
+) -> Result<Metrics, String> {
+    if !wait.is_zero() {
+        tracing::info!(
+            "waiting {} s for CloudWatch to publish the last minute",
+            wait.as_secs()
+        );
+        tokio::select! {
+            () = tokio::time::sleep(wait) => {}
+            () = cancel.cancelled() => {}
+        }
+    }
+    let end = i64::try_from(now_ms() / 1000).unwrap_or(i64::MAX) + 60;
+    let cache = super::metrics::cache_queries(members);
+    let ecs = super::metrics::ecs_queries(&p.names.ecs_cluster, &p.names.task_family);
+    let all: Vec<super::metrics::Query> = cache.iter().chain(&ecs).cloned().collect();
+    let (values, calls) = super::metrics::get_metric_data(&c.cloudwatch, &all, start_s - 60, end)
+        .await
+        .map_err(|e| e.to_string())?;
+    tracing::info!(
+        "read {} metric queries in {calls} GetMetricData call(s)",
+        all.len()
+    );
+    Ok((
+        super::metrics::to_server_metrics(&cache, &values),
+        super::metrics::to_loadgen_metrics(&ecs, &values),
+    ))
+}
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(0))
+}
+
+fn task_log(out: &mut String, what: &str, t: &load::TaskRun) {
+    use std::fmt::Write as _;
+    let _ = writeln!(
+        out,
+        "== {what} task {}: exit {:?}{}{}",
+        t.id,
+        t.shipped.exit_code,
+        t.stopped_reason
+            .as_deref()
+            .map(|r| format!(", ECS: {r}"))
+            .unwrap_or_default(),
+        if t.stopped_by_tool {
+            ", stopped by the tool"
+        } else {
+            ""
+        }
+    );
+    for p in &t.shipped.problems {
+        let _ = writeln!(out, "   problem: {p}");
+    }
+    if let Some((_, err)) = t.shipped.files.iter().find(|(n, _)| n == "stderr.txt") {
+        let text = String::from_utf8_lossy(err);
+        // memtier's progress lines use \r; keep the last 40 lines of what it said.
+        let lines: Vec<&str> = text
+            .split(['\n', '\r'])
+            .filter(|l| !l.trim().is_empty())
+            .collect();
+        for l in &lines[lines.len().saturating_sub(40)..] {
+            let _ = writeln!(out, "   {l}");
+        }
+    }
+}
+
+/// Run the AWS target. Everything created is deleted before this returns, also on error.
+pub async fn run(
+    cfg: &Config,
+    run_id: &str,
+    out_dir: &Path,
+    cancel: &CancellationToken,
+    tl: &mut Timeline,
+    t: &Timeouts,
+) -> anyhow::Result<AwsOutcome> {
+    tl.phase("plan");
+    let repository = std::env::var("GITHUB_REPOSITORY").ok();
+    let p = plan::plan(
+        cfg,
+        &PlanContext {
+            run_id,
+            now_unix_ms: now_ms(),
+            repository: repository.as_deref(),
+        },
+    )
+    .map_err(|e| InputError::new(e.to_string()))?;
+    plan::check_budget(&p).map_err(InputError::new)?;
+    let c = Clients::from_env(&p.region).await;
+    tl.phase("preflight");
+    preflight(&c, &p).await?;
+    let ledger = Mutex::new(Ledger::open(out_dir, run_id, &p.region)?);
+    tracing::info!("resource ledger: {}", out_dir.join(LEDGER_FILE).display());
+    let auth = if p.cache.transit_encryption {
+        Some(token::new_auth_token()?)
+    } else {
+        None
+    };
+
+    tl.phase("provision");
+    let provisioned = tokio::select! {
+        r = provision(&c, &p, &ledger, auth.as_ref(), t) => r,
+        () = cancel.cancelled() => Err(anyhow::anyhow!("interrupted by a signal while provisioning")),
+    };
+    let load_start_s = i64::try_from(now_ms() / 1000).unwrap_or(0);
+    let loaded = match &provisioned {
+        Ok(prov) => {
+            tl.phase("load");
+            load::run_load(&c, &p, prov, &ledger, auth.as_ref(), t, cancel).await
+        }
+        Err(_) => Err(anyhow::anyhow!("not started: provisioning failed")),
+    };
+    drop(auth);
+    let mut server = None;
+    let mut loadgen_metrics = None;
+    let mut notes = Vec::new();
+    if let (Ok(prov), Ok(_)) = (&provisioned, &loaded) {
+        tl.phase("collect");
+        let wait = cfg
+            .aws
+            .as_ref()
+            .map_or(std::time::Duration::ZERO, |a| a.metrics_wait);
+        match collect_metrics(&c, &p, &prov.member_clusters, load_start_s, wait, cancel).await {
+            Ok((m, l)) => {
+                server = Some(m);
+                loadgen_metrics = Some(l);
+            }
+            Err(e) => notes.push(format!("no CloudWatch metrics: {e}")),
+        }
+    }
+
+    tl.phase("teardown");
+    let entries = Ledger::read(&out_dir.join(LEDGER_FILE))?;
+    let rep = teardown(&c, &ledger, &replay(&entries), Some(&p.network.vpc_id), t).await;
+    tl.phase("leak scan");
+    let after = replay(&Ledger::read(&out_dir.join(LEDGER_FILE))?);
+    let left = leaks::leak_scan(&c, run_id, &after, Some(&p.network.vpc_id))
+        .await
+        .with_context(|| format!("scanning for resources of run '{run_id}' left behind"))?;
+    let mut problems: Vec<String> = rep.errors.clone();
+    problems.extend(left.iter().map(|l| format!("left behind: {l}")));
+
+    if let Err(e) = provisioned {
+        if problems.is_empty() {
+            return Err(e);
+        }
+        return Err(e.context(format!("teardown incomplete: {}", problems.join("; "))));
+    }
+    let outcome = match loaded {
+        Ok(o) => o,
+        Err(e) => {
+            let e = e.context("running the load");
+            if problems.is_empty() {
+                return Err(e);
+            }
+            return Err(e.context(format!("teardown incomplete: {}", problems.join("; "))));
+        }
+    };
+    let mut log = String::new();
+    if let Some(pre) = &outcome.prefill {
+        task_log(&mut log, "prefill", pre);
+    }
+    for tr in &outcome.tasks {
+        task_log(&mut log, "timed", tr);
+    }
+    {
+        use std::fmt::Write as _;
+        let _ = writeln!(log, "== teardown: {} deleted", rep.deleted.len());
+        for d in &rep.deleted {
+            let _ = writeln!(log, "   deleted {d}");
+        }
+        for e in &problems {
+            let _ = writeln!(log, "   ERROR {e}");
+        }
+    }
+    let mut failure =
+        (!problems.is_empty()).then(|| format!("teardown incomplete: {}", problems.join("; ")));
+    if let Some(pre) = &outcome.prefill {
+        if pre.shipped.exit_code != Some(0) && failure.is_none() {
+            failure = Some(format!(
+                "the prefill task {} exited with {:?}",
+                pre.id, pre.shipped.exit_code
+            ));
+        }
+    }
+    let raw = outcome
+        .prefill
+        .iter()
+        .map(|t| (format!("prefill-{}", t.id), t.shipped.files.clone()))
+        .chain(
+            outcome
+                .tasks
+                .iter()
+                .map(|t| (t.id.clone(), t.shipped.files.clone())),
+        )
+        .collect();
+    for n in &notes {
+        use std::fmt::Write as _;
+        let _ = writeln!(log, "== note: {n}");
+    }
+    Ok(AwsOutcome {
+        plan: p,
+        judged: outcome.judged,
+        failure,
+        interrupted: outcome.interrupted,
+        log,
+        raw,
+        server,
+        loadgen_metrics,
+    })
+}

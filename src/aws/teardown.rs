@@ -1,0 +1,191 @@
+//! Teardown of a run from its ledger, in reverse dependency order and idempotently (not-found is
+//! success): tasks are stopped; the replication group's deletion starts at once (waiting first if
+//! it is still being created) while the task definition, cluster, log groups and role go; once the
+//! group is gone, its subnet group and the security groups follow (retried while AWS still reports
+//! them in use). Every deletion is written to the ledger. Errors are collected, never stop the rest.
+
+use std::future::Future;
+use std::time::Instant;
+
+use super::error::{ok_if_not_found, Result};
+use super::provision::{record, SharedLedger, Timeouts};
+use super::{ecs, elasticache, iam, logs, network, tasks, Clients};
+use crate::run::ledger::{Event, Resource, ResourceKind};
+
+/// What teardown did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TeardownReport {
+    /// Resources deleted or found gone.
+    pub deleted: Vec<String>,
+    /// Resources that could not be deleted, with the reason.
+    pub errors: Vec<String>,
+}
+
+impl TeardownReport {
+    fn merge(&mut self, other: Self) {
+        self.deleted.extend(other.deleted);
+        self.errors.extend(other.errors);
+    }
+}
+
+/// Retry `op` while it fails with one of `codes` (a resource still in use), up to `t.in_use`.
+async fn retry_in_use<F, Fut>(t: &Timeouts, codes: &[&str], mut op: F) -> Result<()>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<()>>,
+{
+    let start = Instant::now();
+    let mut attempt = 1u32;
+    loop {
+        match op().await {
+            Err(e)
+                if (e.is_transient() || e.code().is_some_and(|c| codes.contains(&c)))
+                    && start.elapsed() < t.in_use =>
+            {
+                tracing::debug!("attempt {attempt}: {e}; trying again");
+                attempt += 1;
+                tokio::time::sleep(t.poll).await;
+            }
+            other => return other,
+        }
+    }
+}
+
+/// Delete one resource (not-found is success).
+async fn delete_one(c: &Clients, r: &Resource, vpc_id: Option<&str>, t: &Timeouts) -> Result<()> {
+    let res = match r.kind {
+        ResourceKind::EcsTask => tasks::stop_task(&c.ecs, r.id.as_deref().unwrap_or(&r.name)).await,
+        ResourceKind::TaskDefinition => match &r.id {
+            Some(arn) => ecs::delete_task_definition(&c.ecs, arn).await,
+            None => ecs::delete_family(&c.ecs, &r.name).await,
+        },
+        ResourceKind::EcsCluster => {
+            retry_in_use(
+                t,
+                &["ClusterContainsTasksException", "UpdateInProgressException"],
+                || ecs::delete_cluster(&c.ecs, &r.name),
+            )
+            .await
+        }
+        ResourceKind::LogGroup => logs::delete_log_group(&c.logs, &r.name).await,
+        ResourceKind::IamRole => {
+            retry_in_use(t, &["DeleteConflict"], || iam::delete_role(&c.iam, &r.name)).await
+        }
+        ResourceKind::ReplicationGroup => {
+            elasticache::delete_and_wait(&c.elasticache, &r.name, t.delete, t.poll).await
+        }
+        ResourceKind::CacheSubnetGroup => {
+            retry_in_use(t, &["CacheSubnetGroupInUse"], || {
+                elasticache::delete_subnet_group(&c.elasticache, &r.name)
+            })
+            .await
+        }
+        ResourceKind::SecurityGroup => {
+            let id = match &r.id {
+                Some(id) => Some(id.clone()),
+                None => network::find_security_group(&c.ec2, &r.name, vpc_id).await?,
+            };
+            match id {
+                None => Ok(()),
+                Some(id) => {
+                    // The cache's and the tasks' network interfaces take a while to disappear.
+                    retry_in_use(t, &["DependencyViolation", "InvalidGroup.InUse"], || {
+                        network::delete_security_group(&c.ec2, &id)
+                    })
+                    .await
+                }
+            }
+        }
+    };
+    ok_if_not_found(res)
+}
+
+/// Delete a group of resources one after the other, recording each outcome.
+async fn delete_in_order(
+    c: &Clients,
+    ledger: &SharedLedger,
+    rs: Vec<&Resource>,
+    vpc_id: Option<&str>,
+    t: &Timeouts,
+) -> TeardownReport {
+    let mut rep = TeardownReport::default();
+    for r in rs {
+        match delete_one(c, r, vpc_id, t).await {
+            Ok(()) => {
+                if let Err(e) = record(ledger, r.kind, &r.name, r.id.as_deref(), Event::Deleted) {
+                    tracing::warn!("{e:#}");
+                }
+                tracing::info!("deleted {}", r.describe());
+                rep.deleted.push(r.describe());
+            }
+            Err(e) => {
+                tracing::error!("teardown: {e}");
+                rep.errors.push(format!("{}: {e}", r.describe()));
+            }
+        }
+    }
+    rep
+}
+
+/// Tear down every resource of `resources` (the ledger replayed) that is not yet deleted.
+pub async fn teardown(
+    c: &Clients,
+    ledger: &SharedLedger,
+    resources: &[Resource],
+    vpc_id: Option<&str>,
+    t: &Timeouts,
+) -> TeardownReport {
+    let live: Vec<&Resource> = resources.iter().filter(|r| !r.deleted).collect();
+    let of = |kinds: &[ResourceKind]| -> Vec<&Resource> {
+        // Reverse recording order within the group: later resources may depend on earlier ones.
+        live.iter()
+            .rev()
+            .filter(|r| kinds.contains(&r.kind))
+            .copied()
+            .collect()
+    };
+    let mut rep = delete_in_order(c, ledger, of(&[ResourceKind::EcsTask]), vpc_id, t).await;
+    let cache = delete_in_order(c, ledger, of(&[ResourceKind::ReplicationGroup]), vpc_id, t);
+    let rest = delete_in_order(
+        c,
+        ledger,
+        of(&[
+            ResourceKind::TaskDefinition,
+            ResourceKind::EcsCluster,
+            ResourceKind::LogGroup,
+            ResourceKind::IamRole,
+        ]),
+        vpc_id,
+        t,
+    );
+    let (a, b) = tokio::join!(cache, rest);
+    rep.merge(a);
+    rep.merge(b);
+    let net = of(&[ResourceKind::CacheSubnetGroup, ResourceKind::SecurityGroup]);
+    rep.merge(delete_in_order(c, ledger, net, vpc_id, t).await);
+    rep
+}
+
+/// `cleanup`: tear down a run from the ledger in `dir` (written by an earlier, interrupted run),
+/// then scan for leftovers. Returns the report and what is still there.
+pub async fn cleanup_from_ledger(
+    dir: &std::path::Path,
+    t: &Timeouts,
+) -> anyhow::Result<(TeardownReport, Vec<String>)> {
+    use anyhow::Context as _;
+    let path = dir.join(crate::run::ledger::LEDGER_FILE);
+    let entries = crate::run::ledger::Ledger::read(&path)?;
+    let Some(first) = entries.first() else {
+        return Ok((TeardownReport::default(), Vec::new()));
+    };
+    let (run_id, region) = (first.run_id.clone(), first.region.clone());
+    let resources = crate::run::ledger::replay(&entries);
+    let c = Clients::from_env(&region).await;
+    let ledger = std::sync::Mutex::new(crate::run::ledger::Ledger::open(dir, &run_id, &region)?);
+    let rep = teardown(&c, &ledger, &resources, None, t).await;
+    let after = crate::run::ledger::replay(&crate::run::ledger::Ledger::read(&path)?);
+    let left = super::leaks::leak_scan(&c, &run_id, &after, None)
+        .await
+        .with_context(|| format!("scanning for resources of run '{run_id}' left behind"))?;
+    Ok((rep, left))
+}

@@ -1,0 +1,469 @@
+//! Validation of the AWS target's inputs (region, cache shape, network, Fargate size, image, extra
+//! memtier arguments, S3 export, expiry and cost cap) into an [`AwsConfig`]. Pure: nothing here
+//! calls AWS; the checks that need AWS (the bucket exists and is writable) happen first thing in
+//! the backend, still before anything is created.
+
+use std::time::Duration;
+
+use super::shapes::{
+    bucket_problem, is_ec2_id, is_engine_version, is_image, is_node_type, is_region, is_role_arn,
+};
+use super::{ConfigError, RunInputs};
+
+pub use super::shapes::fargate_memory_options;
+
+/// The memtier image used when none is given: the official image, pinned to memtier 2.3.0.
+pub const DEFAULT_LOADGEN_IMAGE: &str = "redislabs/memtier_benchmark:2.3.0";
+/// Default extra lifetime after the test duration before the expiry tag says a run is stale.
+pub const DEFAULT_TTL_MARGIN_MINUTES: u64 = 120;
+/// Shortest margin between the test duration and the expiry (provisioning + collection + teardown).
+pub const MIN_TTL_MARGIN_MINUTES: u64 = 30;
+/// Most shards one run may create (the ElastiCache maximum with a quota increase).
+pub const MAX_SHARDS: u32 = 500;
+/// Most replicas per shard ElastiCache allows.
+pub const MAX_REPLICAS: u32 = 5;
+/// Most nodes one run may create (ElastiCache's hard cap per cluster).
+pub const MAX_NODES: u32 = 500;
+
+/// memtier flags the tool sets itself; `extra_memtier_args` may not repeat them.
+const RESERVED_MEMTIER_FLAGS: &[&str] = &[
+    "-s",
+    "--server",
+    "-p",
+    "--port",
+    "-S",
+    "--unix-socket",
+    "-a",
+    "--authenticate",
+    "--tls",
+    "--test-time",
+    "-n",
+    "--requests",
+    "--json-out-file",
+    "--hdr-file-prefix",
+    "--print-percentiles",
+    "--cluster-mode",
+    "-o",
+    "--out-file",
+    "-c",
+    "--clients",
+    "-t",
+    "--threads",
+    "--pipeline",
+    "--ratio",
+    "--key-pattern",
+    "--key-minimum",
+    "--key-maximum",
+    "--key-prefix",
+    "-d",
+    "--data-size",
+    "-P",
+    "--protocol",
+];
+
+/// The validated AWS inputs.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AwsConfig {
+    /// Region, e.g. `us-east-1`.
+    pub region: String,
+    /// Engine version; `None` means the service default.
+    pub engine_version: Option<String>,
+    /// Node type, e.g. `cache.t4g.micro`.
+    pub node_type: String,
+    /// Replicas per shard.
+    pub num_replicas: u32,
+    /// Shards (cluster mode enabled when more than one).
+    pub num_shards: u32,
+    /// TLS in transit + AUTH token.
+    pub transit_encryption: bool,
+    /// VPC id.
+    pub vpc_id: String,
+    /// Subnet ids (at least one, no duplicates).
+    pub subnet_ids: Vec<String>,
+    /// Security groups the user brings (empty: the tool creates two).
+    pub security_group_ids: Vec<String>,
+    /// Task execution role the user brings (`None`: the tool creates one).
+    pub execution_role_arn: Option<String>,
+    /// Public IP for the tasks.
+    pub assign_public_ip: bool,
+    /// Fargate CPU units.
+    pub loadgen_cpu: u32,
+    /// Fargate memory, MiB.
+    pub loadgen_memory_mib: u32,
+    /// Container image.
+    pub loadgen_image: String,
+    /// Extra memtier arguments, one element per argument.
+    pub extra_memtier_args: Vec<String>,
+    /// Export bucket.
+    pub s3_bucket: String,
+    /// Key prefix in the bucket, without leading or trailing `/` (may be empty).
+    pub s3_prefix: String,
+    /// Lifetime of the run's resources from the start (the expiry tag).
+    pub ttl: Duration,
+    /// Cost cap in USD; `None` when the user said `none`.
+    pub max_cost_usd: Option<f64>,
+    /// Pause between two reads of a state while waiting.
+    pub poll: Duration,
+    /// Wait after the load before reading CloudWatch (metrics are published once a minute, late).
+    pub metrics_wait: Duration,
+}
+
+impl AwsConfig {
+    /// Whether the replication group runs in cluster mode.
+    pub fn cluster_mode(&self) -> bool {
+        self.num_shards > 1
+    }
+
+    /// Number of cache nodes.
+    pub fn node_count(&self) -> u32 {
+        self.num_shards * (1 + self.num_replicas)
+    }
+}
+
+fn opt(v: Option<&String>) -> Option<&str> {
+    v.map(|s| s.trim()).filter(|s| !s.is_empty())
+}
+
+fn required<'a>(
+    input: &'static str,
+    v: Option<&'a String>,
+    hint: &str,
+) -> Result<&'a str, ConfigError> {
+    opt(v).ok_or_else(|| ConfigError::new(input, "", format!("is required on aws: {hint}")))
+}
+
+fn whole(input: &'static str, v: &str, min: u32, max: u32) -> Result<u32, ConfigError> {
+    let problem = || format!("must be a whole number from {min} to {max}");
+    let n: u32 = v
+        .trim()
+        .parse()
+        .map_err(|_| ConfigError::new(input, v, problem()))?;
+    if n < min || n > max {
+        return Err(ConfigError::new(input, v, problem()));
+    }
+    Ok(n)
+}
+
+fn boolean(input: &'static str, v: &str) -> Result<bool, ConfigError> {
+    match v.trim().to_ascii_lowercase().as_str() {
+        "true" | "yes" | "1" | "on" => Ok(true),
+        "false" | "no" | "0" | "off" => Ok(false),
+        _ => Err(ConfigError::new(input, v, "must be true or false")),
+    }
+}
+
+/// A list input: comma, whitespace or newline separated; empty items dropped.
+fn list(v: Option<&String>) -> Vec<String> {
+    v.map(|s| {
+        s.split(|c: char| c == ',' || c.is_whitespace())
+            .filter(|t| !t.is_empty())
+            .map(str::to_string)
+            .collect()
+    })
+    .unwrap_or_default()
+}
+
+fn ids(
+    input: &'static str,
+    raw: &str,
+    items: &[String],
+    prefix: &str,
+    max: usize,
+) -> Result<(), ConfigError> {
+    if items.len() > max {
+        return Err(ConfigError::new(
+            input,
+            raw,
+            format!("must list at most {max} ids"),
+        ));
+    }
+    for (n, id) in items.iter().enumerate() {
+        if !is_ec2_id(prefix, id) {
+            return Err(ConfigError::new(
+                input,
+                raw,
+                format!("must list ids like {prefix}-0123456789abcdef0 ('{id}' is not one)"),
+            ));
+        }
+        if items[..n].contains(id) {
+            return Err(ConfigError::new(
+                input,
+                raw,
+                format!("must not list '{id}' twice"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn s3_prefix(v: Option<&String>) -> Result<String, ConfigError> {
+    let Some(raw) = opt(v) else {
+        return Ok(String::new());
+    };
+    let p = raw.trim_matches('/');
+    let bad = p.len() > 512
+        || p.split('/')
+            .any(|seg| seg.is_empty() || seg == "." || seg == "..")
+        || p.chars().any(|c| c.is_control() || c == '\\');
+    if bad {
+        return Err(ConfigError::new(
+            "s3_prefix",
+            raw,
+            "must be a key prefix like 'benchmarks/redis' (no empty, '.' or '..' segments, no control characters, at most 512 characters)",
+        ));
+    }
+    Ok(p.to_string())
+}
+
+/// Extra memtier arguments: a JSON array of strings, or one argument per line.
+fn extra_args(v: Option<&String>) -> Result<Vec<String>, ConfigError> {
+    let Some(raw) = opt(v) else {
+        return Ok(Vec::new());
+    };
+    let args: Vec<String> = if raw.starts_with('[') {
+        serde_json::from_str(raw).map_err(|_| {
+            ConfigError::new(
+                "extra_memtier_args",
+                raw,
+                "must be a JSON array of strings, or one argument per line",
+            )
+        })?
+    } else {
+        raw.lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(str::to_string)
+            .collect()
+    };
+    for a in &args {
+        if a.is_empty() || a.chars().any(char::is_control) {
+            return Err(ConfigError::new(
+                "extra_memtier_args",
+                raw,
+                "must not contain empty arguments or control characters",
+            ));
+        }
+        let flag = a.split('=').next().unwrap_or(a);
+        if RESERVED_MEMTIER_FLAGS.contains(&flag) {
+            return Err(ConfigError::new(
+                "extra_memtier_args",
+                raw,
+                format!("must not set '{flag}': the tool sets it from its own inputs"),
+            ));
+        }
+    }
+    Ok(args)
+}
+
+fn max_cost(v: &str) -> Result<Option<f64>, ConfigError> {
+    let t = v.trim();
+    if t.eq_ignore_ascii_case("none") {
+        return Ok(None);
+    }
+    let n: f64 = t.trim_start_matches('$').parse().map_err(|_| {
+        ConfigError::new(
+            "max_cost_usd",
+            v,
+            "must be a positive number of US dollars, or 'none' for no limit",
+        )
+    })?;
+    if !n.is_finite() || n <= 0.0 {
+        return Err(ConfigError::new(
+            "max_cost_usd",
+            v,
+            "must be more than zero (or 'none' for no limit)",
+        ));
+    }
+    Ok(Some(n))
+}
+
+impl AwsConfig {
+    /// Validate the AWS inputs of a run whose timed part lasts `duration`. The region must have
+    /// been filled in from the environment by the caller if the user gave none.
+    pub fn from_inputs(i: &RunInputs, duration: Duration) -> Result<Self, ConfigError> {
+        let region = required(
+            "aws_region",
+            i.aws_region.as_ref(),
+            "set it (or AWS_REGION), e.g. us-east-1",
+        )?;
+        if !is_region(region) {
+            return Err(ConfigError::new(
+                "aws_region",
+                region,
+                "must be an AWS region name like us-east-1",
+            ));
+        }
+        let engine_version = opt(i.engine_version.as_ref()).map(str::to_string);
+        if let Some(v) = &engine_version {
+            if !is_engine_version(v) {
+                return Err(ConfigError::new(
+                    "engine_version",
+                    v,
+                    "must be a version like 7.1 or 8.0 (or empty for the service default)",
+                ));
+            }
+        }
+        let node_type = i.node_type.trim().to_string();
+        if !is_node_type(&node_type) {
+            return Err(ConfigError::new(
+                "node_type",
+                &i.node_type,
+                "must be an ElastiCache node type like cache.t4g.micro or cache.r7g.large",
+            ));
+        }
+        let num_replicas = whole("num_replicas", &i.num_replicas, 0, MAX_REPLICAS)?;
+        let num_shards = whole("num_shards", &i.num_shards, 1, MAX_SHARDS)?;
+        if num_shards * (1 + num_replicas) > MAX_NODES {
+            return Err(ConfigError::new(
+                "num_shards",
+                &i.num_shards,
+                format!(
+                    "times (1 + num_replicas = {}) must be at most {MAX_NODES} nodes",
+                    1 + num_replicas
+                ),
+            ));
+        }
+        let transit_encryption = boolean("transit_encryption", &i.transit_encryption)?;
+        let vpc_id = required(
+            "vpc_id",
+            i.vpc_id.as_ref(),
+            "the VPC of the cache and the tasks",
+        )?;
+        if !is_ec2_id("vpc", vpc_id) {
+            return Err(ConfigError::new(
+                "vpc_id",
+                vpc_id,
+                "must be a VPC id like vpc-0123456789abcdef0",
+            ));
+        }
+        let subnets_raw = required(
+            "subnet_ids",
+            i.subnet_ids.as_ref(),
+            "one or more subnets of vpc_id, comma separated",
+        )?;
+        let subnet_ids = list(i.subnet_ids.as_ref());
+        ids("subnet_ids", subnets_raw, &subnet_ids, "subnet", 16)?;
+        let security_group_ids = list(i.security_group_ids.as_ref());
+        if let Some(raw) = opt(i.security_group_ids.as_ref()) {
+            ids("security_group_ids", raw, &security_group_ids, "sg", 5)?;
+        }
+        let execution_role_arn = opt(i.execution_role_arn.as_ref()).map(str::to_string);
+        if let Some(a) = &execution_role_arn {
+            if !is_role_arn(a) {
+                return Err(ConfigError::new(
+                    "execution_role_arn",
+                    a,
+                    "must be an IAM role ARN like arn:aws:iam::123456789012:role/ecsTaskExecutionRole",
+                ));
+            }
+        }
+        let assign_public_ip = boolean("assign_public_ip", &i.assign_public_ip)?;
+        let loadgen_cpu: u32 = i.loadgen_cpu.trim().parse().unwrap_or(0);
+        let Some(memory_options) = fargate_memory_options(loadgen_cpu) else {
+            return Err(ConfigError::new(
+                "loadgen_cpu",
+                &i.loadgen_cpu,
+                "must be a Fargate CPU size: 256, 512, 1024, 2048, 4096, 8192 or 16384",
+            ));
+        };
+        let loadgen_memory_mib: u32 = i.loadgen_memory.trim().parse().unwrap_or(0);
+        if !memory_options.contains(&loadgen_memory_mib) {
+            let (lo, hi) = (memory_options[0], memory_options[memory_options.len() - 1]);
+            let step = memory_options.get(1).map_or(0, |s| s - lo);
+            return Err(ConfigError::new(
+                "loadgen_memory",
+                &i.loadgen_memory,
+                format!(
+                    "must be a Fargate memory size in MiB for loadgen_cpu {loadgen_cpu}: {lo} to {hi} in steps of {step}"
+                ),
+            ));
+        }
+        let loadgen_image = i.loadgen_image.trim().to_string();
+        if !is_image(&loadgen_image) {
+            return Err(ConfigError::new(
+                "loadgen_image",
+                &i.loadgen_image,
+                "must be a container image reference like redislabs/memtier_benchmark:2.3.0",
+            ));
+        }
+        let extra_memtier_args = extra_args(i.extra_memtier_args.as_ref())?;
+        let s3_bucket = required(
+            "metrics_export_s3_bucket",
+            i.metrics_export_s3_bucket.as_ref(),
+            "an existing bucket the exports are written to",
+        )?;
+        if let Some(problem) = bucket_problem(s3_bucket) {
+            return Err(ConfigError::new(
+                "metrics_export_s3_bucket",
+                s3_bucket,
+                problem,
+            ));
+        }
+        let s3_prefix = s3_prefix(i.s3_prefix.as_ref())?;
+        let duration_min = duration.as_secs().div_ceil(60);
+        let ttl = match opt(i.ttl_minutes.as_ref()) {
+            None => Duration::from_secs((duration_min + DEFAULT_TTL_MARGIN_MINUTES) * 60),
+            Some(t) => {
+                let min = duration_min + MIN_TTL_MARGIN_MINUTES;
+                let n: u64 = t.parse().map_err(|_| {
+                    ConfigError::new("ttl_minutes", t, "must be a whole number of minutes")
+                })?;
+                if n < min {
+                    return Err(ConfigError::new(
+                        "ttl_minutes",
+                        t,
+                        format!(
+                            "must be at least the test duration plus {MIN_TTL_MARGIN_MINUTES} minutes ({min}), or the run would count as expired while it runs"
+                        ),
+                    ));
+                }
+                if n > 7 * 24 * 60 {
+                    return Err(ConfigError::new(
+                        "ttl_minutes",
+                        t,
+                        "must be at most a week (10080)",
+                    ));
+                }
+                Duration::from_secs(n * 60)
+            }
+        };
+        let max_cost_usd = max_cost(&i.max_cost_usd)?;
+        let poll_secs: f64 = i.aws_poll_seconds.trim().parse().unwrap_or(f64::NAN);
+        if !(0.05..=300.0).contains(&poll_secs) {
+            return Err(ConfigError::new(
+                "aws_poll_seconds",
+                &i.aws_poll_seconds,
+                "must be a number of seconds from 0.05 to 300",
+            ));
+        }
+        let metrics_wait = whole(
+            "aws_metrics_wait_seconds",
+            &i.aws_metrics_wait_seconds,
+            0,
+            900,
+        )?;
+        Ok(Self {
+            region: region.to_string(),
+            engine_version,
+            node_type,
+            num_replicas,
+            num_shards,
+            transit_encryption,
+            vpc_id: vpc_id.to_string(),
+            subnet_ids,
+            security_group_ids,
+            execution_role_arn,
+            assign_public_ip,
+            loadgen_cpu,
+            loadgen_memory_mib,
+            loadgen_image,
+            extra_memtier_args,
+            s3_bucket: s3_bucket.to_string(),
+            s3_prefix,
+            ttl,
+            max_cost_usd,
+            poll: Duration::from_secs_f64(poll_secs),
+            metrics_wait: Duration::from_secs(u64::from(metrics_wait)),
+        })
+    }
+}

@@ -1,0 +1,255 @@
+//! Plan tests: names, tags with expiry, the task script (run for real under sh with a stand-in
+//! memtier), the redacted command line, batches and the budget check.
+
+use clap::Parser;
+
+use super::*;
+use crate::config::RunInputs;
+
+#[derive(Parser)]
+#[command(args_override_self = true)]
+struct Wrap {
+    #[command(flatten)]
+    inputs: RunInputs,
+}
+
+const BASE: &[&str] = &[
+    "--target",
+    "aws",
+    "--aws-region",
+    "us-east-1",
+    "--vpc-id",
+    "vpc-0123456789abcdef0",
+    "--subnet-ids",
+    "subnet-0123456789abcdef0,subnet-0123456789abcdef1",
+    "--metrics-export-s3-bucket",
+    "my-bench-bucket",
+];
+
+/// 2026-11-26T20:00:00Z
+const NOW_MS: u64 = 1_795_723_200_000;
+
+fn config(extra: &[&str]) -> Config {
+    let args = std::iter::once("x")
+        .chain(BASE.iter().copied())
+        .chain(extra.iter().copied());
+    Config::from_inputs(&Wrap::parse_from(args).inputs).unwrap()
+}
+
+fn plan_for(extra: &[&str]) -> RunPlan {
+    plan(
+        &config(extra),
+        &PlanContext {
+            run_id: "ecp-19abc-0042",
+            now_unix_ms: NOW_MS,
+            repository: Some("octo/bench"),
+        },
+    )
+    .unwrap()
+}
+
+#[test]
+fn default_plan_names_tags_and_expiry() {
+    let p = plan_for(&[]);
+    assert_eq!(p.names.replication_group, "ecp-19abc-0042");
+    assert_eq!(p.names.log_group, "/elasticache-perf/ecp-19abc-0042");
+    assert_eq!(p.tags[TAG_RUN_ID], "ecp-19abc-0042");
+    assert_eq!(p.tags[TAG_REPOSITORY], "octo/bench");
+    // 60 min test + 120 min default margin.
+    assert_eq!(p.expires_at, "2026-11-26T23:00:00Z");
+    assert_eq!(p.tags[TAG_EXPIRES_AT], p.expires_at);
+    assert_eq!(p.export.prefix, "exports/20261126T200000Z/");
+    assert!(p.network.creates_security_groups && p.tasks.creates_execution_role);
+    assert_eq!(p.tasks.batches, [1]);
+    assert!(!p.cache.cluster_mode && !p.cache.automatic_failover && p.cache.transit_encryption);
+    assert!(check_budget(&p).is_ok());
+}
+
+#[test]
+fn the_command_line_redacts_the_token_and_the_script_holds_none() {
+    let p = plan_for(&[
+        "--prefill",
+        "true",
+        "--num-shards",
+        "2",
+        "--num-replicas",
+        "1",
+    ]);
+    let t = &p.tasks.script;
+    assert!(
+        t.timed_display.contains("--authenticate=***"),
+        "{}",
+        t.timed_display
+    );
+    for want in [
+        "--tls",
+        "--tls-skip-verify",
+        "--cluster-mode",
+        "--test-time=3600",
+        "--json-out-file=memtier.json",
+        "--server=<cache endpoint>",
+    ] {
+        assert!(
+            t.timed_display.contains(want),
+            "{want}: {}",
+            t.timed_display
+        );
+    }
+    assert!(t
+        .prefill_display
+        .as_ref()
+        .unwrap()
+        .contains("--requests=allkeys"));
+    assert!(t.script.contains("\"--authenticate=${ECP_AUTH_TOKEN}\""));
+    assert!(t.script.contains("\"--server=${ECP_HOST}\""));
+    assert!(t
+        .script
+        .contains("timeout -s INT -k 30 3660 memtier_benchmark"));
+    assert!(p.cache.cluster_mode && p.cache.automatic_failover);
+    assert_eq!(p.cache.nodes, 4);
+    let text = render_text(&p);
+    assert!(text.contains("--authenticate=***") && !text.contains("ECP_AUTH_TOKEN"));
+}
+
+#[test]
+fn extra_args_are_quoted_words_never_shell() {
+    let p = plan_for(&[
+        "--extra-memtier-args",
+        r#"["--command=set __key__ it's $(reboot)"]"#,
+        "--transit-encryption",
+        "false",
+    ]);
+    let s = &p.tasks.script.script;
+    assert!(
+        s.contains(r#"'--command=set __key__ it'\''s $(reboot)'"#),
+        "{s}"
+    );
+    assert!(!s.contains("authenticate") && !s.contains("--tls"));
+}
+
+#[test]
+fn batches_never_exceed_ten() {
+    assert_eq!(batches(25), [10, 10, 5]);
+    assert_eq!(batches(10), [10]);
+    assert!(batches(0).is_empty());
+    assert_eq!(
+        plan_for(&["--loadgen-task-count", "21"]).tasks.batches,
+        [10, 10, 1]
+    );
+}
+
+#[test]
+fn budget_is_enforced() {
+    let p = plan_for(&[
+        "--node-type",
+        "cache.r7g.2xlarge",
+        "--num-shards",
+        "10",
+        "--num-replicas",
+        "2",
+    ]);
+    let e = check_budget(&p).unwrap_err();
+    assert!(
+        e.contains("max_cost_usd") && e.contains("estimated at $"),
+        "{e}"
+    );
+    let p = plan_for(&["--node-type", "cache.x9.large"]);
+    let e = check_budget(&p).unwrap_err();
+    assert!(e.contains("no price") && e.contains("'none'"), "{e}");
+    let p = plan_for(&["--node-type", "cache.x9.large", "--max-cost-usd", "none"]);
+    assert!(check_budget(&p).is_ok());
+}
+
+#[test]
+fn local_target_has_no_plan() {
+    let c = Config::from_inputs(&Wrap::parse_from(["x"]).inputs).unwrap();
+    let ctx = PlanContext {
+        run_id: "x",
+        now_unix_ms: NOW_MS,
+        repository: None,
+    };
+    assert!(matches!(plan(&c, &ctx), Err(PlanError::NotAws(_))));
+}
+
+/// Runs the real script under `sh` with a stand-in memtier that writes outputs, and decodes what
+/// it printed: framing, line width and the files shipped hold, and the token reaches memtier intact.
+#[test]
+fn the_script_runs_and_frames_its_outputs() {
+    let p = plan_for(&["--test-duration-seconds", "2"]);
+    let dir = tempfile::tempdir().unwrap();
+    let bin = dir.path().join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    let fake = bin.join("memtier_benchmark");
+    std::fs::write(
+        &fake,
+        "#!/bin/sh\nfor a in \"$@\"; do echo \"$a\" >> args.txt; done\necho '{\"ok\":1}' > memtier.json\necho done\nexit 3\n",
+    )
+    .unwrap();
+    std::process::Command::new("chmod")
+        .arg("+x")
+        .arg(&fake)
+        .status()
+        .unwrap();
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(&p.tasks.script.script)
+        .env("PATH", format!("{}:/usr/bin:/bin", bin.display()))
+        .env("TMPDIR", dir.path())
+        .env("ECP_HOST", "cache.example")
+        .env("ECP_AUTH_TOKEN", "s3cr3t!&$<>-token")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], "ECP-BEGIN v1 timed");
+    assert_eq!(lines[1], "ECP-EXIT 3");
+    assert_eq!(*lines.last().unwrap(), "ECP-END");
+    assert!(lines
+        .iter()
+        .filter(|l| l.starts_with("ECP-D "))
+        .all(|l| l.len() <= 6 + script::BASE64_WIDTH));
+    assert!(lines.iter().all(|l| l.len() < 200), "short lines only");
+    let files: Vec<&str> = lines
+        .iter()
+        .filter_map(|l| l.strip_prefix("ECP-FILE "))
+        .map(|l| l.split(' ').next().unwrap())
+        .collect();
+    for f in [
+        "args.txt",
+        "exit_code.txt",
+        "memtier.json",
+        "stderr.txt",
+        "stdout.txt",
+    ] {
+        assert!(files.contains(&f), "{f} not shipped: {files:?}");
+    }
+    // The token arrived as one argument, untouched by the shell.
+    let work = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.file_name().unwrap().to_string_lossy().starts_with("ecp."))
+        .unwrap();
+    let args = std::fs::read_to_string(work.join("args.txt")).unwrap();
+    assert!(
+        args.lines()
+            .any(|l| l == "--authenticate=s3cr3t!&$<>-token"),
+        "{args}"
+    );
+    assert!(
+        args.lines().any(|l| l == "--server=cache.example"),
+        "{args}"
+    );
+    // And the Rust decoder reads back what the shell's gzip, base64 and sha256sum wrote.
+    let shipped = frames::decode(text.lines());
+    assert!(
+        shipped.complete && shipped.problems.is_empty(),
+        "{:?}",
+        shipped.problems
+    );
+    assert_eq!(shipped.exit_code, Some(3));
+    let t = shipped.task_outputs("t");
+    assert_eq!(t.json.as_deref(), Some("{\"ok\":1}\n"));
+    assert_eq!(t.stdout.as_deref(), Some("done\n"));
+    assert_eq!(t.exit_code, Some(3));
+}

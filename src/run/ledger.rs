@@ -1,0 +1,283 @@
+//! The resource ledger: an append-only file (`ledger.jsonl` in the output folder), one JSON line per
+//! event, flushed to disk before the call that creates the resource and before anything waits on
+//! it. Teardown (in this process, or `cleanup` in a later one) replays it; a resource whose id is
+//! only known after its create call (a security group) gets a second line with the id.
+
+use std::fs::{File, OpenOptions};
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use serde::{Deserialize, Serialize};
+
+/// File name of the ledger inside the output folder.
+pub const LEDGER_FILE: &str = "ledger.jsonl";
+
+/// What kind of resource an entry is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ResourceKind {
+    /// EC2 security group (`id` = `sg-…`).
+    SecurityGroup,
+    /// ElastiCache cache subnet group.
+    CacheSubnetGroup,
+    /// ElastiCache replication group.
+    ReplicationGroup,
+    /// CloudWatch Logs log group.
+    LogGroup,
+    /// IAM role (the task execution role).
+    IamRole,
+    /// ECS cluster.
+    EcsCluster,
+    /// ECS task definition (`id` = its ARN with revision).
+    TaskDefinition,
+    /// ECS task (`id` = its ARN).
+    EcsTask,
+}
+
+impl ResourceKind {
+    /// How people call it in messages.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::SecurityGroup => "security group",
+            Self::CacheSubnetGroup => "cache subnet group",
+            Self::ReplicationGroup => "replication group",
+            Self::LogGroup => "log group",
+            Self::IamRole => "IAM role",
+            Self::EcsCluster => "ECS cluster",
+            Self::TaskDefinition => "task definition",
+            Self::EcsTask => "ECS task",
+        }
+    }
+}
+
+/// What happened to a resource.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Event {
+    /// About to be created (written before the create call).
+    Creating,
+    /// Created; `id` holds what the service returned.
+    Created,
+    /// Deleted (or found gone) by teardown.
+    Deleted,
+}
+
+/// One line of the ledger.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Entry {
+    /// Kind.
+    pub kind: ResourceKind,
+    /// The name the tool chose (unique per run and kind).
+    pub name: String,
+    /// The service's id or ARN, once known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// What happened.
+    pub event: Event,
+    /// Region.
+    pub region: String,
+    /// Run id.
+    pub run_id: String,
+    /// Unix milliseconds.
+    pub at_ms: u64,
+}
+
+/// A resource as the ledger knows it, after replaying every line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Resource {
+    /// Kind.
+    pub kind: ResourceKind,
+    /// Name.
+    pub name: String,
+    /// Id or ARN, when known.
+    pub id: Option<String>,
+    /// Whether teardown already removed it.
+    pub deleted: bool,
+}
+
+impl Resource {
+    /// `security group 'sg-…' (ecp-x-cache)` — for messages.
+    pub fn describe(&self) -> String {
+        match &self.id {
+            Some(id) if *id != self.name => format!("{} '{id}' ({})", self.kind.label(), self.name),
+            _ => format!("{} '{}'", self.kind.label(), self.name),
+        }
+    }
+}
+
+/// Replay entries into resources, in the order they were first recorded.
+pub fn replay(entries: &[Entry]) -> Vec<Resource> {
+    let mut out: Vec<Resource> = Vec::new();
+    for e in entries {
+        let pos = out
+            .iter()
+            .position(|r| r.kind == e.kind && r.name == e.name);
+        let r = match pos {
+            Some(i) => &mut out[i],
+            None => {
+                out.push(Resource {
+                    kind: e.kind,
+                    name: e.name.clone(),
+                    id: None,
+                    deleted: false,
+                });
+                let last = out.len() - 1;
+                &mut out[last]
+            }
+        };
+        if e.id.is_some() {
+            r.id.clone_from(&e.id);
+        }
+        match e.event {
+            Event::Deleted => r.deleted = true,
+            Event::Creating | Event::Created => r.deleted = false,
+        }
+    }
+    out
+}
+
+/// The ledger file of a run, open for appending.
+#[derive(Debug)]
+pub struct Ledger {
+    path: PathBuf,
+    file: File,
+    run_id: String,
+    region: String,
+}
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(0))
+}
+
+impl Ledger {
+    /// Open (or create) the ledger in `dir` for appending.
+    pub fn open(dir: &Path, run_id: &str, region: &str) -> anyhow::Result<Self> {
+        let path = dir.join(LEDGER_FILE);
+        let file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .with_context(|| format!("opening the resource ledger '{}'", path.display()))?;
+        Ok(Self {
+            path,
+            file,
+            run_id: run_id.to_string(),
+            region: region.to_string(),
+        })
+    }
+
+    /// The file's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Append one event and make it durable before returning.
+    pub fn record(
+        &mut self,
+        kind: ResourceKind,
+        name: &str,
+        id: Option<&str>,
+        event: Event,
+    ) -> anyhow::Result<()> {
+        let e = Entry {
+            kind,
+            name: name.to_string(),
+            id: id.map(str::to_string),
+            event,
+            region: self.region.clone(),
+            run_id: self.run_id.clone(),
+            at_ms: now_ms(),
+        };
+        let mut line = serde_json::to_string(&e)?;
+        line.push('\n');
+        self.file
+            .write_all(line.as_bytes())
+            .and_then(|()| self.file.sync_data())
+            .with_context(|| format!("writing the resource ledger '{}'", self.path.display()))
+    }
+
+    /// Read every entry of a ledger file (a torn last line, from a crash mid-write, is skipped).
+    pub fn read(path: &Path) -> anyhow::Result<Vec<Entry>> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("reading the resource ledger '{}'", path.display()))?;
+        let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+        let mut out = Vec::with_capacity(lines.len());
+        for (i, l) in lines.iter().enumerate() {
+            match serde_json::from_str::<Entry>(l) {
+                Ok(e) => out.push(e),
+                Err(_) if i + 1 == lines.len() => {
+                    tracing::warn!("ledger '{}': skipping a torn last line", path.display());
+                }
+                Err(e) => {
+                    return Err(anyhow::anyhow!(
+                        "ledger '{}' line {}: {e}",
+                        path.display(),
+                        i + 1
+                    ))
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entries_are_appended_durably_and_replayed_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let mut l = Ledger::open(dir.path(), "ecp-1", "us-east-1").unwrap();
+            l.record(
+                ResourceKind::SecurityGroup,
+                "ecp-1-loadgen",
+                None,
+                Event::Creating,
+            )
+            .unwrap();
+            l.record(
+                ResourceKind::SecurityGroup,
+                "ecp-1-loadgen",
+                Some("sg-1"),
+                Event::Created,
+            )
+            .unwrap();
+            l.record(
+                ResourceKind::ReplicationGroup,
+                "ecp-1",
+                None,
+                Event::Creating,
+            )
+            .unwrap();
+        }
+        // A second process appends to the same file.
+        let mut l = Ledger::open(dir.path(), "ecp-1", "us-east-1").unwrap();
+        l.record(
+            ResourceKind::SecurityGroup,
+            "ecp-1-loadgen",
+            None,
+            Event::Deleted,
+        )
+        .unwrap();
+        let path = l.path().to_path_buf();
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .unwrap()
+            .write_all(b"{\"kind\":\"log_gr")
+            .unwrap();
+        let entries = Ledger::read(&path).unwrap();
+        assert_eq!(entries.len(), 4);
+        let rs = replay(&entries);
+        assert_eq!(rs.len(), 2);
+        assert_eq!(rs[0].id.as_deref(), Some("sg-1"));
+        assert!(rs[0].deleted && !rs[1].deleted);
+        assert_eq!(rs[0].describe(), "security group 'sg-1' (ecp-1-loadgen)");
+        assert_eq!(rs[1].describe(), "replication group 'ecp-1'");
+    }
+}
