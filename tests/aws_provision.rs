@@ -437,7 +437,10 @@ async fn bad_subnets_and_buckets_fail_before_anything_is_created() {
         format!("{err:#}").contains("input 'metrics_export_s3_bucket'"),
         "{err:#}"
     );
-    assert!(leaks::tagged(&c, "ecp-pre-1").await.unwrap().is_empty());
+    assert!(aws::discover::find(&c, Some("ecp-pre-1"))
+        .await
+        .unwrap()
+        .is_empty());
 }
 
 /// A group still being created is waited for, then deleted (ElastiCache refuses to delete it

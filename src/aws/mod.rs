@@ -3,7 +3,10 @@
 //! [`Error`], and the run's lifecycle: [`provision::preflight`], [`provision::provision`],
 //! [`teardown::teardown`] and [`leaks::leak_scan`].
 
+pub mod abort;
+pub mod cleanup;
 pub mod clients;
+pub mod discover;
 pub mod ecs;
 pub mod elasticache;
 pub mod error;

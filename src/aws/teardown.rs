@@ -165,27 +165,3 @@ pub async fn teardown(
     rep.merge(delete_in_order(c, ledger, net, vpc_id, t).await);
     rep
 }
-
-/// `cleanup`: tear down a run from the ledger in `dir` (written by an earlier, interrupted run),
-/// then scan for leftovers. Returns the report and what is still there.
-pub async fn cleanup_from_ledger(
-    dir: &std::path::Path,
-    t: &Timeouts,
-) -> anyhow::Result<(TeardownReport, Vec<String>)> {
-    use anyhow::Context as _;
-    let path = dir.join(crate::run::ledger::LEDGER_FILE);
-    let entries = crate::run::ledger::Ledger::read(&path)?;
-    let Some(first) = entries.first() else {
-        return Ok((TeardownReport::default(), Vec::new()));
-    };
-    let (run_id, region) = (first.run_id.clone(), first.region.clone());
-    let resources = crate::run::ledger::replay(&entries);
-    let c = Clients::from_env(&region).await;
-    let ledger = std::sync::Mutex::new(crate::run::ledger::Ledger::open(dir, &run_id, &region)?);
-    let rep = teardown(&c, &ledger, &resources, None, t).await;
-    let after = crate::run::ledger::replay(&crate::run::ledger::Ledger::read(&path)?);
-    let left = super::leaks::leak_scan(&c, &run_id, &after, None)
-        .await
-        .with_context(|| format!("scanning for resources of run '{run_id}' left behind"))?;
-    Ok((rep, left))
-}

@@ -49,6 +49,12 @@ pub fn prepare(inputs: &mut RunInputs) -> anyhow::Result<()> {
     inputs.run_id = Some(run_id.clone());
     actions::save_state(post::STATE_RUN_ID, &run_id)?;
     actions::save_state(post::STATE_TARGET, inputs.target.trim())?;
+    actions::save_state(post::STATE_OUTPUT_DIR, inputs.output_dir.trim())?;
+    let mut with_region = inputs.clone();
+    crate::fill_region_from_env(&mut with_region);
+    if let Some(r) = with_region.aws_region.as_deref() {
+        actions::save_state(post::STATE_REGION, r.trim())?;
+    }
     Ok(())
 }
 

@@ -25,6 +25,8 @@ use crate::results::rfc3339_ms;
 pub const TAG_RUN_ID: &str = "elasticache-perf:run-id";
 /// Tag on every resource: when it counts as abandoned (RFC 3339, UTC).
 pub const TAG_EXPIRES_AT: &str = "elasticache-perf:expires-at";
+/// Tag on every resource: when its run started (RFC 3339, UTC), for `sweep --older-than`.
+pub const TAG_CREATED_AT: &str = "elasticache-perf:created-at";
 /// Tag on every resource when known: `owner/repo` of the workflow that made it.
 pub const TAG_REPOSITORY: &str = "elasticache-perf:repository";
 /// The cache port.
@@ -196,6 +198,7 @@ pub fn plan(cfg: &Config, ctx: &PlanContext<'_>) -> Result<RunPlan, PlanError> {
     let mut tags = BTreeMap::from([
         (TAG_RUN_ID.to_string(), ctx.run_id.to_string()),
         (TAG_EXPIRES_AT.to_string(), expires_at.clone()),
+        (TAG_CREATED_AT.to_string(), rfc3339_seconds(ctx.now_unix_ms)),
     ]);
     if let Some(r) = ctx.repository.filter(|r| !r.is_empty()) {
         tags.insert(TAG_REPOSITORY.to_string(), r.to_string());

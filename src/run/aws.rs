@@ -35,6 +35,7 @@ pub(super) async fn run(
     out_dir: &Path,
     cancel: &CancellationToken,
     mut tl: Timeline,
+    github: &crate::config::GithubInputs,
 ) -> anyhow::Result<(RunResult, Outcome)> {
     let timeouts = crate::aws::Timeouts {
         poll: cfg
@@ -122,6 +123,17 @@ pub(super) async fn run(
             .and_then(|()| std::fs::write(&path, crate::aws::metrics::node_csv(lg)))
             .with_context(|| format!("writing '{}'", path.display()))?;
     }
+    if aws.interrupted {
+        // The process has seconds left: the files stay in the output folder (uploaded with the
+        // job's artifacts, or by hand).
+        tracing::warn!(
+            "interrupted: not exporting to s3://{}/{}; everything is in '{}'",
+            p.export.bucket,
+            p.export.prefix,
+            out_dir.display()
+        );
+        return Ok((result, Outcome::Interrupted));
+    }
     let c = crate::aws::Clients::from_env(&p.region).await;
     let rep = crate::aws::export::upload_dir(&c, &p.export.bucket, &p.export.prefix, out_dir).await;
     tracing::info!(
@@ -148,5 +160,6 @@ pub(super) async fn run(
             outcome = Outcome::RunFailed;
         }
     }
+    crate::github::publish(&result, out_dir, github, outcome).await?;
     Ok((result, outcome))
 }

@@ -3,6 +3,7 @@
 
 mod aws;
 pub mod cancel;
+pub mod cleanup;
 pub mod hint;
 pub mod ledger;
 pub mod output;
@@ -56,7 +57,7 @@ pub async fn run(inputs: &RunInputs) -> anyhow::Result<(RunResult, Outcome)> {
     })?;
 
     if cfg.target == Target::Aws {
-        return aws::run(&cfg, &run_id, &out_dir, &cancel, tl).await;
+        return aws::run(&cfg, &run_id, &out_dir, &cancel, tl, &inputs.github).await;
     }
     let local = crate::local::run(&cfg, &run_id, &out_dir, cancel.clone(), &mut tl).await?;
     tl.phase("merge");
