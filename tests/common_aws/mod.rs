@@ -12,6 +12,10 @@ use std::time::{Duration, Instant};
 
 use elasticache_perf::aws::Clients;
 
+pub mod fargate;
+
+pub use fargate::hold_tasks_until_stopped;
+
 /// A running moto server, stopped when dropped.
 pub struct Moto {
     /// `http://127.0.0.1:<port>`.
@@ -179,15 +183,5 @@ pub fn moto_api(endpoint: &str, path: &str, body: &str) {
     assert!(
         resp.starts_with("HTTP/1.") && resp[9..12].starts_with('2'),
         "{path}: {resp}"
-    );
-}
-
-/// Keep ECS tasks RUNNING until something stops them (moto otherwise advances a task one state
-/// per DescribeTasks and "finishes" it after four).
-pub fn hold_tasks_until_stopped(endpoint: &str) {
-    moto_api(
-        endpoint,
-        "/moto-api/state-manager/set-transition",
-        r#"{"model_name":"ecs::task","transition":{"progression":"manual","times":1000000000}}"#,
     );
 }
