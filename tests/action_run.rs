@@ -184,29 +184,6 @@ fn the_post_entrypoint_has_nothing_to_do_without_a_ledger() {
 }
 
 #[test]
-fn the_post_entrypoint_refuses_a_ledger_it_cannot_clean_up() {
-    // Until the AWS target lands: fail loudly, naming the run id, rather than pretend.
-    let step = Step::new("push", &json!({}));
-    let o = step
-        .command("elasticache-perf-post", &[], NO_API)
-        .env("STATE_run_id", "ecp-action-5")
-        .env("STATE_target", "aws")
-        .env(
-            "STATE_ledger",
-            "[{\"kind\":\"replication-group\",\"id\":\"x\"}]",
-        )
-        .output()
-        .unwrap();
-    let (_, stderr) = text(&o);
-    assert_eq!(o.status.code(), Some(3), "{stderr}");
-    assert!(
-        stderr.contains("::error title=elasticache-perf::post: the ledger of run ecp-action-5"),
-        "{stderr}"
-    );
-    assert!(stderr.contains("elasticache-perf:run-id=ecp-action-5"));
-}
-
-#[test]
 fn a_schedule_run_has_no_pr_and_does_not_try_to_comment() {
     let step = Step::new("schedule", &json!({"schedule": "0 3 * * *"}));
     let o = step

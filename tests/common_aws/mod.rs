@@ -13,7 +13,9 @@ use std::time::{Duration, Instant};
 use elasticache_perf::aws::Clients;
 
 pub mod fargate;
+pub mod inventory;
 
+#[allow(unused_imports)]
 pub use fargate::hold_tasks_until_stopped;
 
 /// A running moto server, stopped when dropped.
@@ -56,6 +58,11 @@ impl Moto {
     /// AmazonECSTaskExecutionRolePolicy). Fails loudly when the server cannot be started: run
     /// scripts/test, which installs it into .venv.
     pub fn start(managed_policies: bool) -> Self {
+        Self::start_with(managed_policies, &[])
+    }
+
+    /// [`Moto::start`] with extra environment for the launcher (e.g. `ECP_MOTO_RG_*_SECONDS`).
+    pub fn start_with(managed_policies: bool, env: &[(&str, &str)]) -> Self {
         let python = root().join(".venv/bin/python");
         assert!(
             python.exists(),
@@ -73,6 +80,7 @@ impl Moto {
                     "MOTO_IAM_LOAD_MANAGED_POLICIES",
                     if managed_policies { "true" } else { "false" },
                 )
+                .envs(env.iter().copied())
                 .stdin(Stdio::null())
                 .stdout(log.try_clone().unwrap())
                 .stderr(log)
