@@ -30,6 +30,8 @@ enum Ending {
     TermThenCleanupByRunId,
     /// SIGKILL (no chance to react), then `cleanup --out` from the ledger file.
     KillThenCleanupFromLedger,
+    /// SIGKILL, then the action's post step with the saved state (a runner that died).
+    KillThenPost,
 }
 
 const ENDINGS: [Ending; 3] = [
@@ -144,7 +146,7 @@ async fn end_and_finish(moto: &Moto, bg: Bg, run_id: &str, ending: Ending, work:
     let sig = match ending {
         Ending::IntThenPost => Signal::SIGINT,
         Ending::TermThenCleanupByRunId => Signal::SIGTERM,
-        Ending::KillThenCleanupFromLedger => Signal::SIGKILL,
+        Ending::KillThenCleanupFromLedger | Ending::KillThenPost => Signal::SIGKILL,
     };
     let signalled = Instant::now();
     nix::sys::signal::kill(pid, sig).unwrap();
@@ -165,7 +167,7 @@ async fn end_and_finish(moto: &Moto, bg: Bg, run_id: &str, ending: Ending, work:
     let mut cmd = Command::new(bin());
     cmd.envs(moto.env()).env("ELASTICACHE_PERF_LOG", "info");
     match ending {
-        Ending::IntThenPost => {
+        Ending::IntThenPost | Ending::KillThenPost => {
             cmd.arg0("elasticache-perf-post")
                 .envs(state_env(&bg.state))
                 .env("GITHUB_ACTIONS", "true")
@@ -199,6 +201,7 @@ async fn end_and_finish(moto: &Moto, bg: Bg, run_id: &str, ending: Ending, work:
 /// One phase: start a run per ending, wait for the phase, end it, finish, and list what is left.
 async fn phase(
     name: &str,
+    endings: &[Ending],
     moto_env: &[(&str, &str)],
     extra: &[&str],
     emulate: bool,
@@ -210,7 +213,7 @@ async fn phase(
     let (vpc, subnets) = default_vpc(&c).await;
     bucket(&c, "ecp-sig").await;
     let work = tempfile::tempdir().unwrap();
-    for (i, ending) in ENDINGS.into_iter().enumerate() {
+    for (i, &ending) in endings.iter().enumerate() {
         let run_id = format!("ecp-sig-{name}-{i}");
         let stop = CancellationToken::new();
         let emulator = emulate.then(|| {
@@ -247,6 +250,7 @@ fn has(bg: &Bg, kind: &str, event: &str) -> bool {
 async fn while_provisioning() {
     phase(
         "prov",
+        &ENDINGS,
         &[],
         &["--test-duration-minutes", "30"],
         false,
@@ -259,6 +263,7 @@ async fn while_provisioning() {
 async fn while_the_cache_is_creating() {
     phase(
         "creating",
+        &ENDINGS,
         &[("ECP_MOTO_RG_CREATING_SECONDS", "6")],
         &["--test-duration-minutes", "30"],
         false,
@@ -269,8 +274,11 @@ async fn while_the_cache_is_creating() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn during_the_load() {
+    // The fourth ending is the action's post-step promise: a main step killed after provisioning.
+    let endings = [ENDINGS[0], ENDINGS[1], ENDINGS[2], Ending::KillThenPost];
     phase(
         "load",
+        &endings,
         &[],
         &["--test-duration-minutes", "30"],
         false,
@@ -283,6 +291,7 @@ async fn during_the_load() {
 async fn while_collecting() {
     phase(
         "collect",
+        &ENDINGS,
         &[],
         &[
             "--test-duration-seconds",
@@ -300,6 +309,7 @@ async fn while_collecting() {
 async fn during_teardown() {
     phase(
         "teardown",
+        &ENDINGS,
         &[("ECP_MOTO_RG_DELETING_SECONDS", "8")],
         &[
             "--test-duration-seconds",

@@ -100,7 +100,28 @@ pub async fn sweep_candidates(
     let found = discover::find(c, None)
         .await
         .context("listing the resources tagged by elasticache-perf")?;
-    Ok(due_by_run(found, discover::now_ms(), older_than))
+    let mut due = due_by_run(found, discover::now_ms(), older_than);
+    // The tagging API keeps listing some deleted resources for a while (an ECS cluster stays
+    // INACTIVE for an hour): ask each resource's own service.
+    for found in due.values_mut() {
+        let mut live = Vec::with_capacity(found.len());
+        for f in found.drain(..) {
+            let key = f
+                .resource
+                .id
+                .clone()
+                .unwrap_or_else(|| f.resource.name.clone());
+            if leaks::exists(c, f.resource.kind, &key)
+                .await
+                .with_context(|| format!("checking {}", f.resource.describe()))?
+            {
+                live.push(f);
+            }
+        }
+        *found = live;
+    }
+    due.retain(|_, f| !f.is_empty());
+    Ok(due)
 }
 
 /// Tear down every due run; each run's deletions go to a ledger under `dir/sweep/{run id}/`.
