@@ -1,11 +1,12 @@
 //! The leak scan after teardown: everything tagged with the run id (Resource Groups Tagging API)
-//! plus everything in the ledger (IAM roles are not in the tagging API), each confirmed with its
-//! own service — the tagging API lags behind deletions — and reported if it still exists.
+//! plus everything in the ledger (IAM roles and schedules are not in the tagging API), each
+//! confirmed with its own service — the tagging API lags behind deletions — and reported if it
+//! still exists.
 
 use aws_sdk_resourcegroupstagging::types::TagFilter;
 
 use super::error::{Error, Result};
-use super::{ecs, elasticache, iam, logs, network, tasks, Clients};
+use super::{ecs, elasticache, iam, logs, network, scheduler, tasks, Clients};
 use crate::plan::TAG_RUN_ID;
 use crate::run::ledger::{Resource, ResourceKind};
 
@@ -67,6 +68,8 @@ pub async fn exists(c: &Clients, kind: ResourceKind, key: &str) -> Result<bool> 
         ResourceKind::EcsCluster => ecs::cluster_exists(&c.ecs, key).await,
         ResourceKind::TaskDefinition => ecs::task_definition_active(&c.ecs, key).await,
         ResourceKind::EcsTask => tasks::task_running(&c.ecs, key).await,
+        // Schedules are not in the tagging API: only the ledger knows them.
+        ResourceKind::Schedule => scheduler::schedule_exists(&c.scheduler, key).await,
     }
 }
 
