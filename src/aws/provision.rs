@@ -329,9 +329,10 @@ pub async fn provision(
     // The switch is armed alongside, and before anything waits on the group: a run that dies
     // while the group is being created still has it deleted at the expiry.
     let switch = async {
-        scheduler::arm(c, p, ledger)
-            .await
-            .context("arming the dead-man's switch")
+        scheduler::arm(c, p, ledger).await.context(
+            "arming the dead-man's switch (input 'dead_mans_switch'; docs/aws.md lists the \
+                 permissions it needs, or set it to false)",
+        )
     };
     let ((cache_sgs, task_sgs), ()) = tokio::try_join!(cache, switch)?;
     tracing::info!(

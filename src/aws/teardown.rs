@@ -153,11 +153,15 @@ pub async fn teardown(
     let cache = async {
         let mut rep =
             delete_in_order(c, ledger, of(&[ResourceKind::ReplicationGroup]), vpc_id, t).await;
-        // Disarm only once the group is gone: a failed teardown leaves the switch armed.
+        // Disarm only once the group is gone: a failed teardown leaves the switch armed. The role
+        // goes only after its schedule (an armed schedule without its role could never fire).
         if rep.errors.is_empty() {
-            let mut then = switch.clone();
-            then.extend(live.iter().rev().copied().filter(is_switch_role));
-            rep.merge(delete_in_order(c, ledger, then, vpc_id, t).await);
+            let disarmed = delete_in_order(c, ledger, switch.clone(), vpc_id, t).await;
+            let roles: Vec<&Resource> = live.iter().rev().copied().filter(is_switch_role).collect();
+            if disarmed.errors.is_empty() {
+                rep.merge(delete_in_order(c, ledger, roles, vpc_id, t).await);
+            }
+            rep.merge(disarmed);
         }
         rep
     };

@@ -42,7 +42,8 @@ pub struct ResourceNames {
     /// The dead-man's switch: EventBridge Scheduler schedule in the `default` group (≤ 64,
     /// `[0-9a-zA-Z-_.]`). Schedules cannot carry tags, so the run id is in the name.
     pub expiry_schedule: String,
-    /// The role the schedule acts with (≤ 64), under [`ROLE_PATH`].
+    /// The role the schedule acts with (≤ 64), under [`ROLE_PATH`]. It has the schedule's name,
+    /// which is how teardown tells it from the execution role (it goes after its schedule).
     pub expiry_role: String,
 }
 
@@ -150,7 +151,10 @@ mod tests {
         assert_eq!(ResourceNames::for_run("Run-9").unwrap().base, "ecp-run-9");
         assert_eq!(ResourceNames::log_stream("abc123"), "ecp/memtier/abc123");
         assert_eq!(n.expiry_schedule, "ecp-abc-expiry");
-        assert_eq!(n.expiry_role, "ecp-abc-expiry");
+        assert_eq!(
+            n.expiry_role, n.expiry_schedule,
+            "teardown pairs them by name"
+        );
     }
 
     #[test]
