@@ -1,8 +1,8 @@
 //! The dead-man's switch against moto (real HTTP, real SDK): the CreateSchedule request as moto
 //! stores it (target, input, `at(...)` equal to the expires-at tag, role, flexible window, action
-//! after completion), its role (trust, inline policy, tags); that a teardown which cannot delete the
-//! replication group leaves the switch armed and a normal one removes schedule and role; and that
-//! with `dead_mans_switch=false` nothing is scheduled.
+//! after completion), its role (trust, inline policy, tags); that a teardown which cannot delete
+//! the replication group leaves the switch armed and a normal one removes schedule and role; and
+//! that with `dead_mans_switch=false` nothing is scheduled.
 //!
 //! Gap: moto never fires schedules (shared docs/moto-notes.md, Scheduler row), so what the schedule
 //! does at the expiry — ElastiCache deleting the group under the switch's role — is not tested here.

@@ -1,7 +1,7 @@
 //! Provisioning of a run: the read-only pre-flight (bucket exists and is writable, subnets are in
 //! the VPC, the user's security groups exist), then every resource of the plan, in parallel around
-//! the critical path (the replication group), the dead-man's switch included. Each resource goes into the ledger before the call
-//! that creates it, so teardown finds it whatever happens next.
+//! the critical path (the replication group), the dead-man's switch included. Each resource goes
+//! into the ledger before the call that creates it, so teardown finds it whatever happens next.
 
 use std::sync::Mutex;
 use std::time::Duration;
@@ -330,8 +330,8 @@ pub async fn provision(
     // while the group is being created still has it deleted at the expiry.
     let switch = async {
         scheduler::arm(c, p, ledger).await.context(
-            "arming the dead-man's switch (input 'dead_mans_switch'; docs/aws.md lists the \
-                 permissions it needs, or set it to false)",
+            "arming the dead-man's switch (input 'dead_mans_switch': grant the permissions \
+             docs/aws.md lists, or set it to false)",
         )
     };
     let ((cache_sgs, task_sgs), ()) = tokio::try_join!(cache, switch)?;

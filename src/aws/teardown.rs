@@ -2,7 +2,8 @@
 //! success): tasks are stopped; the replication group's deletion starts at once (waiting first if
 //! it is still being created) while the task definition, cluster, log groups and role go; once the
 //! group is gone, the dead-man's switch (schedule, then its role) is disarmed, and the subnet group
-//! and the security groups follow (retried while AWS still reports them in use). Every deletion is written to the ledger. Errors are collected, never stop the rest.
+//! and the security groups follow (retried while AWS still reports them in use). Every deletion is
+//! written to the ledger. Errors are collected, never stop the rest.
 
 use std::future::Future;
 use std::time::Instant;

@@ -1,7 +1,7 @@
 //! Validation of the AWS target's inputs (region, cache shape, network, Fargate size, image, extra
-//! memtier arguments, S3 export, expiry, dead-man's switch and cost cap) into an [`AwsConfig`]. Pure: nothing here
-//! calls AWS; the checks that need AWS (the bucket exists and is writable) happen first thing in
-//! the backend, still before anything is created.
+//! memtier arguments, S3 export, expiry, dead-man's switch and cost cap) into an [`AwsConfig`].
+//! Pure: nothing here calls AWS; the checks that need AWS (the bucket exists and is writable)
+//! happen first thing in the backend, still before anything is created.
 
 use std::time::Duration;
 

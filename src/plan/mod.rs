@@ -1,7 +1,7 @@
 //! The plan of an AWS run: from a validated [`Config`] to every resource with its name, tags and
 //! parameters, the task's script and memtier command line (token redacted), the timeouts, the
-//! dead-man's switch, the export location and the cost estimate. Pure: the clock and the repository come in as arguments,
-//! so the same inputs always give the same plan.
+//! dead-man's switch, the export location and the cost estimate. Pure: the clock and the repository
+//! come in as arguments, so the same inputs always give the same plan.
 
 pub mod cost;
 pub mod frames;

@@ -13,8 +13,8 @@ pub const LOG_GROUP_PREFIX: &str = "/elasticache-perf/";
 pub const CONTAINER_NAME: &str = "memtier";
 /// The awslogs stream prefix: streams are `ecp/memtier/<task id>`.
 pub const STREAM_PREFIX: &str = "ecp";
-/// Longest run-derived base: the replication group id limit (40) minus nothing — every other
-/// name is longer-limited, and the roles and the schedule (64 each) get at most a 7-character suffix.
+/// Longest run-derived base: the replication group id limit (40) minus nothing — every other name
+/// is longer-limited, and the roles and the schedule (64 each) get at most a 7-character suffix.
 const MAX_BASE_LEN: usize = 40;
 
 /// The names of a run's resources.

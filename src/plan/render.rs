@@ -118,7 +118,7 @@ pub fn render_text(p: &RunPlan) -> String {
         None => {
             let _ = writeln!(
                 s,
-                "  dead-man's switch: off (dead_mans_switch is false; only `sweep` removes what an interrupted run leaves)"
+                "  dead-man's switch: off (dead_mans_switch is false: what an interrupted run leaves waits for `cleanup` or `sweep`)"
             );
         }
     }

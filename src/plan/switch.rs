@@ -1,7 +1,7 @@
-//! The dead-man's switch of a run, planned: an EventBridge Scheduler one-time schedule at the expiry
-//! time whose universal target deletes the replication group, and the IAM documents of the role it
-//! acts with (trusted only by the scheduler of this account, allowed only to delete this group).
-//! Pure: the account id comes in as an argument.
+//! The dead-man's switch of a run, planned: an EventBridge Scheduler one-time schedule at the
+//! expiry time whose universal target deletes the replication group, and the IAM documents of the
+//! role it acts with (trusted only by the scheduler of this account, allowed only to delete this
+//! group). Pure: the account id comes in as an argument.
 
 use serde::Serialize;
 

@@ -1,5 +1,5 @@
-//! Plan tests: names, tags with expiry, the dead-man's switch, the task script (run for real under sh with a stand-in
-//! memtier), the redacted command line, batches and the budget check.
+//! Plan tests: names, tags with expiry, the dead-man's switch, the task script (run for real under
+//! sh with a stand-in memtier), the redacted command line, batches and the budget check.
 
 use clap::Parser;
 
