@@ -1,8 +1,8 @@
 //! Teardown on a signal: a cancelled GitHub job leaves the container about ten seconds, so every
 //! live resource gets one delete call at once, in parallel and without waiting on anything,
-//! within [`BUDGET`]. What AWS will not delete yet (a cache still being created, groups still in
-//! use) is left to `cleanup` — the action's post step — and, past the expiry, to the dead-man's
-//! switch and `sweep`.
+//! within [`BUDGET`] — except the dead-man's switch, which stays armed. What AWS will not delete
+//! yet (a cache still being created, groups still in use) is left to `cleanup` — the action's
+//! post step — and, past the expiry, to the dead-man's switch and `sweep`.
 
 use std::time::Duration;
 
@@ -49,6 +49,8 @@ async fn one_call(c: &Clients, r: &Resource, vpc_id: Option<&str>) -> Result<()>
         ResourceKind::CacheSubnetGroup => {
             elasticache::delete_subnet_group(&c.elasticache, &r.name).await
         }
+        // Never fired at (see `fire`); listed for completeness of the match.
+        ResourceKind::Schedule => Ok(()),
         ResourceKind::SecurityGroup => {
             let id = match &r.id {
                 Some(id) => Some(id.clone()),
@@ -72,7 +74,19 @@ pub async fn fire(
     vpc_id: Option<&str>,
 ) -> Fired {
     let mut set = JoinSet::new();
-    let live: Vec<Resource> = resources.iter().filter(|r| !r.deleted).cloned().collect();
+    // The dead-man's switch (its schedule, and its role, which has the schedule's name) stays
+    // armed: the cache may outlive this process.
+    let switch: Vec<&str> = resources
+        .iter()
+        .filter(|r| r.kind == ResourceKind::Schedule)
+        .map(|r| r.name.as_str())
+        .collect();
+    let live: Vec<Resource> = resources
+        .iter()
+        .filter(|r| !r.deleted && r.kind != ResourceKind::Schedule)
+        .filter(|r| !(r.kind == ResourceKind::IamRole && switch.contains(&r.name.as_str())))
+        .cloned()
+        .collect();
     for r in live.iter().cloned() {
         let c = c.clone();
         let vpc = vpc_id.map(str::to_string);

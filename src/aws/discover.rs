@@ -1,6 +1,7 @@
 //! Finding the tool's resources in an account by their tags, for `cleanup` (one run, whatever its
 //! ledger missed) and `sweep` (every run past its expiry): the Resource Groups Tagging API for
-//! everything it covers, and IAM's own listing under the tool's path for roles, which it does not.
+//! everything it covers, IAM's own listing under the tool's path for roles, which it does not,
+//! and each run's dead-man's switch schedule by name (schedules carry no tags).
 
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -92,6 +93,43 @@ pub fn resource_of(arn: &str) -> Option<Resource> {
 pub async fn find(c: &Clients, run_id: Option<&str>) -> Result<Vec<Found>> {
     let mut out = tagged(c, run_id).await?;
     out.extend(roles(c, run_id).await?);
+    out.extend(schedules(c, run_id, &out).await?);
+    Ok(out)
+}
+
+/// The dead-man's switch of each run among `found` (and of `run_id`): schedules carry no tags,
+/// so each is looked up by the name the run's plan gives it, and takes its run's tags.
+async fn schedules(c: &Clients, run_id: Option<&str>, found: &[Found]) -> Result<Vec<Found>> {
+    let mut runs: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
+    if let Some(id) = run_id {
+        runs.insert(id.to_string(), BTreeMap::new());
+    }
+    for f in found {
+        let tags = runs.entry(f.run_id.clone()).or_default();
+        if tags.is_empty() {
+            tags.clone_from(&f.tags);
+        }
+    }
+    let mut out = Vec::new();
+    for (run, tags) in runs {
+        let Ok(names) = crate::plan::names::ResourceNames::for_run(&run) else {
+            continue;
+        };
+        let name = names.expiry_schedule;
+        if let Some(arn) = super::scheduler::schedule_arn(&c.scheduler, &name).await? {
+            out.push(Found {
+                resource: Resource {
+                    kind: ResourceKind::Schedule,
+                    name: name.clone(),
+                    id: None,
+                    deleted: false,
+                },
+                arn,
+                run_id: run,
+                tags,
+            });
+        }
+    }
     Ok(out)
 }
 

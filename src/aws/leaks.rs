@@ -1,9 +1,10 @@
 //! The leak scan after teardown: everything tagged with the run id ([`super::discover`]: the
-//! tagging API, and IAM roles by their own tags) plus everything in the ledger, each confirmed with its
-//! own service — the tagging API lags behind deletions — and reported if it still exists.
+//! tagging API, and IAM roles by their own tags) plus everything in the ledger (schedules are in
+//! neither), each confirmed with its own service — the tagging API lags behind deletions — and
+//! reported if it still exists.
 
 use super::error::Result;
-use super::{ecs, elasticache, iam, logs, network, tasks, Clients};
+use super::{ecs, elasticache, iam, logs, network, scheduler, tasks, Clients};
 use crate::run::ledger::{Resource, ResourceKind};
 
 /// A resource named by an ARN: its kind and the key its service finds it by. `None` kind: a
@@ -64,6 +65,8 @@ pub async fn exists(c: &Clients, kind: ResourceKind, key: &str) -> Result<bool> 
         ResourceKind::EcsCluster => ecs::cluster_exists(&c.ecs, key).await,
         ResourceKind::TaskDefinition => ecs::task_definition_active(&c.ecs, key).await,
         ResourceKind::EcsTask => tasks::task_running(&c.ecs, key).await,
+        // Schedules are not in the tagging API: only the ledger knows them.
+        ResourceKind::Schedule => scheduler::schedule_exists(&c.scheduler, key).await,
     }
 }
 

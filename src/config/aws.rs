@@ -1,7 +1,7 @@
 //! Validation of the AWS target's inputs (region, cache shape, network, Fargate size, image, extra
-//! memtier arguments, S3 export, expiry and cost cap) into an [`AwsConfig`]. Pure: nothing here
-//! calls AWS; the checks that need AWS (the bucket exists and is writable) happen first thing in
-//! the backend, still before anything is created.
+//! memtier arguments, S3 export, expiry, dead-man's switch and cost cap) into an [`AwsConfig`].
+//! Pure: nothing here calls AWS; the checks that need AWS (the bucket exists and is writable)
+//! happen first thing in the backend, still before anything is created.
 
 use std::time::Duration;
 
@@ -102,6 +102,8 @@ pub struct AwsConfig {
     pub ttl: Duration,
     /// Cost cap in USD; `None` when the user said `none`.
     pub max_cost_usd: Option<f64>,
+    /// Arm the dead-man's switch (a schedule that deletes the cache at the expiry time).
+    pub dead_mans_switch: bool,
     /// Pause between two reads of a state while waiting.
     pub poll: Duration,
     /// Wait after the load before reading CloudWatch (metrics are published once a minute, late).
@@ -428,6 +430,7 @@ impl AwsConfig {
             }
         };
         let max_cost_usd = max_cost(&i.max_cost_usd)?;
+        let dead_mans_switch = boolean("dead_mans_switch", &i.dead_mans_switch)?;
         let poll_secs: f64 = i.aws_poll_seconds.trim().parse().unwrap_or(f64::NAN);
         if !(0.05..=300.0).contains(&poll_secs) {
             return Err(ConfigError::new(
@@ -462,6 +465,7 @@ impl AwsConfig {
             s3_prefix,
             ttl,
             max_cost_usd,
+            dead_mans_switch,
             poll: Duration::from_secs_f64(poll_secs),
             metrics_wait: Duration::from_secs(u64::from(metrics_wait)),
         })

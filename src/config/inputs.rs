@@ -238,6 +238,15 @@ pub struct RunInputs {
         help_heading = "AWS target"
     )]
     pub max_cost_usd: String,
+    /// Dead-man's switch: an EventBridge Scheduler one-time schedule at the expiry time that deletes
+    /// the replication group if the run has not (removed on a normal teardown).
+    #[arg(
+        long,
+        env = "INPUT_DEAD_MANS_SWITCH",
+        default_value = "true",
+        help_heading = "AWS target"
+    )]
+    pub dead_mans_switch: String,
     /// Seconds between two reads of a resource's or task's state (tests use a fraction of a second).
     #[arg(
         long,

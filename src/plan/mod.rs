@@ -1,13 +1,14 @@
 //! The plan of an AWS run: from a validated [`Config`] to every resource with its name, tags and
 //! parameters, the task's script and memtier command line (token redacted), the timeouts, the
-//! export location and the cost estimate. Pure: the clock and the repository come in as arguments,
-//! so the same inputs always give the same plan.
+//! dead-man's switch, the export location and the cost estimate. Pure: the clock and the repository
+//! come in as arguments, so the same inputs always give the same plan.
 
 pub mod cost;
 pub mod frames;
 pub mod names;
 mod render;
 pub mod script;
+pub mod switch;
 
 use std::collections::BTreeMap;
 
@@ -17,6 +18,7 @@ pub use cost::CostEstimate;
 pub use names::ResourceNames;
 pub use render::render_text;
 pub use script::TaskScript;
+pub use switch::SwitchSpec;
 
 use crate::config::{Config, Target};
 use crate::results::rfc3339_ms;
@@ -138,6 +140,8 @@ pub struct RunPlan {
     pub tags: BTreeMap<String, String>,
     /// Expiry (RFC 3339), also in the tags.
     pub expires_at: String,
+    /// The dead-man's switch that deletes the cache at the expiry (`None`: `dead_mans_switch` off).
+    pub dead_mans_switch: Option<SwitchSpec>,
     /// Cache.
     pub cache: CacheSpec,
     /// Network.
@@ -257,12 +261,16 @@ pub fn plan(cfg: &Config, ctx: &PlanContext<'_>) -> Result<RunPlan, PlanError> {
     } else {
         format!("{}/exports/{ts}/", aws.s3_prefix)
     };
+    let dead_mans_switch = aws
+        .dead_mans_switch
+        .then(|| switch::switch(&names, ctx.run_id, &aws.region, &expires_at));
     Ok(RunPlan {
         run_id: ctx.run_id.to_string(),
         region: aws.region.clone(),
         names,
         tags,
         expires_at,
+        dead_mans_switch,
         cache,
         network: NetworkSpec {
             vpc_id: aws.vpc_id.clone(),

@@ -25,7 +25,7 @@ pub enum ResourceKind {
     ReplicationGroup,
     /// CloudWatch Logs log group.
     LogGroup,
-    /// IAM role (the task execution role).
+    /// IAM role (the task execution role, the dead-man's switch's role).
     IamRole,
     /// ECS cluster.
     EcsCluster,
@@ -33,6 +33,8 @@ pub enum ResourceKind {
     TaskDefinition,
     /// ECS task (`id` = its ARN).
     EcsTask,
+    /// EventBridge Scheduler schedule in the `default` group (the dead-man's switch; `id` = its ARN).
+    Schedule,
 }
 
 impl ResourceKind {
@@ -47,6 +49,7 @@ impl ResourceKind {
             Self::EcsCluster => "ECS cluster",
             Self::TaskDefinition => "task definition",
             Self::EcsTask => "ECS task",
+            Self::Schedule => "schedule",
         }
     }
 }

@@ -37,6 +37,8 @@ pub async fn inventory(c: &Clients, run_id: &str, vpc_id: &str) -> Vec<String> {
         (ResourceKind::LogGroup, n.log_group.clone()),
         (ResourceKind::EcsCluster, n.ecs_cluster.clone()),
         (ResourceKind::IamRole, n.execution_role.clone()),
+        (ResourceKind::IamRole, n.expiry_role.clone()),
+        (ResourceKind::Schedule, n.expiry_schedule.clone()),
     ];
     for (kind, name) in by_name {
         if leaks::exists(c, kind, &name).await.unwrap() {
