@@ -71,7 +71,7 @@ pub const ACTION_ENTRYPOINT: &str = "elasticache-perf-action";
 /// The executable name of the action's post entrypoint: runs `post`.
 pub const POST_ENTRYPOINT: &str = "elasticache-perf-post";
 /// The commands the action's `command` input may name, the default first.
-pub const ACTION_COMMANDS: [&str; 2] = ["run", "publish"];
+pub const ACTION_COMMANDS: [&str; 4] = ["run", "publish", "cleanup", "sweep"];
 
 /// The arguments to parse. A container action's entrypoint takes no arguments, so the image has
 /// one path per entrypoint (links to this binary) and the name it was started under says what to
@@ -225,12 +225,18 @@ pub struct SweepArgs {
     /// AWS region (default: `AWS_REGION` / `AWS_DEFAULT_REGION`).
     #[arg(long, env = "INPUT_AWS_REGION")]
     pub aws_region: Option<String>,
-    /// List what would be deleted, delete nothing.
-    #[arg(long)]
-    pub dry_run: bool,
+    /// List what would be deleted, delete nothing (`--dry-run`, or `true`/`false`).
+    #[arg(
+        long,
+        env = "INPUT_DRY_RUN",
+        default_value = "false",
+        num_args = 0..=1,
+        default_missing_value = "true"
+    )]
+    pub dry_run: String,
     /// Take resources whose run started longer ago than this (`90m`, `6h`, `2d`) instead of
     /// those past their expiry tag.
-    #[arg(long, value_name = "DURATION")]
+    #[arg(long, value_name = "DURATION", env = "INPUT_OLDER_THAN")]
     pub older_than: Option<String>,
     /// Folder for the sweep's ledgers (`sweep/{run id}/ledger.jsonl`).
     #[arg(long = "out", default_value = "elasticache-perf-sweep")]

@@ -157,11 +157,15 @@ fn bad_github_inputs_are_bad_input_too() {
 #[test]
 fn the_command_input_is_checked() {
     let step = Step::new("push", &json!({}));
-    let o = step.main(&[("command", "sweep")], NO_API).output().unwrap();
+    let o = step
+        .main(&[("command", "destroy")], NO_API)
+        .output()
+        .unwrap();
     let (_, stderr) = text(&o);
     assert_eq!(o.status.code(), Some(2), "{stderr}");
     assert!(
-        stderr.contains("input 'command' must be one of run, publish; got 'sweep'"),
+        stderr
+            .contains("input 'command' must be one of run, publish, cleanup, sweep; got 'destroy'"),
         "{stderr}"
     );
 }

@@ -206,7 +206,10 @@ async fn sweep_takes_exactly_the_expired_resources() {
     let (ok, text) = sweep(&moto, &["--dry-run", "--older-than", "5000d"], work.path());
     assert!(ok && text.starts_with("0 resource(s)"), "{text}");
     let (ok, text) = sweep(&moto, &["--older-than", "soon"], work.path());
-    assert!(!ok && text.contains("--older-than 'soon'"), "{text}");
+    assert!(
+        !ok && text.contains("input 'older_than' is 'soon'"),
+        "{text}"
+    );
 
     let (ok, text) = sweep(&moto, &[], work.path());
     assert!(ok, "{text}");

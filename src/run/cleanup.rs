@@ -162,11 +162,13 @@ pub fn cleanup_command(a: &CleanupArgs) -> anyhow::Result<Outcome> {
 
 /// `sweep`.
 pub fn sweep_command(a: &SweepArgs) -> anyhow::Result<Outcome> {
+    let dry_run = crate::config::parse_bool("dry_run", &a.dry_run, Some(false))
+        .map_err(|e| InputError::new(e.to_string()))?;
     let older_than = match non_empty(a.older_than.as_deref()) {
         None => None,
         Some(s) => Some(humantime::parse_duration(&s).map_err(|e| {
             InputError::new(format!(
-                "--older-than '{s}': {e}; give a duration such as 90m, 6h or 2d"
+                "input 'older_than' is '{s}': {e}; give a duration such as 90m, 6h or 2d"
             ))
         })?),
     };
@@ -201,7 +203,7 @@ pub fn sweep_command(a: &SweepArgs) -> anyhow::Result<Outcome> {
         {
             print!("{text}");
         }
-        if a.dry_run || due.is_empty() {
+        if dry_run || due.is_empty() {
             return Ok(Outcome::Ok);
         }
         let cleaned = cleanup::sweep(&c, &due, &a.output_dir, &timeouts(a.poll_seconds)).await?;
