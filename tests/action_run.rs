@@ -59,7 +59,7 @@ fn a_run_writes_outputs_summary_and_state_in_the_runners_formats() {
         chart_url: None,
         run_url: Some("https://github.com/o/r/actions/runs/42".into()),
     };
-    assert_eq!(summary, body::report(&r, &links));
+    assert_eq!(summary, body::report(&r, &links, None));
     assert!(
         summary.starts_with("### elasticache-perf: OK\n"),
         "{summary}"

@@ -269,6 +269,13 @@ pub struct RunInputs {
     /// GitHub: the PR comment (see [`GithubInputs`]).
     #[command(flatten)]
     pub github: GithubInputs,
+    /// The regression gate against a baseline (see [`crate::gate::GateInputs`]).
+    #[command(flatten)]
+    pub gate: crate::gate::GateInputs,
+    /// A local folder of run history (`history/{profile}/{branch}/…`), used when there is no
+    /// export bucket: each finished run is stored there and `baseline: history` reads it.
+    #[arg(long, value_name = "DIR", env = "INPUT_HISTORY_DIR")]
+    pub history_dir: Option<String>,
 }
 
 // ---- GitHub inputs (owned by the action work, `src/github/`) ----
