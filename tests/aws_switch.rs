@@ -14,60 +14,12 @@ mod common_aws;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use clap::Parser;
-use common_aws::{bucket, default_vpc, Moto};
+use common_aws::plan::{fast, plan_for};
+use common_aws::Moto;
 use elasticache_perf::aws::{self, leaks, Clients, Timeouts};
-use elasticache_perf::config::{Config, RunInputs};
-use elasticache_perf::plan::{self, names::ROLE_PATH, PlanContext, RunPlan, TAG_EXPIRES_AT};
+use elasticache_perf::plan::{names::ROLE_PATH, TAG_EXPIRES_AT};
 use elasticache_perf::run::ledger::{replay, Event, Ledger, ResourceKind};
 use serde_json::{json, Value};
-
-#[derive(Parser)]
-struct Wrap {
-    #[command(flatten)]
-    inputs: RunInputs,
-}
-
-fn fast() -> Timeouts {
-    Timeouts {
-        create: Duration::from_secs(30),
-        delete: Duration::from_secs(30),
-        in_use: Duration::from_secs(5),
-        poll: Duration::from_millis(100),
-    }
-}
-
-async fn plan_for(c: &Clients, run_id: &str, extra: &[&str]) -> RunPlan {
-    let (vpc, subnets) = default_vpc(c).await;
-    let bucket_name = format!("{run_id}-exports");
-    bucket(c, &bucket_name).await;
-    let subnets = subnets.join(",");
-    let mut args = vec![
-        "x",
-        "--target",
-        "aws",
-        "--aws-region",
-        "us-east-1",
-        "--vpc-id",
-        &vpc,
-        "--subnet-ids",
-        &subnets,
-        "--metrics-export-s3-bucket",
-        &bucket_name,
-        "--test-duration-seconds",
-        "5",
-        "--transit-encryption",
-        "false",
-    ];
-    args.extend_from_slice(extra);
-    let cfg = Config::from_inputs(&Wrap::parse_from(args).inputs).unwrap();
-    let ctx = PlanContext {
-        run_id,
-        now_unix_ms: 1_795_723_200_000,
-        repository: None,
-    };
-    plan::plan(&cfg, &ctx).unwrap()
-}
 
 /// IAM returns policy documents URL-encoded.
 fn policy(doc: &str) -> Value {
@@ -102,7 +54,7 @@ fn resources(dir: &std::path::Path) -> Vec<elasticache_perf::run::ledger::Resour
 async fn the_switch_is_armed_as_planned_and_disarmed_only_after_the_group_is_gone() {
     let moto = Moto::start(true);
     let c = moto.clients().await;
-    let p = plan_for(&c, "ecp-dms-1", &[]).await;
+    let p = plan_for(&c, "ecp-dms-1", &["--transit-encryption", "false"]).await;
     let n = &p.names;
     let dir = tempfile::tempdir().unwrap();
     let ledger = Mutex::new(Ledger::open(dir.path(), &p.run_id, "us-east-1").unwrap());
@@ -272,7 +224,17 @@ async fn the_switch_is_armed_as_planned_and_disarmed_only_after_the_group_is_gon
 async fn with_the_switch_off_nothing_is_scheduled() {
     let moto = Moto::start(true);
     let c = moto.clients().await;
-    let p = plan_for(&c, "ecp-dms-off", &["--dead-mans-switch", "false"]).await;
+    let p = plan_for(
+        &c,
+        "ecp-dms-off",
+        &[
+            "--transit-encryption",
+            "false",
+            "--dead-mans-switch",
+            "false",
+        ],
+    )
+    .await;
     assert!(p.dead_mans_switch.is_none());
     let dir = tempfile::tempdir().unwrap();
     let ledger = Mutex::new(Ledger::open(dir.path(), &p.run_id, "us-east-1").unwrap());

@@ -200,56 +200,36 @@ pub async fn delete_role(iam: &aws_sdk_iam::Client, name: &str) -> Result<()> {
 
 /// `(name, ARN)` of every role under `path` (ListRoles, all pages).
 pub async fn roles_under(iam: &aws_sdk_iam::Client, path: &str) -> Result<Vec<(String, String)>> {
-    let mut out = Vec::new();
-    let mut marker: Option<String> = None;
-    loop {
-        let page = iam
-            .list_roles()
-            .path_prefix(path)
-            .set_marker(marker.clone())
-            .send()
-            .await
-            .map_err(|e| Error::from_sdk("ListRoles", format!("IAM roles under '{path}'"), e))?;
-        out.extend(
-            page.roles()
-                .iter()
-                .map(|r| (r.role_name().to_string(), r.arn().to_string())),
-        );
-        marker = page
-            .marker()
-            .filter(|m| page.is_truncated() && !m.is_empty())
-            .map(str::to_string);
-        if marker.is_none() {
-            return Ok(out);
-        }
-    }
+    let roles = iam
+        .list_roles()
+        .path_prefix(path)
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<std::result::Result<Vec<_>, _>>()
+        .await
+        .map_err(|e| Error::from_sdk("ListRoles", format!("IAM roles under '{path}'"), e))?;
+    Ok(roles
+        .iter()
+        .map(|r| (r.role_name().to_string(), r.arn().to_string()))
+        .collect())
 }
 
 /// The role's tags (ListRoleTags, all pages).
 pub async fn role_tags(iam: &aws_sdk_iam::Client, name: &str) -> Result<BTreeMap<String, String>> {
-    let mut out = BTreeMap::new();
-    let mut marker: Option<String> = None;
-    loop {
-        let page = iam
-            .list_role_tags()
-            .role_name(name)
-            .set_marker(marker.clone())
-            .send()
-            .await
-            .map_err(|e| Error::from_sdk("ListRoleTags", format!("IAM role '{name}'"), e))?;
-        out.extend(
-            page.tags()
-                .iter()
-                .map(|t| (t.key().to_string(), t.value().to_string())),
-        );
-        marker = page
-            .marker()
-            .filter(|m| page.is_truncated() && !m.is_empty())
-            .map(str::to_string);
-        if marker.is_none() {
-            return Ok(out);
-        }
-    }
+    let tags = iam
+        .list_role_tags()
+        .role_name(name)
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<std::result::Result<Vec<_>, _>>()
+        .await
+        .map_err(|e| Error::from_sdk("ListRoleTags", format!("IAM role '{name}'"), e))?;
+    Ok(tags
+        .iter()
+        .map(|t| (t.key().to_string(), t.value().to_string()))
+        .collect())
 }
 
 /// Whether the role exists.

@@ -14,6 +14,7 @@ use elasticache_perf::aws::Clients;
 
 pub mod fargate;
 pub mod inventory;
+pub mod plan;
 
 #[allow(unused_imports)]
 pub use fargate::hold_tasks_until_stopped;
