@@ -33,9 +33,13 @@ pub enum Command {
     /// the token redacted) and its cost estimate, without calling AWS. Fails when the estimate
     /// exceeds max_cost_usd.
     Plan(Box<PlanArgs>),
-    /// Delete what an AWS run created, from the resource ledger in its output folder (for a run
-    /// that was killed before its own teardown), then check that nothing of it is left.
+    /// Finish deleting what an AWS run created (a run that was interrupted or killed): everything
+    /// in its ledger and everything tagged with its run id, waiting where AWS requires; then check
+    /// that nothing of it is left. Safe to run twice.
     Cleanup(CleanupArgs),
+    /// Delete everything elasticache-perf created whose expiry has passed (all runs, all resource
+    /// types, in dependency order) — meant for a scheduled workflow.
+    Sweep(SweepArgs),
     /// Re-render the reports (summary.md, chart.png, CSVs) from a results.json.
     Report(ReportArgs),
     /// Gate a results.json against a baseline: exit 0 pass (no change, improved or inconclusive),
@@ -67,7 +71,7 @@ pub const ACTION_ENTRYPOINT: &str = "elasticache-perf-action";
 /// The executable name of the action's post entrypoint: runs `post`.
 pub const POST_ENTRYPOINT: &str = "elasticache-perf-post";
 /// The commands the action's `command` input may name, the default first.
-pub const ACTION_COMMANDS: [&str; 2] = ["run", "publish"];
+pub const ACTION_COMMANDS: [&str; 4] = ["run", "publish", "cleanup", "sweep"];
 
 /// The arguments to parse. A container action's entrypoint takes no arguments, so the image has
 /// one path per entrypoint (links to this binary) and the name it was started under says what to
@@ -196,12 +200,46 @@ pub struct PlanArgs {
 /// `cleanup` flags.
 #[derive(Debug, Args)]
 pub struct CleanupArgs {
-    /// The run's output folder (holding ledger.jsonl).
+    /// The run to clean up (default: the run of the ledger in --out).
+    #[arg(long, env = "INPUT_RUN_ID")]
+    pub run_id: Option<String>,
+    /// AWS region (default: the ledger's, else `AWS_REGION` / `AWS_DEFAULT_REGION`).
+    #[arg(long, env = "INPUT_AWS_REGION")]
+    pub aws_region: Option<String>,
+    /// The run's output folder: its ledger.jsonl is read when present, and deletions are
+    /// appended to it.
     #[arg(
         long = "out",
         env = "INPUT_OUTPUT_DIR",
         default_value = "elasticache-perf-results"
     )]
+    pub output_dir: PathBuf,
+    /// Seconds between two reads of a resource's state while waiting (tests use less than a second).
+    #[arg(long, hide = true, default_value_t = 15.0)]
+    pub poll_seconds: f64,
+}
+
+/// `sweep` flags.
+#[derive(Debug, Args)]
+pub struct SweepArgs {
+    /// AWS region (default: `AWS_REGION` / `AWS_DEFAULT_REGION`).
+    #[arg(long, env = "INPUT_AWS_REGION")]
+    pub aws_region: Option<String>,
+    /// List what would be deleted, delete nothing (`--dry-run`, or `true`/`false`).
+    #[arg(
+        long,
+        env = "INPUT_DRY_RUN",
+        default_value = "false",
+        num_args = 0..=1,
+        default_missing_value = "true"
+    )]
+    pub dry_run: String,
+    /// Take resources whose run started longer ago than this (`90m`, `6h`, `2d`) instead of
+    /// those past their expiry tag.
+    #[arg(long, value_name = "DURATION", env = "INPUT_OLDER_THAN")]
+    pub older_than: Option<String>,
+    /// Folder for the sweep's ledgers (`sweep/{run id}/ledger.jsonl`).
+    #[arg(long = "out", default_value = "elasticache-perf-sweep")]
     pub output_dir: PathBuf,
     /// Seconds between two reads of a resource's state while waiting (tests use less than a second).
     #[arg(long, hide = true, default_value_t = 15.0)]

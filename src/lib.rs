@@ -179,35 +179,8 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
             Ok(outcome)
         }
         Command::Plan(a) => plan_command(&a),
-        Command::Cleanup(a) => {
-            let rt = tokio::runtime::Builder::new_multi_thread()
-                .enable_all()
-                .build()
-                .map_err(|e| anyhow::anyhow!("starting the async runtime: {e}"))?;
-            let (rep, left) = rt.block_on(aws::teardown::cleanup_from_ledger(
-                &a.output_dir,
-                &aws::Timeouts {
-                    poll: std::time::Duration::from_secs_f64(a.poll_seconds.clamp(0.05, 300.0)),
-                    ..aws::Timeouts::default()
-                },
-            ))?;
-            #[allow(clippy::print_stdout)]
-            {
-                println!("deleted {} resources", rep.deleted.len());
-            }
-            if !rep.errors.is_empty() || !left.is_empty() {
-                return Err(anyhow::anyhow!(
-                    "cleanup incomplete: {}",
-                    rep.errors
-                        .iter()
-                        .chain(left.iter())
-                        .cloned()
-                        .collect::<Vec<_>>()
-                        .join("; ")
-                ));
-            }
-            Ok(Outcome::Ok)
-        }
+        Command::Cleanup(a) => run::cleanup::cleanup_command(&a),
+        Command::Sweep(a) => run::cleanup::sweep_command(&a),
         Command::Run(mut a) => {
             github::prepare(&mut a.inputs)?;
             let rt = tokio::runtime::Builder::new_multi_thread()

@@ -59,7 +59,7 @@ fn a_run_writes_outputs_summary_and_state_in_the_runners_formats() {
         chart_url: None,
         run_url: Some("https://github.com/o/r/actions/runs/42".into()),
     };
-    assert_eq!(summary, body::report(&r, &links));
+    assert_eq!(summary, body::report(&r, &links, None));
     assert!(
         summary.starts_with("### elasticache-perf: OK\n"),
         "{summary}"
@@ -157,11 +157,15 @@ fn bad_github_inputs_are_bad_input_too() {
 #[test]
 fn the_command_input_is_checked() {
     let step = Step::new("push", &json!({}));
-    let o = step.main(&[("command", "sweep")], NO_API).output().unwrap();
+    let o = step
+        .main(&[("command", "destroy")], NO_API)
+        .output()
+        .unwrap();
     let (_, stderr) = text(&o);
     assert_eq!(o.status.code(), Some(2), "{stderr}");
     assert!(
-        stderr.contains("input 'command' must be one of run, publish; got 'sweep'"),
+        stderr
+            .contains("input 'command' must be one of run, publish, cleanup, sweep; got 'destroy'"),
         "{stderr}"
     );
 }
@@ -181,29 +185,6 @@ fn the_post_entrypoint_has_nothing_to_do_without_a_ledger() {
         stderr.contains("nothing to clean up (run ecp-action-4, target local"),
         "{stderr}"
     );
-}
-
-#[test]
-fn the_post_entrypoint_refuses_a_ledger_it_cannot_clean_up() {
-    // Until the AWS target lands: fail loudly, naming the run id, rather than pretend.
-    let step = Step::new("push", &json!({}));
-    let o = step
-        .command("elasticache-perf-post", &[], NO_API)
-        .env("STATE_run_id", "ecp-action-5")
-        .env("STATE_target", "aws")
-        .env(
-            "STATE_ledger",
-            "[{\"kind\":\"replication-group\",\"id\":\"x\"}]",
-        )
-        .output()
-        .unwrap();
-    let (_, stderr) = text(&o);
-    assert_eq!(o.status.code(), Some(3), "{stderr}");
-    assert!(
-        stderr.contains("::error title=elasticache-perf::post: the ledger of run ecp-action-5"),
-        "{stderr}"
-    );
-    assert!(stderr.contains("elasticache-perf:run-id=ecp-action-5"));
 }
 
 #[test]

@@ -283,9 +283,9 @@ fn third_party_actions_are_pinned_by_commit() {
 }
 
 #[test]
-fn the_readme_shows_the_pr_gate_and_nightly_examples_as_they_are() {
+fn the_readme_shows_the_pr_gate_nightly_and_sweep_examples_as_they_are() {
     let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
-    for f in ["pr-gate.yml", "nightly.yml"] {
+    for f in ["pr-gate.yml", "nightly.yml", "sweep.yml"] {
         let text = std::fs::read_to_string(root().join(".github/examples").join(f)).unwrap();
         assert!(
             readme.contains(&format!("```yaml\n{text}```")),

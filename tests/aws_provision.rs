@@ -10,60 +10,12 @@ mod common_aws;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use clap::Parser;
-use common_aws::{bucket, default_vpc, Moto};
-use elasticache_perf::aws::{self, leaks, Clients, Timeouts};
-use elasticache_perf::config::{Config, RunInputs, Secret};
-use elasticache_perf::plan::{self, PlanContext, RunPlan, TAG_EXPIRES_AT, TAG_RUN_ID};
+use common_aws::plan::{fast, plan_for};
+use common_aws::Moto;
+use elasticache_perf::aws::{self, leaks, Clients};
+use elasticache_perf::config::Secret;
+use elasticache_perf::plan::{self, RunPlan, TAG_EXPIRES_AT, TAG_RUN_ID};
 use elasticache_perf::run::ledger::{replay, Ledger, ResourceKind};
-
-#[derive(Parser)]
-struct Wrap {
-    #[command(flatten)]
-    inputs: RunInputs,
-}
-
-fn fast() -> Timeouts {
-    Timeouts {
-        create: Duration::from_secs(30),
-        delete: Duration::from_secs(30),
-        in_use: Duration::from_secs(5),
-        poll: Duration::from_millis(100),
-    }
-}
-
-async fn plan_for(c: &Clients, run_id: &str, extra: &[&str]) -> RunPlan {
-    let (vpc, subnets) = default_vpc(c).await;
-    let bucket_name = format!("{run_id}-exports");
-    bucket(c, &bucket_name).await;
-    let subnets = subnets.join(",");
-    let mut args = vec![
-        "x",
-        "--target",
-        "aws",
-        "--aws-region",
-        "us-east-1",
-        "--vpc-id",
-        &vpc,
-        "--subnet-ids",
-        &subnets,
-        "--metrics-export-s3-bucket",
-        &bucket_name,
-        "--test-duration-seconds",
-        "5",
-    ];
-    args.extend_from_slice(extra);
-    let cfg = Config::from_inputs(&Wrap::parse_from(args).inputs).unwrap();
-    plan::plan(
-        &cfg,
-        &PlanContext {
-            run_id,
-            now_unix_ms: 1_795_723_200_000,
-            repository: Some("octo/bench"),
-        },
-    )
-    .unwrap()
-}
 
 fn tag<'a>(tags: impl IntoIterator<Item = (&'a str, &'a str)>, key: &str) -> Option<String> {
     tags.into_iter()
@@ -437,7 +389,10 @@ async fn bad_subnets_and_buckets_fail_before_anything_is_created() {
         format!("{err:#}").contains("input 'metrics_export_s3_bucket'"),
         "{err:#}"
     );
-    assert!(leaks::tagged(&c, "ecp-pre-1").await.unwrap().is_empty());
+    assert!(aws::discover::find(&c, Some("ecp-pre-1"))
+        .await
+        .unwrap()
+        .is_empty());
 }
 
 /// A group still being created is waited for, then deleted (ElastiCache refuses to delete it

@@ -9,165 +9,16 @@
 
 mod common_aws;
 
-use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use aws_sdk_cloudwatchlogs::types::InputLogEvent;
+use common_aws::fargate::fargate;
 use common_aws::{bucket, default_vpc, hold_tasks_until_stopped, Moto};
-use elasticache_perf::aws::{leaks, Clients};
+use elasticache_perf::aws::leaks;
 use elasticache_perf::run::ledger::{replay, Ledger};
 use tokio_util::sync::CancellationToken;
 
 const RUN_ID: &str = "ecp-e2e-1";
-
-fn fixtures() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/memtier")
-}
-
-/// A memtier_benchmark that writes a fixture's outputs where the real one would, and records its
-/// arguments (one per line) into `$STANDIN_ARGS`.
-fn stand_in(dir: &Path) -> PathBuf {
-    let bin = dir.join("bin");
-    std::fs::create_dir_all(&bin).unwrap();
-    let script = format!(
-        r#"#!/bin/sh
-for a in "$@"; do printf '%s\n' "$a" >> "$STANDIN_ARGS"; done
-case " $* " in *--requests=allkeys*) f={fx}/prefill ;; *) f={fx}/single ;; esac
-cp "$f/memtier.json" memtier.json
-for h in "$f"/memtier_hdr_*; do cp "$h" .; done
-cat "$f/stdout.txt"
-cat "$f/stderr.txt" >&2
-exit 0
-"#,
-        fx = fixtures().display()
-    );
-    let path = bin.join("memtier_benchmark");
-    std::fs::write(&path, script).unwrap();
-    std::process::Command::new("chmod")
-        .arg("+x")
-        .arg(&path)
-        .status()
-        .unwrap();
-    bin
-}
-
-/// Run one task as Fargate would: its command, its environment; ship stdout to its log stream;
-/// stop it.
-async fn emulate_task(c: &Clients, arn: &str, work: &Path, bin: &Path) -> BTreeMap<String, String> {
-    let d = c
-        .ecs
-        .describe_tasks()
-        .cluster(RUN_ID)
-        .tasks(arn)
-        .send()
-        .await
-        .unwrap();
-    let task = &d.tasks()[0];
-    let env: BTreeMap<String, String> = task.overrides().unwrap().container_overrides()[0]
-        .environment()
-        .iter()
-        .map(|kv| {
-            (
-                kv.name().unwrap().to_string(),
-                kv.value().unwrap().to_string(),
-            )
-        })
-        .collect();
-    let td = c
-        .ecs
-        .describe_task_definition()
-        .task_definition(task.task_definition_arn().unwrap())
-        .send()
-        .await
-        .unwrap();
-    let cd = &td.task_definition().unwrap().container_definitions()[0];
-    assert_eq!(cd.entry_point(), ["sh", "-c"]);
-    let script = cd.command()[0].clone();
-    let id = arn.rsplit('/').next().unwrap().to_string();
-    let tmp = work.join(&id);
-    std::fs::create_dir_all(&tmp).unwrap();
-    let out = tokio::process::Command::new("sh")
-        .arg("-c")
-        .arg(&script)
-        .env_clear()
-        .envs(&env)
-        .env("PATH", format!("{}:/usr/bin:/bin", bin.display()))
-        .env("TMPDIR", &tmp)
-        .env("STANDIN_ARGS", work.join(format!("{id}.args")))
-        .output()
-        .await
-        .unwrap();
-    let group = format!("/elasticache-perf/{RUN_ID}");
-    let stream = format!("ecp/memtier/{id}");
-    c.logs
-        .create_log_stream()
-        .log_group_name(&group)
-        .log_stream_name(&stream)
-        .send()
-        .await
-        .unwrap();
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64;
-    let lines: Vec<String> = String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(str::to_string)
-        .collect();
-    for chunk in lines.chunks(500) {
-        let events: Vec<InputLogEvent> = chunk
-            .iter()
-            .map(|l| {
-                InputLogEvent::builder()
-                    .timestamp(now)
-                    .message(l)
-                    .build()
-                    .unwrap()
-            })
-            .collect();
-        c.logs
-            .put_log_events()
-            .log_group_name(&group)
-            .log_stream_name(&stream)
-            .set_log_events(Some(events))
-            .send()
-            .await
-            .unwrap();
-    }
-    c.ecs
-        .stop_task()
-        .cluster(RUN_ID)
-        .task(arn)
-        .reason("Essential container in task exited")
-        .send()
-        .await
-        .unwrap();
-    env
-}
-
-/// Emulate every task that appears in the run's cluster until `stop` is cancelled.
-async fn fargate(
-    c: Clients,
-    work: PathBuf,
-    stop: CancellationToken,
-) -> Vec<BTreeMap<String, String>> {
-    let bin = stand_in(&work);
-    let mut seen = HashSet::new();
-    let mut envs = Vec::new();
-    while !stop.is_cancelled() {
-        if let Ok(list) = c.ecs.list_tasks().cluster(RUN_ID).send().await {
-            for arn in list.task_arns() {
-                if seen.insert(arn.clone()) {
-                    envs.push(emulate_task(&c, arn, &work, &bin).await);
-                }
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    envs
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn run_on_aws_end_to_end() {
@@ -181,6 +32,7 @@ async fn run_on_aws_end_to_end() {
     let stop = CancellationToken::new();
     let emulator = tokio::spawn(fargate(
         c.clone(),
+        RUN_ID.to_string(),
         work.path().join("fargate"),
         stop.clone(),
     ));
@@ -383,75 +235,4 @@ fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) {
             );
         }
     }
-}
-
-/// Ctrl-C during the load: the tool stops its tasks, tears everything down, writes what it has and
-/// exits 130 — and nothing of the run is left.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_signal_during_the_load_tears_everything_down() {
-    const ID: &str = "ecp-sig-1";
-    let moto = Moto::start(true);
-    hold_tasks_until_stopped(&moto.endpoint);
-    let c = moto.clients().await;
-    let (vpc, subnets) = default_vpc(&c).await;
-    bucket(&c, "ecp-sig-exports").await;
-    let work = tempfile::tempdir().unwrap();
-    let out_dir = work.path().join("out");
-    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("elasticache-perf"));
-    cmd.args([
-        "run",
-        "--target",
-        "aws",
-        "--run-id",
-        ID,
-        "--vpc-id",
-        &vpc,
-        "--subnet-ids",
-        &subnets.join(","),
-        "--metrics-export-s3-bucket",
-        "ecp-sig-exports",
-        "--test-duration-minutes",
-        "30",
-        "--aws-poll-seconds",
-        "0.2",
-        "--aws-metrics-wait-seconds",
-        "0",
-    ])
-    .arg("--out")
-    .arg(&out_dir)
-    .envs(moto.env())
-    .env("ELASTICACHE_PERF_LOG", "info")
-    .stdout(std::process::Stdio::piped())
-    .stderr(std::process::Stdio::piped());
-    let child = cmd.spawn().unwrap();
-    let pid = nix::unistd::Pid::from_raw(i32::try_from(child.id()).unwrap());
-    // Wait until the (never finishing) task runs, then interrupt.
-    let deadline = std::time::Instant::now() + Duration::from_secs(120);
-    loop {
-        assert!(std::time::Instant::now() < deadline, "no task was started");
-        if let Ok(l) = c.ecs.list_tasks().cluster(ID).send().await {
-            if !l.task_arns().is_empty() {
-                break;
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT).unwrap();
-    let out = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
-        .await
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert_eq!(out.status.code(), Some(130), "{stderr}");
-    let ledger = replay(&Ledger::read(&out_dir.join("ledger.jsonl")).unwrap());
-    assert!(ledger.iter().all(|r| r.deleted), "{ledger:?}");
-    let left = leaks::leak_scan(&c, ID, &ledger, Some(&vpc)).await.unwrap();
-    assert!(left.is_empty(), "{left:?}");
-    let results: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out_dir.join("results.json")).unwrap())
-            .unwrap();
-    assert!(
-        results["notes"].to_string().contains("interrupted"),
-        "{}",
-        results["notes"]
-    );
 }

@@ -37,6 +37,10 @@ pub struct Clients {
     pub s3: aws_sdk_s3::Client,
     /// Resource Groups Tagging (the leak scan).
     pub tagging: aws_sdk_resourcegroupstagging::Client,
+    /// EventBridge Scheduler (the dead-man's switch).
+    pub scheduler: aws_sdk_scheduler::Client,
+    /// STS (the account id, for the switch role's trust condition).
+    pub sts: aws_sdk_sts::Client,
     /// The shared configuration (HTTP client, credentials, retries), for building other clients.
     pub sdk_config: SdkConfig,
 }
@@ -100,6 +104,8 @@ impl Clients {
             cloudwatch: aws_sdk_cloudwatch::Client::new(&conf),
             s3: aws_sdk_s3::Client::from_conf(s3_conf),
             tagging: aws_sdk_resourcegroupstagging::Client::new(&conf),
+            scheduler: aws_sdk_scheduler::Client::new(&conf),
+            sts: aws_sdk_sts::Client::new(&conf),
             sdk_config: conf,
         }
     }

@@ -214,6 +214,25 @@ pub async fn wait_available(
     }
 }
 
+/// Ask once for the group's deletion, without waiting (the signal path: `cleanup` finishes).
+/// Not-found is success; a group still being created answers `InvalidReplicationGroupState`.
+pub async fn request_delete(ec: &aws_sdk_elasticache::Client, id: &str) -> Result<()> {
+    let r = ec
+        .delete_replication_group()
+        .replication_group_id(id)
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(|e| {
+            Error::from_sdk(
+                "DeleteReplicationGroup",
+                format!("replication group '{id}'"),
+                e,
+            )
+        });
+    super::error::ok_if_not_found(r)
+}
+
 /// Delete the group idempotently: not-found is success; a group still being created (or modified)
 /// is waited for first, because ElastiCache refuses to delete it in that state. Then wait until it
 /// is gone, so that its subnet group and security groups can be deleted after it.

@@ -1,6 +1,7 @@
 //! IAM for the AWS target: the task execution role (trusted by ECS tasks, with AWS's managed
 //! `AmazonECSTaskExecutionRolePolicy` so the awslogs driver can write and images can be pulled),
-//! created under the tool's path when the user brings none, and its idempotent deletion.
+//! created under the tool's path when the user brings none; the dead-man's switch's role (created
+//! through [`create_role`] and [`put_role_policy`]); and the idempotent deletion of both.
 
 use std::collections::BTreeMap;
 
@@ -15,16 +16,7 @@ const EXECUTION_POLICY: &str =
 /// Only ECS tasks may assume the role.
 const TRUST_POLICY: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ecs-tasks.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
 
-/// The ARN partition of a region (`aws`, `aws-cn`, `aws-us-gov`).
-pub fn partition(region: &str) -> &'static str {
-    if region.starts_with("cn-") {
-        "aws-cn"
-    } else if region.starts_with("us-gov-") {
-        "aws-us-gov"
-    } else {
-        "aws"
-    }
-}
+pub use crate::plan::switch::partition;
 
 /// The ARN of the managed execution policy in a region's partition.
 pub fn execution_policy_arn(region: &str) -> String {
@@ -38,9 +30,40 @@ pub async fn create_execution_role(
     path: &str,
     tags: &BTreeMap<String, String>,
 ) -> Result<String> {
+    create_role(
+        iam,
+        &RoleRequest {
+            name,
+            path,
+            trust_policy: TRUST_POLICY,
+            description: "elasticache-perf: ECS task execution role of one benchmark run",
+            tags,
+        },
+    )
+    .await
+}
+
+/// A role to create.
+#[derive(Clone, Copy, Debug)]
+pub struct RoleRequest<'a> {
+    /// Role name.
+    pub name: &'a str,
+    /// Path (the tool's, so that its IAM permissions can be scoped to it).
+    pub path: &'a str,
+    /// Trust policy document.
+    pub trust_policy: &'a str,
+    /// Description.
+    pub description: &'a str,
+    /// Tags.
+    pub tags: &'a BTreeMap<String, String>,
+}
+
+/// Create a tagged role; returns its ARN.
+pub async fn create_role(iam: &aws_sdk_iam::Client, r: &RoleRequest<'_>) -> Result<String> {
+    let name = r.name;
     let resource = || format!("IAM role '{name}'");
     let mut t = Vec::new();
-    for (k, v) in tags {
+    for (k, v) in r.tags {
         t.push(
             Tag::builder()
                 .key(k)
@@ -56,9 +79,9 @@ pub async fn create_execution_role(
     let out = iam
         .create_role()
         .role_name(name)
-        .path(path)
-        .assume_role_policy_document(TRUST_POLICY)
-        .description("elasticache-perf: ECS task execution role of one benchmark run")
+        .path(r.path)
+        .assume_role_policy_document(r.trust_policy)
+        .description(r.description)
         .set_tags(Some(t))
         .send()
         .await
@@ -70,6 +93,29 @@ pub async fn create_execution_role(
             resource: resource(),
             detail: "the response has no role".into(),
         })
+}
+
+/// Put an inline policy on a role (deleted with the role by [`delete_role`]).
+pub async fn put_role_policy(
+    iam: &aws_sdk_iam::Client,
+    role: &str,
+    policy_name: &str,
+    document: &str,
+) -> Result<()> {
+    iam.put_role_policy()
+        .role_name(role)
+        .policy_name(policy_name)
+        .policy_document(document)
+        .send()
+        .await
+        .map_err(|e| {
+            Error::from_sdk(
+                "PutRolePolicy",
+                format!("IAM role '{role}' (policy {policy_name})"),
+                e,
+            )
+        })?;
+    Ok(())
 }
 
 /// Attach the managed execution policy.
@@ -150,6 +196,40 @@ pub async fn delete_role(iam: &aws_sdk_iam::Client, name: &str) -> Result<()> {
         .await
         .map_err(|e| Error::from_sdk("DeleteRole", resource(), e))?;
     Ok(())
+}
+
+/// `(name, ARN)` of every role under `path` (ListRoles, all pages).
+pub async fn roles_under(iam: &aws_sdk_iam::Client, path: &str) -> Result<Vec<(String, String)>> {
+    let roles = iam
+        .list_roles()
+        .path_prefix(path)
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<std::result::Result<Vec<_>, _>>()
+        .await
+        .map_err(|e| Error::from_sdk("ListRoles", format!("IAM roles under '{path}'"), e))?;
+    Ok(roles
+        .iter()
+        .map(|r| (r.role_name().to_string(), r.arn().to_string()))
+        .collect())
+}
+
+/// The role's tags (ListRoleTags, all pages).
+pub async fn role_tags(iam: &aws_sdk_iam::Client, name: &str) -> Result<BTreeMap<String, String>> {
+    let tags = iam
+        .list_role_tags()
+        .role_name(name)
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<std::result::Result<Vec<_>, _>>()
+        .await
+        .map_err(|e| Error::from_sdk("ListRoleTags", format!("IAM role '{name}'"), e))?;
+    Ok(tags
+        .iter()
+        .map(|t| (t.key().to_string(), t.value().to_string()))
+        .collect())
 }
 
 /// Whether the role exists.

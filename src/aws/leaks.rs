@@ -1,12 +1,10 @@
-//! The leak scan after teardown: everything tagged with the run id (Resource Groups Tagging API)
-//! plus everything in the ledger (IAM roles are not in the tagging API), each confirmed with its
-//! own service — the tagging API lags behind deletions — and reported if it still exists.
+//! The leak scan after teardown: everything tagged with the run id ([`super::discover`]: the
+//! tagging API, and IAM roles by their own tags) plus everything in the ledger (schedules are in
+//! neither), each confirmed with its own service — the tagging API lags behind deletions — and
+//! reported if it still exists.
 
-use aws_sdk_resourcegroupstagging::types::TagFilter;
-
-use super::error::{Error, Result};
-use super::{ecs, elasticache, iam, logs, network, tasks, Clients};
-use crate::plan::TAG_RUN_ID;
+use super::error::Result;
+use super::{ecs, elasticache, iam, logs, network, scheduler, tasks, Clients};
 use crate::run::ledger::{Resource, ResourceKind};
 
 /// A resource named by an ARN: its kind and the key its service finds it by. `None` kind: a
@@ -67,40 +65,8 @@ pub async fn exists(c: &Clients, kind: ResourceKind, key: &str) -> Result<bool> 
         ResourceKind::EcsCluster => ecs::cluster_exists(&c.ecs, key).await,
         ResourceKind::TaskDefinition => ecs::task_definition_active(&c.ecs, key).await,
         ResourceKind::EcsTask => tasks::task_running(&c.ecs, key).await,
-    }
-}
-
-/// ARNs of everything tagged with the run id.
-pub async fn tagged(c: &Clients, run_id: &str) -> Result<Vec<String>> {
-    let mut out = Vec::new();
-    let mut token: Option<String> = None;
-    loop {
-        let page = c
-            .tagging
-            .get_resources()
-            .tag_filters(TagFilter::builder().key(TAG_RUN_ID).values(run_id).build())
-            .set_pagination_token(token.clone())
-            .send()
-            .await
-            .map_err(|e| {
-                Error::from_sdk(
-                    "GetResources",
-                    format!("resources tagged {TAG_RUN_ID}={run_id}"),
-                    e,
-                )
-            })?;
-        out.extend(
-            page.resource_tag_mapping_list()
-                .iter()
-                .filter_map(|m| m.resource_arn().map(str::to_string)),
-        );
-        token = page
-            .pagination_token()
-            .filter(|t| !t.is_empty())
-            .map(str::to_string);
-        if token.is_none() {
-            return Ok(out);
-        }
+        // Schedules are not in the tagging API: only the ledger knows them.
+        ResourceKind::Schedule => scheduler::schedule_exists(&c.scheduler, key).await,
     }
 }
 
@@ -133,7 +99,8 @@ pub async fn leak_scan(
         }
         seen.push((r.kind, key));
     }
-    for arn in tagged(c, run_id).await? {
+    for found in super::discover::find(c, Some(run_id)).await? {
+        let arn = found.arn;
         match parse_arn(&arn) {
             Some((kind, key)) if seen.contains(&(kind, key.clone())) => {}
             Some((kind, key)) => {

@@ -168,6 +168,11 @@ async fn wait_stopped(
                 tasks::stop_task(&c.ecs, &s.arn).await?;
                 stopped_by_tool.push(s.arn.clone());
             }
+            // On a signal there is no time to wait for the tasks to stop and ship what they have:
+            // the process must exit within seconds (the action's post step finishes the rest).
+            if interrupted {
+                return Ok((states, stopped_by_tool, true));
+            }
         }
         if start.elapsed() >= deadline + Duration::from_secs(STOP_GRACE_SECS) {
             anyhow::bail!(
@@ -240,6 +245,10 @@ pub async fn run_load(
             Duration::from_secs(PREFILL_TIMEOUT_SECS + KILL_AFTER_SECS + STOP_GRACE_SECS);
         let (states, by_tool, interrupted) =
             wait_stopped(c, cluster, &arns, deadline, t, cancel).await?;
+        if interrupted {
+            outcome.interrupted = true;
+            return Ok(outcome);
+        }
         let run = collect(c, p, &states, &by_tool).await?.into_iter().next();
         if let Some(r) = &run {
             if r.shipped.exit_code != Some(0) {
@@ -251,10 +260,10 @@ pub async fn run_load(
             }
         }
         outcome.prefill = run;
-        if interrupted {
-            outcome.interrupted = true;
-            return Ok(outcome);
-        }
+    }
+    if cancel.is_cancelled() {
+        outcome.interrupted = true;
+        return Ok(outcome);
     }
     env.push((ENV_MODE.to_string(), "timed".into()));
     tracing::info!("starting {} load generator task(s)", p.tasks.count);
@@ -263,6 +272,9 @@ pub async fn run_load(
     let (states, by_tool, interrupted) =
         wait_stopped(c, cluster, &arns, deadline, t, cancel).await?;
     outcome.interrupted = interrupted;
+    if interrupted {
+        return Ok(outcome);
+    }
     outcome.tasks = collect(c, p, &states, &by_tool).await?;
     outcome.judged = outcome.tasks.iter().map(judge).collect();
     Ok(outcome)

@@ -1,9 +1,12 @@
 //! The AWS target — the only module that uses the AWS SDK. One file per service (`network` = EC2,
-//! `elasticache`, `ecs`, `tasks`, `iam`, `logs`, `s3`), the shared [`Clients`], the typed
-//! [`Error`], and the run's lifecycle: [`provision::preflight`], [`provision::provision`],
+//! `elasticache`, `ecs`, `tasks`, `iam`, `logs`, `s3`, `scheduler`), the shared [`Clients`], the
+//! typed [`Error`], and the run's lifecycle: [`provision::preflight`], [`provision::provision`],
 //! [`teardown::teardown`] and [`leaks::leak_scan`].
 
+pub mod abort;
+pub mod cleanup;
 pub mod clients;
+pub mod discover;
 pub mod ecs;
 pub mod elasticache;
 pub mod error;
@@ -18,6 +21,7 @@ pub mod provision;
 pub mod run;
 pub mod s3;
 pub mod s3_history;
+pub mod scheduler;
 pub mod tasks;
 pub mod teardown;
 pub mod token;

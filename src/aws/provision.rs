@@ -1,14 +1,14 @@
 //! Provisioning of a run: the read-only pre-flight (bucket exists and is writable, subnets are in
 //! the VPC, the user's security groups exist), then every resource of the plan, in parallel around
-//! the critical path (the replication group). Each resource goes into the ledger before the call
-//! that creates it, so teardown finds it whatever happens next.
+//! the critical path (the replication group), the dead-man's switch included. Each resource goes
+//! into the ledger before the call that creates it, so teardown finds it whatever happens next.
 
 use std::sync::Mutex;
 use std::time::Duration;
 
 use anyhow::Context as _;
 
-use super::{ecs, elasticache, iam, logs, network, s3, Clients};
+use super::{ecs, elasticache, iam, logs, network, s3, scheduler, Clients};
 use crate::config::Secret;
 use crate::plan::{names::ROLE_PATH, RunPlan, LOG_RETENTION_DAYS};
 use crate::run::ledger::{Event, Ledger, ResourceKind};
@@ -304,25 +304,37 @@ pub async fn provision(
             Event::Created,
         )
     };
-    let ((cache_sgs, task_sgs), ()) = tokio::try_join!(sgs, subnet_group)?;
     let rg = &n.replication_group;
-    record(
-        ledger,
-        ResourceKind::ReplicationGroup,
-        rg,
-        None,
-        Event::Creating,
-    )?;
-    elasticache::create_replication_group(&c.elasticache, p, &cache_sgs, token)
-        .await
-        .context("provisioning the replication group")?;
-    record(
-        ledger,
-        ResourceKind::ReplicationGroup,
-        rg,
-        None,
-        Event::Created,
-    )?;
+    let cache = async {
+        let (groups, ()) = tokio::try_join!(sgs, subnet_group)?;
+        record(
+            ledger,
+            ResourceKind::ReplicationGroup,
+            rg,
+            None,
+            Event::Creating,
+        )?;
+        elasticache::create_replication_group(&c.elasticache, p, &groups.0, token)
+            .await
+            .context("provisioning the replication group")?;
+        record(
+            ledger,
+            ResourceKind::ReplicationGroup,
+            rg,
+            None,
+            Event::Created,
+        )?;
+        anyhow::Ok(groups)
+    };
+    // The switch is armed alongside, and before anything waits on the group: a run that dies
+    // while the group is being created still has it deleted at the expiry.
+    let switch = async {
+        scheduler::arm(c, p, ledger).await.context(
+            "arming the dead-man's switch (input 'dead_mans_switch': grant the permissions \
+             docs/aws.md lists, or set it to false)",
+        )
+    };
+    let ((cache_sgs, task_sgs), ()) = tokio::try_join!(cache, switch)?;
     tracing::info!(
         "replication group '{rg}' is being created; preparing the load generators meanwhile"
     );

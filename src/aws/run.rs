@@ -8,7 +8,7 @@ use std::sync::Mutex;
 use anyhow::Context as _;
 use tokio_util::sync::CancellationToken;
 
-use super::{leaks, load, preflight, provision, teardown, token, Clients, Timeouts};
+use super::{abort, leaks, load, preflight, provision, teardown, token, Clients, Timeouts};
 use crate::client::JudgedClient;
 use crate::config::Config;
 use crate::plan::{self, PlanContext, RunPlan};
@@ -66,6 +66,9 @@ async fn collect_metrics(
             () = cancel.cancelled() => {}
         }
     }
+    if cancel.is_cancelled() {
+        return Err("interrupted before CloudWatch was read".into());
+    }
     let end = i64::try_from(now_ms() / 1000).unwrap_or(i64::MAX) + 60;
     let cache = super::metrics::cache_queries(members);
     let ecs = super::metrics::ecs_queries(&p.names.ecs_cluster, &p.names.task_family);
@@ -122,7 +125,55 @@ fn task_log(out: &mut String, what: &str, t: &load::TaskRun) {
     }
 }
 
-/// Run the AWS target. Everything created is deleted before this returns, also on error.
+/// What an interrupted run returns: the tasks' outcome when the load got that far, and a log of
+/// the signal path's delete calls naming what `cleanup` still has to do.
+fn interrupted_outcome(
+    plan: RunPlan,
+    loaded: Option<load::LoadOutcome>,
+    fired: &abort::Fired,
+    run_id: &str,
+) -> AwsOutcome {
+    use std::fmt::Write as _;
+    let mut log = String::new();
+    let _ = writeln!(
+        log,
+        "== interrupted by a signal: one delete call per resource"
+    );
+    for d in &fired.deleted {
+        let _ = writeln!(log, "   deleted {d}");
+    }
+    for d in &fired.started {
+        let _ = writeln!(log, "   deletion started: {d}");
+    }
+    for d in &fired.pending {
+        let _ = writeln!(log, "   left for cleanup: {d}");
+    }
+    let finish = format!(
+        "`elasticache-perf cleanup --run-id {run_id} --aws-region {}` finishes the teardown (the action's post step runs it)",
+        plan.region
+    );
+    let _ = writeln!(log, "== {finish}");
+    tracing::warn!(
+        "interrupted: {} deleted, {} deleting, {} left; {finish}",
+        fired.deleted.len(),
+        fired.started.len(),
+        fired.pending.len()
+    );
+    let loaded = loaded.unwrap_or_default();
+    AwsOutcome {
+        plan,
+        judged: loaded.judged,
+        failure: Some(format!("interrupted before teardown finished: {finish}")),
+        interrupted: true,
+        log,
+        raw: Vec::new(),
+        server: None,
+        loadgen_metrics: None,
+    }
+}
+
+/// Run the AWS target. Everything created is deleted before this returns, also on error; on a
+/// signal, one delete call goes to each resource and the rest is left to `cleanup`.
 pub async fn run(
     cfg: &Config,
     run_id: &str,
@@ -146,7 +197,7 @@ pub async fn run(
     let c = Clients::from_env(&p.region).await;
     tl.phase("preflight");
     preflight(&c, &p).await?;
-    let ledger = Mutex::new(Ledger::open(out_dir, run_id, &p.region)?);
+    let ledger = Mutex::new(Ledger::open(out_dir, run_id, &p.region)?.mirror_to_action_state());
     tracing::info!("resource ledger: {}", out_dir.join(LEDGER_FILE).display());
     let auth = if p.cache.transit_encryption {
         Some(token::new_auth_token()?)
@@ -161,6 +212,7 @@ pub async fn run(
     };
     let load_start_s = i64::try_from(now_ms() / 1000).unwrap_or(0);
     let loaded = match &provisioned {
+        Ok(_) if cancel.is_cancelled() => Err(anyhow::anyhow!("not started: interrupted")),
         Ok(prov) => {
             tl.phase("load");
             load::run_load(&c, &p, prov, &ledger, auth.as_ref(), t, cancel).await
@@ -171,7 +223,7 @@ pub async fn run(
     let mut server = None;
     let mut loadgen_metrics = None;
     let mut notes = Vec::new();
-    if let (Ok(prov), Ok(_)) = (&provisioned, &loaded) {
+    if let (Ok(prov), Ok(_), false) = (&provisioned, &loaded, cancel.is_cancelled()) {
         tl.phase("collect");
         let wait = cfg
             .aws
@@ -188,7 +240,22 @@ pub async fn run(
 
     tl.phase("teardown");
     let entries = Ledger::read(&out_dir.join(LEDGER_FILE))?;
-    let rep = teardown(&c, &ledger, &replay(&entries), Some(&p.network.vpc_id), t).await;
+    let vpc = Some(p.network.vpc_id.as_str());
+    let resources = replay(&entries);
+    let rep = if cancel.is_cancelled() {
+        None
+    } else {
+        tokio::select! {
+            rep = teardown(&c, &ledger, &resources, vpc, t) => Some(rep),
+            () = cancel.cancelled() => None,
+        }
+    };
+    let Some(rep) = rep else {
+        // A signal: one delete call per resource, then out (the post step or `cleanup` finishes).
+        let entries = Ledger::read(&out_dir.join(LEDGER_FILE))?;
+        let fired = abort::fire(&c, &ledger, &replay(&entries), vpc).await;
+        return Ok(interrupted_outcome(p, loaded.ok(), &fired, run_id));
+    };
     tl.phase("leak scan");
     let after = replay(&Ledger::read(&out_dir.join(LEDGER_FILE))?);
     let left = leaks::leak_scan(&c, run_id, &after, Some(&p.network.vpc_id))

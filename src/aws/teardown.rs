@@ -1,15 +1,16 @@
 //! Teardown of a run from its ledger, in reverse dependency order and idempotently (not-found is
 //! success): tasks are stopped; the replication group's deletion starts at once (waiting first if
 //! it is still being created) while the task definition, cluster, log groups and role go; once the
-//! group is gone, its subnet group and the security groups follow (retried while AWS still reports
-//! them in use). Every deletion is written to the ledger. Errors are collected, never stop the rest.
+//! group is gone, the dead-man's switch (schedule, then its role) is disarmed, and the subnet group
+//! and the security groups follow (retried while AWS still reports them in use). Every deletion is
+//! written to the ledger. Errors are collected, never stop the rest.
 
 use std::future::Future;
 use std::time::Instant;
 
 use super::error::{ok_if_not_found, Result};
 use super::provision::{record, SharedLedger, Timeouts};
-use super::{ecs, elasticache, iam, logs, network, tasks, Clients};
+use super::{ecs, elasticache, iam, logs, network, scheduler, tasks, Clients};
 use crate::run::ledger::{Event, Resource, ResourceKind};
 
 /// What teardown did.
@@ -80,6 +81,7 @@ async fn delete_one(c: &Clients, r: &Resource, vpc_id: Option<&str>, t: &Timeout
             })
             .await
         }
+        ResourceKind::Schedule => scheduler::delete_schedule(&c.scheduler, &r.name).await,
         ResourceKind::SecurityGroup => {
             let id = match &r.id {
                 Some(id) => Some(id.clone()),
@@ -144,48 +146,38 @@ pub async fn teardown(
             .copied()
             .collect()
     };
+    // The dead-man's switch's role has its schedule's name (plan::names); it goes after the schedule.
+    let switch = of(&[ResourceKind::Schedule]);
+    let is_switch_role =
+        |r: &&Resource| r.kind == ResourceKind::IamRole && switch.iter().any(|s| s.name == r.name);
     let mut rep = delete_in_order(c, ledger, of(&[ResourceKind::EcsTask]), vpc_id, t).await;
-    let cache = delete_in_order(c, ledger, of(&[ResourceKind::ReplicationGroup]), vpc_id, t);
-    let rest = delete_in_order(
-        c,
-        ledger,
-        of(&[
-            ResourceKind::TaskDefinition,
-            ResourceKind::EcsCluster,
-            ResourceKind::LogGroup,
-            ResourceKind::IamRole,
-        ]),
-        vpc_id,
-        t,
-    );
+    let cache = async {
+        let mut rep =
+            delete_in_order(c, ledger, of(&[ResourceKind::ReplicationGroup]), vpc_id, t).await;
+        // Disarm only once the group is gone: a failed teardown leaves the switch armed. The role
+        // goes only after its schedule (an armed schedule without its role could never fire).
+        if rep.errors.is_empty() {
+            let disarmed = delete_in_order(c, ledger, switch.clone(), vpc_id, t).await;
+            let roles: Vec<&Resource> = live.iter().rev().copied().filter(is_switch_role).collect();
+            if disarmed.errors.is_empty() {
+                rep.merge(delete_in_order(c, ledger, roles, vpc_id, t).await);
+            }
+            rep.merge(disarmed);
+        }
+        rep
+    };
+    let mut rest = of(&[
+        ResourceKind::TaskDefinition,
+        ResourceKind::EcsCluster,
+        ResourceKind::LogGroup,
+        ResourceKind::IamRole,
+    ]);
+    rest.retain(|r| !is_switch_role(r));
+    let rest = delete_in_order(c, ledger, rest, vpc_id, t);
     let (a, b) = tokio::join!(cache, rest);
     rep.merge(a);
     rep.merge(b);
     let net = of(&[ResourceKind::CacheSubnetGroup, ResourceKind::SecurityGroup]);
     rep.merge(delete_in_order(c, ledger, net, vpc_id, t).await);
     rep
-}
-
-/// `cleanup`: tear down a run from the ledger in `dir` (written by an earlier, interrupted run),
-/// then scan for leftovers. Returns the report and what is still there.
-pub async fn cleanup_from_ledger(
-    dir: &std::path::Path,
-    t: &Timeouts,
-) -> anyhow::Result<(TeardownReport, Vec<String>)> {
-    use anyhow::Context as _;
-    let path = dir.join(crate::run::ledger::LEDGER_FILE);
-    let entries = crate::run::ledger::Ledger::read(&path)?;
-    let Some(first) = entries.first() else {
-        return Ok((TeardownReport::default(), Vec::new()));
-    };
-    let (run_id, region) = (first.run_id.clone(), first.region.clone());
-    let resources = crate::run::ledger::replay(&entries);
-    let c = Clients::from_env(&region).await;
-    let ledger = std::sync::Mutex::new(crate::run::ledger::Ledger::open(dir, &run_id, &region)?);
-    let rep = teardown(&c, &ledger, &resources, None, t).await;
-    let after = crate::run::ledger::replay(&crate::run::ledger::Ledger::read(&path)?);
-    let left = super::leaks::leak_scan(&c, &run_id, &after, None)
-        .await
-        .with_context(|| format!("scanning for resources of run '{run_id}' left behind"))?;
-    Ok((rep, left))
 }

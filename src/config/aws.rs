@@ -1,10 +1,11 @@
 //! Validation of the AWS target's inputs (region, cache shape, network, Fargate size, image, extra
-//! memtier arguments, S3 export, expiry and cost cap) into an [`AwsConfig`]. Pure: nothing here
-//! calls AWS; the checks that need AWS (the bucket exists and is writable) happen first thing in
-//! the backend, still before anything is created.
+//! memtier arguments, S3 export, expiry, dead-man's switch and cost cap) into an [`AwsConfig`].
+//! Pure: nothing here calls AWS; the checks that need AWS (the bucket exists and is writable)
+//! happen first thing in the backend, still before anything is created.
 
 use std::time::Duration;
 
+use super::parse::parse_bool;
 use super::shapes::{
     bucket_problem, is_ec2_id, is_engine_version, is_image, is_node_type, is_region, is_role_arn,
 };
@@ -102,6 +103,8 @@ pub struct AwsConfig {
     pub ttl: Duration,
     /// Cost cap in USD; `None` when the user said `none`.
     pub max_cost_usd: Option<f64>,
+    /// Arm the dead-man's switch (a schedule that deletes the cache at the expiry time).
+    pub dead_mans_switch: bool,
     /// Pause between two reads of a state while waiting.
     pub poll: Duration,
     /// Wait after the load before reading CloudWatch (metrics are published once a minute, late).
@@ -142,14 +145,6 @@ fn whole(input: &'static str, v: &str, min: u32, max: u32) -> Result<u32, Config
         return Err(ConfigError::new(input, v, problem()));
     }
     Ok(n)
-}
-
-fn boolean(input: &'static str, v: &str) -> Result<bool, ConfigError> {
-    match v.trim().to_ascii_lowercase().as_str() {
-        "true" | "yes" | "1" | "on" => Ok(true),
-        "false" | "no" | "0" | "off" => Ok(false),
-        _ => Err(ConfigError::new(input, v, "must be true or false")),
-    }
 }
 
 /// A list input: comma, whitespace or newline separated; empty items dropped.
@@ -323,7 +318,7 @@ impl AwsConfig {
                 ),
             ));
         }
-        let transit_encryption = boolean("transit_encryption", &i.transit_encryption)?;
+        let transit_encryption = parse_bool("transit_encryption", &i.transit_encryption, None)?;
         let vpc_id = required(
             "vpc_id",
             i.vpc_id.as_ref(),
@@ -357,7 +352,7 @@ impl AwsConfig {
                 ));
             }
         }
-        let assign_public_ip = boolean("assign_public_ip", &i.assign_public_ip)?;
+        let assign_public_ip = parse_bool("assign_public_ip", &i.assign_public_ip, None)?;
         let loadgen_cpu: u32 = i.loadgen_cpu.trim().parse().unwrap_or(0);
         let Some(memory_options) = fargate_memory_options(loadgen_cpu) else {
             return Err(ConfigError::new(
@@ -428,6 +423,7 @@ impl AwsConfig {
             }
         };
         let max_cost_usd = max_cost(&i.max_cost_usd)?;
+        let dead_mans_switch = parse_bool("dead_mans_switch", &i.dead_mans_switch, None)?;
         let poll_secs: f64 = i.aws_poll_seconds.trim().parse().unwrap_or(f64::NAN);
         if !(0.05..=300.0).contains(&poll_secs) {
             return Err(ConfigError::new(
@@ -462,6 +458,7 @@ impl AwsConfig {
             s3_prefix,
             ttl,
             max_cost_usd,
+            dead_mans_switch,
             poll: Duration::from_secs_f64(poll_secs),
             metrics_wait: Duration::from_secs(u64::from(metrics_wait)),
         })

@@ -53,6 +53,8 @@ fn defaults_are_valid_on_aws() {
     assert_eq!(a.node_type, "cache.t4g.micro");
     assert_eq!((a.num_shards, a.num_replicas, a.node_count()), (1, 0, 1));
     assert!(a.transit_encryption && a.assign_public_ip && !a.cluster_mode());
+    assert!(a.dead_mans_switch, "the dead-man's switch is on by default");
+    assert!(!aws(&["--dead-mans-switch", "false"]).dead_mans_switch);
     assert_eq!((a.loadgen_cpu, a.loadgen_memory_mib), (1024, 2048));
     assert_eq!(a.loadgen_image, DEFAULT_LOADGEN_IMAGE);
     assert_eq!(a.subnet_ids.len(), 2);
@@ -125,6 +127,11 @@ fn every_bad_aws_input_is_named_with_its_value() {
             &["--assign-public-ip", "sometimes"],
             "assign_public_ip",
             "sometimes",
+        ),
+        (
+            &["--dead-mans-switch", "maybe"],
+            "dead_mans_switch",
+            "maybe",
         ),
         (&["--loadgen-cpu", "1000"], "loadgen_cpu", "1000"),
         (

@@ -238,6 +238,15 @@ pub struct RunInputs {
         help_heading = "AWS target"
     )]
     pub max_cost_usd: String,
+    /// Dead-man's switch: an EventBridge Scheduler one-time schedule at the expiry time that deletes
+    /// the replication group if the run has not (removed on a normal teardown).
+    #[arg(
+        long,
+        env = "INPUT_DEAD_MANS_SWITCH",
+        default_value = "true",
+        help_heading = "AWS target"
+    )]
+    pub dead_mans_switch: String,
     /// Seconds between two reads of a resource's or task's state (tests use a fraction of a second).
     #[arg(
         long,
@@ -260,6 +269,13 @@ pub struct RunInputs {
     /// GitHub: the PR comment (see [`GithubInputs`]).
     #[command(flatten)]
     pub github: GithubInputs,
+    /// The regression gate against a baseline (see [`crate::gate::GateInputs`]).
+    #[command(flatten)]
+    pub gate: crate::gate::GateInputs,
+    /// A local folder of run history (`history/{profile}/{branch}/…`), used when there is no
+    /// export bucket: each finished run is stored there and `baseline: history` reads it.
+    #[arg(long, value_name = "DIR", env = "INPUT_HISTORY_DIR")]
+    pub history_dir: Option<String>,
 }
 
 // ---- GitHub inputs (owned by the action work, `src/github/`) ----

@@ -16,7 +16,7 @@ pub use crate::loadgen::KeyPattern;
 pub use aws::AwsConfig;
 pub use error::ConfigError;
 pub use inputs::{GithubInputs, RunInputs};
-pub use parse::{parse_duration, parse_endpoint};
+pub use parse::{parse_bool, parse_duration, parse_endpoint};
 pub use secret::Secret;
 
 use crate::stats::window::WindowSpec;
@@ -169,14 +169,6 @@ fn at_least<T: std::str::FromStr + PartialOrd + Copy + std::fmt::Display>(
     Ok(n)
 }
 
-fn boolean(input: &'static str, v: &str) -> Result<bool, ConfigError> {
-    match v.trim().to_ascii_lowercase().as_str() {
-        "true" | "yes" | "1" | "on" => Ok(true),
-        "false" | "no" | "0" | "off" | "" => Ok(false),
-        _ => Err(ConfigError::new(input, v, "must be true or false")),
-    }
-}
-
 impl Config {
     /// Validate raw inputs. Returns the first problem found, naming the input.
     pub fn from_inputs(i: &RunInputs) -> Result<Self, ConfigError> {
@@ -272,7 +264,7 @@ impl Config {
             key_prefix: i.key_prefix.clone(),
             data_size: at_least("data_size", &i.data_size, 1u32, 512 * 1024 * 1024)?,
         };
-        let prefill = boolean("prefill", &i.prefill)?;
+        let prefill = parse_bool("prefill", &i.prefill, Some(false))?;
         if i.output_dir.trim().is_empty() {
             return Err(ConfigError::new(
                 "output_dir",

@@ -4,6 +4,17 @@ use std::time::Duration;
 
 use super::{ConfigError, Endpoint, Secret};
 
+/// A yes/no input: `true`/`false` (also yes/no, 1/0, on/off, any case). An empty value is
+/// `empty` when given, else an error naming the input.
+pub fn parse_bool(input: &'static str, v: &str, empty: Option<bool>) -> Result<bool, ConfigError> {
+    match v.trim().to_ascii_lowercase().as_str() {
+        "true" | "yes" | "1" | "on" => Ok(true),
+        "false" | "no" | "0" | "off" => Ok(false),
+        "" if empty.is_some() => Ok(empty.unwrap_or_default()),
+        _ => Err(ConfigError::new(input, v, "must be true or false")),
+    }
+}
+
 /// Longest test a run accepts.
 const MAX_DURATION_SECS: f64 = 7.0 * 24.0 * 3600.0;
 

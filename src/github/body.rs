@@ -66,20 +66,25 @@ fn charts_of(r: &RunResult) -> String {
     super::mermaid::charts(super::mermaid::in_window(&r.series, window))
 }
 
-/// The report for the job summary: `summary.md`, the charts and the links.
-pub fn report(r: &RunResult, links: &Links) -> String {
-    compose(&crate::report::markdown::render(r), &charts_of(r), links)
+/// The gate's verdict section (when there is one), then `summary.md`.
+fn summary(r: &RunResult, gate: Option<&str>) -> String {
+    let s = crate::report::markdown::render(r);
+    match gate {
+        Some(g) => format!("{}\n\n{s}", g.trim_end()),
+        None => s,
+    }
+}
+
+/// The report for the job summary: the verdict against the baseline (when gated),
+/// `summary.md`, the charts and the links.
+pub fn report(r: &RunResult, links: &Links, gate: Option<&str>) -> String {
+    compose(&summary(r, gate), &charts_of(r), links)
 }
 
 /// The PR comment: the marker first (so that no cut can lose it), then the report; within
 /// GitHub's 65,536 characters, dropping the charts and then cutting the summary at a line if need be.
-pub fn comment(r: &RunResult, links: &Links, marker: &str) -> String {
-    fit_comment(
-        marker,
-        &crate::report::markdown::render(r),
-        &charts_of(r),
-        links,
-    )
+pub fn comment(r: &RunResult, links: &Links, marker: &str, gate: Option<&str>) -> String {
+    fit_comment(marker, &summary(r, gate), &charts_of(r), links)
 }
 
 fn fit_comment(marker: &str, summary: &str, charts: &str, links: &Links) -> String {
@@ -121,7 +126,7 @@ mod tests {
             chart_url: None,
             run_url: Some("https://github.com/o/r/actions/runs/1".into()),
         };
-        let c = comment(&r, &links, &marker("p1"));
+        let c = comment(&r, &links, &marker("p1"), None);
         assert!(
             c.starts_with("<!-- elasticache-perf:comment profile=p1 -->\n### elasticache-perf: ")
         );
@@ -133,7 +138,7 @@ mod tests {
             c.trim_end().ends_with("</sub>"),
             "the tool's footer stays last"
         );
-        assert_eq!(report(&r, &links), c.split_once('\n').unwrap().1);
+        assert_eq!(report(&r, &links, None), c.split_once('\n').unwrap().1);
     }
 
     #[test]

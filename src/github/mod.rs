@@ -39,6 +39,7 @@ pub fn prepare(inputs: &mut RunInputs) -> anyhow::Result<()> {
     }
     options::Options::from_inputs(&inputs.github).map_err(|e| InputError::new(e.to_string()))?;
     // Invalid inputs are reported by the run itself, which has made nothing yet: no state then.
+    crate::fill_region_from_env(inputs);
     if Config::from_inputs(inputs).is_err() {
         return Ok(());
     }
@@ -49,6 +50,13 @@ pub fn prepare(inputs: &mut RunInputs) -> anyhow::Result<()> {
     inputs.run_id = Some(run_id.clone());
     actions::save_state(post::STATE_RUN_ID, &run_id)?;
     actions::save_state(post::STATE_TARGET, inputs.target.trim())?;
+    if inputs.target.trim() == "aws" {
+        // Where the post step looks: the ledger file in the workspace, and the region.
+        actions::save_state(post::STATE_OUTPUT_DIR, inputs.output_dir.trim())?;
+        if let Some(r) = inputs.aws_region.as_deref() {
+            actions::save_state(post::STATE_REGION, r.trim())?;
+        }
+    }
     Ok(())
 }
 

@@ -1,41 +1,63 @@
-//! The action's post step (`post-entrypoint`, run at the end of the job even after a cancel):
-//! clean up what the main step's ledger, saved as state, says it created.
+//! The action's post step (`post-entrypoint`, run at the end of the job even after a failure,
+//! timeout or cancel): finish the AWS target's teardown from the state the main step saved.
 //!
 //! State written by the main step (read here as `STATE_<name>`):
-//! - `run_id`: saved before anything is created; resources are tagged with it, so a cleanup can
-//!   also find what was made after the last ledger write;
-//! - `target`: `local` or `aws`;
-//! - `ledger`: the AWS target's resource ledger (compact JSON), saved whole after every create.
-//!
-//! The AWS target and its `cleanup` are not in this build yet; when a ledger is present this
-//! fails loudly instead of pretending, naming the run id to clean up by.
+//! - `run_id`: saved before anything is created; resources are tagged with it, so the cleanup also
+//!   finds what was made after the last ledger write;
+//! - `target`: `local` or `aws` (nothing to do for `local`);
+//! - `region` and `output_dir`: where to look (the ledger file in the workspace, when it survived);
+//! - `ledger`: the live resources (compact JSON, ids only), saved whole after every ledger write.
 
 use super::actions::read_state;
+use crate::run::cleanup::{clean, Target};
+use crate::run::ledger::STATE_LEDGER;
 use crate::Outcome;
 
 /// State key of the run id.
 pub const STATE_RUN_ID: &str = "run_id";
 /// State key of the target.
 pub const STATE_TARGET: &str = "target";
-/// State key of the resource ledger.
-pub const STATE_LEDGER: &str = "ledger";
+/// State key of the AWS region.
+pub const STATE_REGION: &str = "region";
+/// State key of the output folder (relative to the workspace).
+pub const STATE_OUTPUT_DIR: &str = "output_dir";
+
+/// Poll interval of the post step's waits, seconds.
+const POLL_SECONDS: f64 = 10.0;
 
 /// Run the post step.
 pub fn run() -> anyhow::Result<Outcome> {
     let run_id = read_state(STATE_RUN_ID);
     let target = read_state(STATE_TARGET);
-    let Some(ledger) = read_state(STATE_LEDGER) else {
+    if target.as_deref() != Some("aws") {
         tracing::info!(
-            "post: nothing to clean up (run {}, target {}: no resource ledger was saved)",
+            "post: nothing to clean up (run {}, target {})",
             run_id.as_deref().unwrap_or("unknown"),
             target.as_deref().unwrap_or("unknown")
         );
         return Ok(Outcome::Ok);
-    };
-    anyhow::bail!(
-        "post: the ledger of run {} lists resources ({} bytes), but this build has no cleanup for them; delete the resources tagged elasticache-perf:run-id={}",
-        run_id.as_deref().unwrap_or("unknown"),
-        ledger.len(),
-        run_id.as_deref().unwrap_or("unknown")
+    }
+    let dir = std::path::PathBuf::from(
+        read_state(STATE_OUTPUT_DIR).unwrap_or_else(|| "elasticache-perf-results".into()),
+    );
+    let t = Target {
+        run_id,
+        region: read_state(STATE_REGION),
+        known: Vec::new(),
+    }
+    .with_state(read_state(STATE_LEDGER).as_deref())
+    .with_ledger_file(&dir)?;
+    tracing::info!(
+        "post: cleaning up run {} ({} resource(s) recorded)",
+        t.run_id.as_deref().unwrap_or("unknown"),
+        t.known.len()
+    );
+    clean(
+        t,
+        &dir,
+        std::env::var("ELASTICACHE_PERF_POST_POLL_SECONDS")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(POLL_SECONDS),
     )
 }

@@ -14,6 +14,7 @@ use super::context::ActionContext;
 use super::options::{CommentPolicy, Options};
 use super::outputs::{self, Paths};
 use crate::config::GithubInputs;
+use crate::gate::Comparison;
 use crate::results::RunResult;
 use crate::{InputError, Outcome};
 
@@ -27,6 +28,7 @@ pub async fn publish(
     out_dir: &Path,
     inputs: &GithubInputs,
     outcome: Outcome,
+    gate: Option<&Comparison>,
 ) -> anyhow::Result<()> {
     if !super::context::in_actions() {
         return Ok(());
@@ -34,7 +36,7 @@ pub async fn publish(
     let opts = Options::from_inputs(inputs).map_err(|e| InputError::new(e.to_string()))?;
     let ctx = ActionContext::from_env();
     commands::group("publish");
-    let r = publish_with(&ctx, &opts, result, out_dir, outcome).await;
+    let r = publish_with(&ctx, &opts, result, out_dir, outcome, gate).await;
     commands::end_group();
     r
 }
@@ -45,8 +47,10 @@ async fn publish_with(
     result: &RunResult,
     out_dir: &Path,
     outcome: Outcome,
+    gate: Option<&Comparison>,
 ) -> anyhow::Result<()> {
-    let verdict = outputs::NO_VERDICT;
+    let verdict = gate.map_or(outputs::NO_VERDICT, |c| c.verdict.as_str());
+    let gate_md = gate.map(crate::gate::markdown_section);
     let chart = out_dir.join("chart.png");
     let paths = Paths {
         results: ctx.workflow_path(&out_dir.join("results.json")),
@@ -64,7 +68,7 @@ async fn publish_with(
         chart_url: None,
         run_url: ctx.run_url(),
     };
-    actions::append_step_summary(&body::report(result, &links))?;
+    actions::append_step_summary(&body::report(result, &links, gate_md.as_deref()))?;
     match outcome {
         Outcome::RunFailed => commands::annotate(
             Level::Error,
@@ -94,8 +98,8 @@ async fn publish_with(
         ),
         Outcome::Ok => {}
     }
-    let regressed = verdict == "regressed";
-    comment_on_pr(ctx, opts, result, &links, regressed).await;
+    let regressed = gate.is_some_and(Comparison::is_regression);
+    comment_on_pr(ctx, opts, result, &links, regressed, gate_md.as_deref()).await;
     Ok(())
 }
 
@@ -110,6 +114,7 @@ pub(crate) async fn comment_on_pr(
     result: &RunResult,
     links: &Links,
     regressed: bool,
+    gate_md: Option<&str>,
 ) {
     let create = match opts.comment {
         CommentPolicy::Never => return,
@@ -164,7 +169,7 @@ pub(crate) async fn comment_on_pr(
         }
         let login = comment::author_login(&octo, RETRY_BASE).await;
         let marker = body::marker(&profile);
-        let text = body::comment(result, links, &marker);
+        let text = body::comment(result, links, &marker, gate_md);
         comment::upsert(&octo, pr, &text, &marker, &login, create, RETRY_BASE)
             .await
             .map(Some)
@@ -234,7 +239,7 @@ pub async fn publish_file(path: &Path, inputs: &GithubInputs) -> anyhow::Result<
     let result = load_results(path)?;
     if super::context::in_actions() {
         let dir = path.parent().unwrap_or_else(|| Path::new("."));
-        publish(&result, dir, inputs, Outcome::Ok).await?;
+        publish(&result, dir, inputs, Outcome::Ok, None).await?;
     } else {
         tracing::info!(
             "not inside GitHub Actions (GITHUB_ACTIONS is not 'true'): nothing to publish to"

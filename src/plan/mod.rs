@@ -1,13 +1,14 @@
 //! The plan of an AWS run: from a validated [`Config`] to every resource with its name, tags and
 //! parameters, the task's script and memtier command line (token redacted), the timeouts, the
-//! export location and the cost estimate. Pure: the clock and the repository come in as arguments,
-//! so the same inputs always give the same plan.
+//! dead-man's switch, the export location and the cost estimate. Pure: the clock and the repository
+//! come in as arguments, so the same inputs always give the same plan.
 
 pub mod cost;
 pub mod frames;
 pub mod names;
 mod render;
 pub mod script;
+pub mod switch;
 
 use std::collections::BTreeMap;
 
@@ -17,6 +18,7 @@ pub use cost::CostEstimate;
 pub use names::ResourceNames;
 pub use render::render_text;
 pub use script::TaskScript;
+pub use switch::SwitchSpec;
 
 use crate::config::{Config, Target};
 use crate::results::rfc3339_ms;
@@ -25,6 +27,8 @@ use crate::results::rfc3339_ms;
 pub const TAG_RUN_ID: &str = "elasticache-perf:run-id";
 /// Tag on every resource: when it counts as abandoned (RFC 3339, UTC).
 pub const TAG_EXPIRES_AT: &str = "elasticache-perf:expires-at";
+/// Tag on every resource: when its run started (RFC 3339, UTC), for `sweep --older-than`.
+pub const TAG_CREATED_AT: &str = "elasticache-perf:created-at";
 /// Tag on every resource when known: `owner/repo` of the workflow that made it.
 pub const TAG_REPOSITORY: &str = "elasticache-perf:repository";
 /// The cache port.
@@ -136,6 +140,8 @@ pub struct RunPlan {
     pub tags: BTreeMap<String, String>,
     /// Expiry (RFC 3339), also in the tags.
     pub expires_at: String,
+    /// The dead-man's switch that deletes the cache at the expiry (`None`: `dead_mans_switch` off).
+    pub dead_mans_switch: Option<SwitchSpec>,
     /// Cache.
     pub cache: CacheSpec,
     /// Network.
@@ -196,6 +202,7 @@ pub fn plan(cfg: &Config, ctx: &PlanContext<'_>) -> Result<RunPlan, PlanError> {
     let mut tags = BTreeMap::from([
         (TAG_RUN_ID.to_string(), ctx.run_id.to_string()),
         (TAG_EXPIRES_AT.to_string(), expires_at.clone()),
+        (TAG_CREATED_AT.to_string(), rfc3339_seconds(ctx.now_unix_ms)),
     ]);
     if let Some(r) = ctx.repository.filter(|r| !r.is_empty()) {
         tags.insert(TAG_REPOSITORY.to_string(), r.to_string());
@@ -254,12 +261,16 @@ pub fn plan(cfg: &Config, ctx: &PlanContext<'_>) -> Result<RunPlan, PlanError> {
     } else {
         format!("{}/exports/{ts}/", aws.s3_prefix)
     };
+    let dead_mans_switch = aws
+        .dead_mans_switch
+        .then(|| switch::switch(&names, ctx.run_id, &aws.region, &expires_at));
     Ok(RunPlan {
         run_id: ctx.run_id.to_string(),
         region: aws.region.clone(),
         names,
         tags,
         expires_at,
+        dead_mans_switch,
         cache,
         network: NetworkSpec {
             vpc_id: aws.vpc_id.clone(),

@@ -13,8 +13,8 @@ pub const LOG_GROUP_PREFIX: &str = "/elasticache-perf/";
 pub const CONTAINER_NAME: &str = "memtier";
 /// The awslogs stream prefix: streams are `ecp/memtier/<task id>`.
 pub const STREAM_PREFIX: &str = "ecp";
-/// Longest run-derived base: the replication group id limit (40) minus nothing — every other
-/// name is longer-limited, and the execution role (64) gets a 5-character suffix.
+/// Longest run-derived base: the replication group id limit (40) minus nothing — every other name
+/// is longer-limited, and the roles and the schedule (64 each) get at most a 7-character suffix.
 const MAX_BASE_LEN: usize = 40;
 
 /// The names of a run's resources.
@@ -39,6 +39,12 @@ pub struct ResourceNames {
     pub log_group: String,
     /// Execution role name (≤ 64, `[\w+=,.@-]`), under [`ROLE_PATH`].
     pub execution_role: String,
+    /// The dead-man's switch: EventBridge Scheduler schedule in the `default` group (≤ 64,
+    /// `[0-9a-zA-Z-_.]`). Schedules cannot carry tags, so the run id is in the name.
+    pub expiry_schedule: String,
+    /// The role the schedule acts with (≤ 64), under [`ROLE_PATH`]. It has the schedule's name,
+    /// which is how teardown tells it from the execution role (it goes after its schedule).
+    pub expiry_role: String,
 }
 
 /// Why a run id cannot name resources.
@@ -74,6 +80,8 @@ impl ResourceNames {
             task_family: format!("{base}-memtier"),
             log_group: format!("{LOG_GROUP_PREFIX}{base}"),
             execution_role: format!("{base}-exec"),
+            expiry_schedule: format!("{base}-expiry"),
+            expiry_role: format!("{base}-expiry"),
             base,
         })
     }
@@ -127,6 +135,12 @@ mod tests {
             }
             assert!(n.log_group.len() <= 512 && n.log_group.starts_with(LOG_GROUP_PREFIX));
             assert!(n.execution_role.len() <= 64);
+            assert!(n.expiry_role.len() <= 64 && n.expiry_role != n.execution_role);
+            assert!(n.expiry_schedule.len() <= 64);
+            assert!(n
+                .expiry_schedule
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b)));
         }
     }
 
@@ -136,6 +150,11 @@ mod tests {
         assert_eq!(n.replication_group, "ecp-abc");
         assert_eq!(ResourceNames::for_run("Run-9").unwrap().base, "ecp-run-9");
         assert_eq!(ResourceNames::log_stream("abc123"), "ecp/memtier/abc123");
+        assert_eq!(n.expiry_schedule, "ecp-abc-expiry");
+        assert_eq!(
+            n.expiry_role, n.expiry_schedule,
+            "teardown pairs them by name"
+        );
     }
 
     #[test]

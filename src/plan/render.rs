@@ -1,5 +1,6 @@
-//! The plan as text for people: resources with names and parameters, tags, the memtier command
-//! lines (token redacted), timeouts, where the exports go and the cost estimate. Pure.
+//! The plan as text for people: resources with names and parameters, the dead-man's switch, tags,
+//! the memtier command lines (token redacted), timeouts, where the exports go and the cost
+//! estimate. Pure.
 
 use std::fmt::Write as _;
 
@@ -100,6 +101,27 @@ pub fn render_text(p: &RunPlan) -> String {
         batches.join(" + "),
         on_off(p.network.assign_public_ip)
     );
+    match &p.dead_mans_switch {
+        Some(d) => {
+            let _ = writeln!(
+                s,
+                "  dead-man's switch: one-time schedule {}/{} at {} deletes replication group {}",
+                d.group, d.schedule, p.expires_at, n.replication_group
+            );
+            let _ = writeln!(
+                s,
+                "                    (EventBridge Scheduler, IAM role {}{} allowed only that; removed by a normal teardown)",
+                super::names::ROLE_PATH,
+                d.role
+            );
+        }
+        None => {
+            let _ = writeln!(
+                s,
+                "  dead-man's switch: off (dead_mans_switch is false: what an interrupted run leaves waits for `cleanup` or `sweep`)"
+            );
+        }
+    }
     let _ = writeln!(s, "\ntags on every resource:");
     for (k, v) in &p.tags {
         let _ = writeln!(s, "  {k} = {v}");

@@ -1,5 +1,5 @@
-//! Plan tests: names, tags with expiry, the task script (run for real under sh with a stand-in
-//! memtier), the redacted command line, batches and the budget check.
+//! Plan tests: names, tags with expiry, the dead-man's switch, the task script (run for real under
+//! sh with a stand-in memtier), the redacted command line, batches and the budget check.
 
 use clap::Parser;
 
@@ -63,6 +63,41 @@ fn default_plan_names_tags_and_expiry() {
     assert_eq!(p.tasks.batches, [1]);
     assert!(!p.cache.cluster_mode && !p.cache.automatic_failover && p.cache.transit_encryption);
     assert!(check_budget(&p).is_ok());
+}
+
+#[test]
+fn the_dead_mans_switch_fires_at_the_expiry_and_is_shown() {
+    let p = plan_for(&[]);
+    let d = p.dead_mans_switch.as_ref().unwrap();
+    assert_eq!(d.schedule, "ecp-19abc-0042-expiry");
+    assert_eq!(d.group, "default");
+    assert_eq!(d.role, "ecp-19abc-0042-expiry");
+    // The expiry tag's time, without the zone suffix the scheduler refuses.
+    assert_eq!(d.expression, "at(2026-11-26T23:00:00)");
+    assert_eq!(d.timezone, "UTC");
+    assert_eq!(d.input, r#"{"ReplicationGroupId":"ecp-19abc-0042"}"#);
+    let text = render_text(&p);
+    assert!(
+        text.contains(
+            "dead-man's switch: one-time schedule default/ecp-19abc-0042-expiry at 2026-11-26T23:00:00Z deletes replication group ecp-19abc-0042"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("/elasticache-perf/ecp-19abc-0042-expiry"),
+        "{text}"
+    );
+    let json = serde_json::to_value(&p).unwrap();
+    assert_eq!(
+        json["dead_mans_switch"]["expression"],
+        "at(2026-11-26T23:00:00)"
+    );
+    assert_eq!(json["names"]["expiry_schedule"], "ecp-19abc-0042-expiry");
+
+    let off = plan_for(&["--dead-mans-switch", "false"]);
+    assert!(off.dead_mans_switch.is_none());
+    assert!(render_text(&off).contains("dead-man's switch: off"));
+    assert!(serde_json::to_value(&off).unwrap()["dead_mans_switch"].is_null());
 }
 
 #[test]

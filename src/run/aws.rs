@@ -35,6 +35,7 @@ pub(super) async fn run(
     out_dir: &Path,
     cancel: &CancellationToken,
     mut tl: Timeline,
+    inputs: &crate::config::RunInputs,
 ) -> anyhow::Result<(RunResult, Outcome)> {
     let timeouts = crate::aws::Timeouts {
         poll: cfg
@@ -122,6 +123,24 @@ pub(super) async fn run(
             .and_then(|()| std::fs::write(&path, crate::aws::metrics::node_csv(lg)))
             .with_context(|| format!("writing '{}'", path.display()))?;
     }
+    if aws.interrupted {
+        // The process has seconds left: the files stay in the output folder (uploaded with the
+        // job's artifacts, or by hand).
+        tracing::warn!(
+            "interrupted: not exporting to s3://{}/{}; everything is in '{}'",
+            p.export.bucket,
+            p.export.prefix,
+            out_dir.display()
+        );
+        return Ok((result, Outcome::Interrupted));
+    }
+    let outcome = if aws.failure.is_some() || result.status == "failed" {
+        Outcome::RunFailed
+    } else {
+        Outcome::Ok
+    };
+    let (comparison, mut outcome) =
+        super::gate::gate_and_record(&result, out_dir, inputs, outcome).await?;
     let c = crate::aws::Clients::from_env(&p.region).await;
     let rep = crate::aws::export::upload_dir(&c, &p.export.bucket, &p.export.prefix, out_dir).await;
     tracing::info!(
@@ -130,13 +149,6 @@ pub(super) async fn run(
         p.export.bucket,
         p.export.prefix
     );
-    let mut outcome = if aws.interrupted {
-        Outcome::Interrupted
-    } else if aws.failure.is_some() || result.status == "failed" {
-        Outcome::RunFailed
-    } else {
-        Outcome::Ok
-    };
     if !rep.failed.is_empty() {
         for f in &rep.failed {
             tracing::error!(
@@ -148,5 +160,13 @@ pub(super) async fn run(
             outcome = Outcome::RunFailed;
         }
     }
+    crate::github::publish(
+        &result,
+        out_dir,
+        &inputs.github,
+        outcome,
+        comparison.as_ref(),
+    )
+    .await?;
     Ok((result, outcome))
 }

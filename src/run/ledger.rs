@@ -25,7 +25,7 @@ pub enum ResourceKind {
     ReplicationGroup,
     /// CloudWatch Logs log group.
     LogGroup,
-    /// IAM role (the task execution role).
+    /// IAM role (the task execution role, the dead-man's switch's role).
     IamRole,
     /// ECS cluster.
     EcsCluster,
@@ -33,6 +33,8 @@ pub enum ResourceKind {
     TaskDefinition,
     /// ECS task (`id` = its ARN).
     EcsTask,
+    /// EventBridge Scheduler schedule in the `default` group (the dead-man's switch; `id` = its ARN).
+    Schedule,
 }
 
 impl ResourceKind {
@@ -47,6 +49,7 @@ impl ResourceKind {
             Self::EcsCluster => "ECS cluster",
             Self::TaskDefinition => "task definition",
             Self::EcsTask => "ECS task",
+            Self::Schedule => "schedule",
         }
     }
 }
@@ -137,6 +140,46 @@ pub fn replay(entries: &[Entry]) -> Vec<Resource> {
     out
 }
 
+/// The ledger as the action's post step gets it (`STATE_ledger`): the run id, the region and each
+/// live resource as `[kind, name, id]` in compact JSON — ids only, no timestamps. Pure.
+pub fn state_value(entries: &[Entry]) -> String {
+    let (run_id, region) = entries
+        .first()
+        .map(|e| (e.run_id.as_str(), e.region.as_str()))
+        .unwrap_or_default();
+    let live: Vec<(ResourceKind, String, Option<String>)> = replay(entries)
+        .into_iter()
+        .filter(|r| !r.deleted)
+        .map(|r| (r.kind, r.name, r.id))
+        .collect();
+    serde_json::json!({"run_id": run_id, "region": region, "live": live}).to_string()
+}
+
+/// The run id, the region and the live resources of a [`state_value`]; `None` when it is not one.
+pub fn parse_state(value: &str) -> Option<(String, String, Vec<Resource>)> {
+    #[derive(Deserialize)]
+    struct State {
+        run_id: String,
+        region: String,
+        live: Vec<(ResourceKind, String, Option<String>)>,
+    }
+    let s: State = serde_json::from_str(value).ok()?;
+    let live = s
+        .live
+        .into_iter()
+        .map(|(kind, name, id)| Resource {
+            kind,
+            name,
+            id,
+            deleted: false,
+        })
+        .collect();
+    Some((s.run_id, s.region, live))
+}
+
+/// State key of the ledger for the action's post step.
+pub const STATE_LEDGER: &str = "ledger";
+
 /// The ledger file of a run, open for appending.
 #[derive(Debug)]
 pub struct Ledger {
@@ -144,6 +187,8 @@ pub struct Ledger {
     file: File,
     run_id: String,
     region: String,
+    /// Entries written by this process, when they are mirrored to the action's state.
+    mirrored: Option<Vec<Entry>>,
 }
 
 fn now_ms() -> u64 {
@@ -166,7 +211,16 @@ impl Ledger {
             file,
             run_id: run_id.to_string(),
             region: region.to_string(),
+            mirrored: None,
         })
+    }
+
+    /// Also save the ledger to the action's state (`$GITHUB_STATE`, for the post step) at every
+    /// write; a no-op outside GitHub Actions.
+    #[must_use]
+    pub fn mirror_to_action_state(mut self) -> Self {
+        self.mirrored = Some(Vec::new());
+        self
     }
 
     /// The file's path.
@@ -196,7 +250,13 @@ impl Ledger {
         self.file
             .write_all(line.as_bytes())
             .and_then(|()| self.file.sync_data())
-            .with_context(|| format!("writing the resource ledger '{}'", self.path.display()))
+            .with_context(|| format!("writing the resource ledger '{}'", self.path.display()))?;
+        if let Some(m) = &mut self.mirrored {
+            m.push(e);
+            crate::github::actions::save_state(STATE_LEDGER, &state_value(m))
+                .context("saving the resource ledger to the action's state")?;
+        }
+        Ok(())
     }
 
     /// Read every entry of a ledger file (a torn last line, from a crash mid-write, is skipped).
@@ -279,5 +339,65 @@ mod tests {
         assert!(rs[0].deleted && !rs[1].deleted);
         assert_eq!(rs[0].describe(), "security group 'sg-1' (ecp-1-loadgen)");
         assert_eq!(rs[1].describe(), "replication group 'ecp-1'");
+    }
+
+    #[test]
+    fn the_state_value_lists_live_resources_and_parses_back() {
+        let e = |kind, name: &str, id: Option<&str>, event| Entry {
+            kind,
+            name: name.into(),
+            id: id.map(str::to_string),
+            event,
+            region: "eu-west-1".into(),
+            run_id: "ecp-7".into(),
+            at_ms: 1,
+        };
+        let entries = [
+            e(
+                ResourceKind::SecurityGroup,
+                "ecp-7-cache",
+                None,
+                Event::Creating,
+            ),
+            e(
+                ResourceKind::SecurityGroup,
+                "ecp-7-cache",
+                Some("sg-9"),
+                Event::Created,
+            ),
+            e(
+                ResourceKind::LogGroup,
+                "/elasticache-perf/ecp-7",
+                None,
+                Event::Creating,
+            ),
+            e(
+                ResourceKind::LogGroup,
+                "/elasticache-perf/ecp-7",
+                None,
+                Event::Deleted,
+            ),
+            e(
+                ResourceKind::ReplicationGroup,
+                "ecp-7",
+                None,
+                Event::Creating,
+            ),
+        ];
+        let v = state_value(&entries);
+        assert_eq!(
+            v,
+            r#"{"live":[["security_group","ecp-7-cache","sg-9"],["replication_group","ecp-7",null]],"region":"eu-west-1","run_id":"ecp-7"}"#
+        );
+        let (run, region, live) = parse_state(&v).unwrap();
+        assert_eq!((run.as_str(), region.as_str()), ("ecp-7", "eu-west-1"));
+        assert_eq!(
+            live,
+            replay(&entries)
+                .into_iter()
+                .filter(|r| !r.deleted)
+                .collect::<Vec<_>>()
+        );
+        assert!(parse_state("{}").is_none() && parse_state("nonsense").is_none());
     }
 }

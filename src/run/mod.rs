@@ -3,6 +3,8 @@
 
 mod aws;
 pub mod cancel;
+pub mod cleanup;
+pub mod gate;
 pub mod hint;
 pub mod ledger;
 pub mod output;
@@ -40,6 +42,7 @@ pub async fn run(inputs: &RunInputs) -> anyhow::Result<(RunResult, Outcome)> {
     let mut inputs = inputs.clone();
     crate::fill_region_from_env(&mut inputs);
     let cfg = Config::from_inputs(&inputs).map_err(|e| InputError::new(e.to_string()))?;
+    gate::config(&inputs)?;
     let run_id = cfg.run_id.clone().unwrap_or_else(new_run_id);
     tracing::info!(
         "run {run_id}: {} for {} s",
@@ -56,7 +59,7 @@ pub async fn run(inputs: &RunInputs) -> anyhow::Result<(RunResult, Outcome)> {
     })?;
 
     if cfg.target == Target::Aws {
-        return aws::run(&cfg, &run_id, &out_dir, &cancel, tl).await;
+        return aws::run(&cfg, &run_id, &out_dir, &cancel, tl, &inputs).await;
     }
     let local = crate::local::run(&cfg, &run_id, &out_dir, cancel.clone(), &mut tl).await?;
     tl.phase("merge");
@@ -132,6 +135,14 @@ pub async fn run(inputs: &RunInputs) -> anyhow::Result<(RunResult, Outcome)> {
     } else {
         Outcome::Ok
     };
-    crate::github::publish(&result, &out_dir, &inputs.github, outcome).await?;
+    let (comparison, outcome) = gate::gate_and_record(&result, &out_dir, &inputs, outcome).await?;
+    crate::github::publish(
+        &result,
+        &out_dir,
+        &inputs.github,
+        outcome,
+        comparison.as_ref(),
+    )
+    .await?;
     Ok((result, outcome))
 }

@@ -12,6 +12,13 @@ use std::time::{Duration, Instant};
 
 use elasticache_perf::aws::Clients;
 
+pub mod fargate;
+pub mod inventory;
+pub mod plan;
+
+#[allow(unused_imports)]
+pub use fargate::hold_tasks_until_stopped;
+
 /// A running moto server, stopped when dropped.
 pub struct Moto {
     /// `http://127.0.0.1:<port>`.
@@ -52,6 +59,11 @@ impl Moto {
     /// AmazonECSTaskExecutionRolePolicy). Fails loudly when the server cannot be started: run
     /// scripts/test, which installs it into .venv.
     pub fn start(managed_policies: bool) -> Self {
+        Self::start_with(managed_policies, &[])
+    }
+
+    /// [`Moto::start`] with extra environment for the launcher (e.g. `ECP_MOTO_RG_*_SECONDS`).
+    pub fn start_with(managed_policies: bool, env: &[(&str, &str)]) -> Self {
         let python = root().join(".venv/bin/python");
         assert!(
             python.exists(),
@@ -69,6 +81,7 @@ impl Moto {
                     "MOTO_IAM_LOAD_MANAGED_POLICIES",
                     if managed_policies { "true" } else { "false" },
                 )
+                .envs(env.iter().copied())
                 .stdin(Stdio::null())
                 .stdout(log.try_clone().unwrap())
                 .stderr(log)
@@ -179,15 +192,5 @@ pub fn moto_api(endpoint: &str, path: &str, body: &str) {
     assert!(
         resp.starts_with("HTTP/1.") && resp[9..12].starts_with('2'),
         "{path}: {resp}"
-    );
-}
-
-/// Keep ECS tasks RUNNING until something stops them (moto otherwise advances a task one state
-/// per DescribeTasks and "finishes" it after four).
-pub fn hold_tasks_until_stopped(endpoint: &str) {
-    moto_api(
-        endpoint,
-        "/moto-api/state-manager/set-transition",
-        r#"{"model_name":"ecs::task","transition":{"progression":"manual","times":1000000000}}"#,
     );
 }

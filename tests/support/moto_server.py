@@ -9,13 +9,17 @@ AWS-correct code can be tested end to end. Each patch states the gap it closes:
    leaves them `deleting` forever (so a waiter for "deleted" never ends and the group shows up
    in every leak scan). Here a new group reads `creating` on its first describe and `available`
    afterwards, and a deleted group reads `deleting` once and is then gone
-   (ReplicationGroupNotFoundFault), as on AWS.
+   (ReplicationGroupNotFoundFault), as on AWS. The environment variables
+   `ECP_MOTO_RG_CREATING_SECONDS` and `ECP_MOTO_RG_DELETING_SECONDS` (default 0) make those
+   states last at least that long, so that a test can interrupt the tool while it waits on them.
 2. DeleteCacheSubnetGroup is not implemented in moto (HTTP 500). Here it deletes the group,
    refuses while a replication group still uses it (CacheSubnetGroupInUse, as AWS does), and
    answers CacheSubnetGroupNotFoundFault for an unknown name.
 """
 
+import os
 import sys
+import time
 
 from moto.core.responses import EmptyResult
 from moto.elasticache import models as ec_models
@@ -34,10 +38,15 @@ _orig_describe_rg = Backend.describe_replication_groups
 _orig_delete_rg = Backend.delete_replication_group
 
 
+CREATING_SECONDS = float(os.environ.get("ECP_MOTO_RG_CREATING_SECONDS", "0"))
+DELETING_SECONDS = float(os.environ.get("ECP_MOTO_RG_DELETING_SECONDS", "0"))
+
+
 def _create_rg(self, *args, **kwargs):
     rg = _orig_create_rg(self, *args, **kwargs)
     rg.status = "creating"
     rg._ecp_describes = 0
+    rg._ecp_since = time.monotonic()
     return rg
 
 
@@ -46,10 +55,11 @@ def _describe_rg(self, replication_group_id=None):
     out = []
     for rg in groups:
         seen = getattr(rg, "_ecp_describes", 0)
-        if rg.status == "deleting" and seen >= 1:
+        age = time.monotonic() - getattr(rg, "_ecp_since", 0.0)
+        if rg.status == "deleting" and seen >= 1 and age >= DELETING_SECONDS:
             self.replication_groups.pop(rg.replication_group_id, None)
             continue
-        if rg.status == "creating" and seen >= 1:
+        if rg.status == "creating" and seen >= 1 and age >= CREATING_SECONDS:
             rg.status = "available"
         rg._ecp_describes = seen + 1
         out.append(rg)
@@ -64,6 +74,7 @@ def _delete_rg(self, replication_group_id, retain_primary_cluster):
         raise InvalidReplicationGroupState(replication_group_id, rg.status)
     rg = _orig_delete_rg(self, replication_group_id, retain_primary_cluster)
     rg._ecp_describes = 0
+    rg._ecp_since = time.monotonic()
     return rg
 
 

@@ -1,0 +1,106 @@
+//! The end of every run: the regression gate against the baseline the inputs name (written as
+//! `gate.json` and `gate.md` beside the results, so they are exported and published with it) and
+//! the run stored in the history. Decides the final outcome.
+
+use std::path::Path;
+
+use anyhow::Context as _;
+
+use crate::config::RunInputs;
+use crate::gate::{self, Comparison, GateConfig};
+use crate::history::{self, HistoryLocation};
+use crate::results::RunResult;
+use crate::{InputError, Outcome};
+
+/// The gate's configuration from the run's inputs; bad input before anything starts.
+pub fn config(inputs: &RunInputs) -> anyhow::Result<GateConfig> {
+    let cfg = GateConfig::from_inputs(&inputs.gate).map_err(|e| InputError::new(e.to_string()))?;
+    if let Some(b) = cfg.baseline.as_deref() {
+        if let history::BaselineSource::Path(p) = history::BaselineSource::parse(b)? {
+            if !p.exists() {
+                return Err(InputError::new(format!(
+                    "input 'baseline' names '{}', which does not exist (give a results.json, a folder of them, an s3:// URI or 'history')",
+                    p.display()
+                ))
+                .into());
+            }
+            if p.is_file() {
+                // Read it now: a broken baseline should fail before the run, not after it.
+                history::read_results(&p, "baseline")?;
+            }
+        }
+    }
+    Ok(cfg)
+}
+
+/// Where history lives for this run: the export bucket on AWS, else the local `history_dir`.
+pub fn location(inputs: &RunInputs) -> HistoryLocation {
+    let bucket = (inputs.target.trim() == "aws")
+        .then(|| inputs.metrics_export_s3_bucket.clone())
+        .flatten()
+        .filter(|b| !b.trim().is_empty());
+    HistoryLocation {
+        bucket,
+        dir: inputs
+            .history_dir
+            .as_deref()
+            .map(str::trim)
+            .filter(|d| !d.is_empty())
+            .map(std::path::PathBuf::from),
+    }
+}
+
+/// The branch a run is stored under: the PR's head branch, else the ref's name, else `local`.
+fn branch() -> String {
+    ["GITHUB_HEAD_REF", "GITHUB_REF_NAME"]
+        .iter()
+        .filter_map(|v| std::env::var(v).ok())
+        .find(|b| !b.trim().is_empty())
+        .unwrap_or_else(|| "local".into())
+}
+
+/// Gate a finished run against its baseline (when one is named) and store it in the history;
+/// returns the comparison and the outcome the process exits with. Failed or interrupted runs are
+/// neither gated nor stored.
+pub async fn gate_and_record(
+    result: &RunResult,
+    out_dir: &Path,
+    inputs: &RunInputs,
+    outcome: Outcome,
+) -> anyhow::Result<(Option<Comparison>, Outcome)> {
+    let cfg = config(inputs)?;
+    let loc = location(inputs);
+    if outcome != Outcome::Ok || result.status == "failed" {
+        return Ok((None, outcome));
+    }
+    let mut comparison: Option<Comparison> = None;
+    let mut final_outcome = outcome;
+    if let Some(c) = history::gate_run(result, &cfg, &loc)
+        .await
+        .context("gating against the baseline")?
+    {
+        write(out_dir, &c)?;
+        tracing::info!("{}", gate::verdict_line(&c));
+        final_outcome = crate::compare::outcome(&c, &cfg);
+        comparison = Some(c);
+    }
+    match history::record_run(result, &branch(), &loc).await {
+        Ok(Some(at)) => tracing::info!("stored in the history: {at}"),
+        Ok(None) => {}
+        // The run itself is fine and written locally: a history write is not worth failing it.
+        Err(e) => tracing::warn!("could not store the run in the history: {e:#}"),
+    }
+    Ok((comparison, final_outcome))
+}
+
+fn write(out_dir: &Path, c: &Comparison) -> anyhow::Result<()> {
+    let json = serde_json::to_vec_pretty(c).context("serialising the comparison")?;
+    for (name, bytes) in [
+        ("gate.json", json),
+        ("gate.md", gate::markdown_section(c).into_bytes()),
+    ] {
+        let p = out_dir.join(name);
+        std::fs::write(&p, bytes).with_context(|| format!("writing '{}'", p.display()))?;
+    }
+    Ok(())
+}

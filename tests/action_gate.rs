@@ -1,0 +1,180 @@
+//! The gate inside `run`, as the action runs it on the local target: each finished run is stored
+//! in the history (`history_dir`), `baseline: history` gates the next run against it, and a
+//! baseline that was three times faster fails the step with exit 1, `verdict=regressed`, the
+//! verdict in the job summary and `gate.json`/`gate.md` beside the results.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::cast_precision_loss,
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss
+)]
+
+mod action_harness;
+
+use action_harness::*;
+use serde_json::{json, Value};
+
+const NO_API: &str = "http://127.0.0.1:9";
+
+fn output(step: &Step, name: &str) -> String {
+    step.read(&step.output)
+        .lines()
+        .find_map(|l| l.strip_prefix(&format!("{name}=")).map(str::to_string))
+        .unwrap_or_default()
+}
+
+/// Every `ops_per_sec` number in a results.json multiplied by `k`.
+fn scale_ops(v: &mut Value, k: f64) {
+    match v {
+        Value::Object(m) => {
+            for (key, x) in m.iter_mut() {
+                match x {
+                    Value::Number(n) if key == "ops_per_sec" => {
+                        *x = match n.as_u64() {
+                            Some(i) => json!((i as f64 * k).round() as u64),
+                            None => json!(n.as_f64().unwrap() * k),
+                        };
+                    }
+                    _ => scale_ops(x, k),
+                }
+            }
+        }
+        Value::Array(a) => a.iter_mut().for_each(|x| scale_ops(x, k)),
+        _ => {}
+    }
+}
+
+fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn runs_are_stored_gated_against_history_and_a_regression_fails_the_step() {
+    let hist = tempfile::tempdir().unwrap();
+    let h = hist.path().to_str().unwrap();
+
+    // 1. A run on main: no baseline, stored in the history.
+    let a = Step::new("push", &json!({}));
+    let o = a
+        .main(
+            &Step::local_inputs("ecp-gate-1", &[("history_dir", h)]),
+            NO_API,
+        )
+        .env("GITHUB_REF_NAME", "main")
+        .output()
+        .unwrap();
+    let (_, stderr) = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{stderr}");
+    assert_eq!(output(&a, "verdict"), "none");
+    let stored = files_under(hist.path());
+    assert_eq!(stored.len(), 1, "{stored:?}");
+    let rel = stored[0]
+        .strip_prefix(hist.path())
+        .unwrap()
+        .to_string_lossy()
+        .into_owned();
+    assert!(
+        rel.starts_with("history/") && rel.contains("/main/"),
+        "{rel}"
+    );
+    assert!(!a.out_dir().join("gate.json").exists());
+
+    // 2. A PR run gated against that history: a verdict, in the outputs, the summary and files.
+    let b = Step::new("pull_request", &json!({"pull_request": {"number": 3}}));
+    let o = b
+        .main(
+            &Step::local_inputs(
+                "ecp-gate-2",
+                &[
+                    ("history_dir", h),
+                    ("baseline", "history"),
+                    ("fail_on_regression", "false"),
+                    ("comment", "never"),
+                ],
+            ),
+            NO_API,
+        )
+        .env("GITHUB_HEAD_REF", "feature-x")
+        .output()
+        .unwrap();
+    let (_, stderr) = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{stderr}");
+    let verdict = output(&b, "verdict");
+    assert!(
+        ["improved", "regressed", "no_change", "inconclusive"].contains(&verdict.as_str()),
+        "{verdict}"
+    );
+    let gate: Value = serde_json::from_str(&b.read(&b.out_dir().join("gate.json"))).unwrap();
+    assert_eq!(gate["verdict"], verdict.as_str());
+    let md = b.read(&b.out_dir().join("gate.md"));
+    assert!(
+        b.read(&b.summary).starts_with(md.trim_end()),
+        "the verdict leads the summary"
+    );
+    // The PR run went to its own branch's history, not main's.
+    assert!(files_under(hist.path())
+        .iter()
+        .any(|p| p.to_string_lossy().contains("/feature-x/")));
+
+    // 3. Against a history three times as fast (three runs, a few % apart): regressed, exit 1.
+    let fast = hist.path().join("fast");
+    std::fs::create_dir_all(&fast).unwrap();
+    for (i, k) in [2.95, 3.0, 3.05].into_iter().enumerate() {
+        let mut base: Value =
+            serde_json::from_str(&a.read(&a.out_dir().join("results.json"))).unwrap();
+        scale_ops(&mut base, k);
+        base["run"]["id"] = json!(format!("ecp-fast-{i}"));
+        std::fs::write(
+            fast.join(format!("{i}.json")),
+            serde_json::to_vec(&base).unwrap(),
+        )
+        .unwrap();
+    }
+    let base_path = fast;
+    let c = Step::new("push", &json!({}));
+    let o = c
+        .main(
+            &Step::local_inputs("ecp-gate-3", &[("baseline", base_path.to_str().unwrap())]),
+            NO_API,
+        )
+        .output()
+        .unwrap();
+    let (_, stderr) = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{stderr}");
+    assert_eq!(output(&c, "verdict"), "regressed", "{stderr}");
+    assert!(
+        stderr
+            .contains("::error title=elasticache-perf::performance regressed against the baseline"),
+        "{stderr}"
+    );
+
+    // 4. A baseline that does not exist is bad input, before anything runs.
+    let d = Step::new("push", &json!({}));
+    let o = d
+        .main(
+            &Step::local_inputs("ecp-gate-4", &[("baseline", "/nonexistent/results.json")]),
+            NO_API,
+        )
+        .output()
+        .unwrap();
+    let (_, stderr) = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("input 'baseline' names '/nonexistent/results.json'"),
+        "{stderr}"
+    );
+    assert!(!d.out_dir().join("results.json").exists());
+}
