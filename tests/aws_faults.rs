@@ -1,0 +1,267 @@
+//! `run --target aws` against moto behind a proxy that fails ~30 % of the calls with the
+//! protocol's throttling or 5xx error: the run either succeeds or fails cleanly (exit 3, an error
+//! naming what failed, no panic, no hang), and — checked against moto directly — nothing of it is
+//! left. Fargate is emulated (tests/common_aws/fargate.rs) and talks to moto directly.
+
+#![allow(clippy::unwrap_used, clippy::print_stderr)]
+
+mod common_aws;
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use aws_config::retry::RetryConfig;
+use common_aws::fargate::fargate;
+use common_aws::faults::{FaultProxy, Protocol};
+use common_aws::{bucket, default_vpc, hold_tasks_until_stopped, Moto};
+use elasticache_perf::aws::{leaks, Clients, Error};
+use elasticache_perf::plan::names::ROLE_PATH;
+use elasticache_perf::run::ledger::{replay, Ledger};
+use tokio_util::sync::CancellationToken;
+
+/// Share of calls the proxy fails.
+const FAULT_RATE: f64 = 0.3;
+
+/// Every service the tool calls answers an injected fault in its own protocol, and the SDK takes it
+/// for retryable: with every call failing, each call is tried exactly as often as allowed and ends
+/// in an error the product classifies as transient.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn injected_faults_are_retryable_in_every_protocol() {
+    const ATTEMPTS: u32 = 3;
+    let moto = Moto::start(false);
+    let proxy = FaultProxy::start(&moto.endpoint, 1.0, 7).await;
+    let base = Clients::for_endpoint("us-east-1", &proxy.endpoint).await;
+    let conf = base
+        .sdk_config
+        .to_builder()
+        .retry_config(
+            RetryConfig::standard()
+                .with_max_attempts(ATTEMPTS)
+                .with_initial_backoff(Duration::from_millis(1)),
+        )
+        .build();
+    let mut errors: Vec<(Protocol, Error)> = Vec::new();
+    let ecs = aws_sdk_ecs::Client::new(&conf);
+    let e = ecs.list_clusters().send().await.unwrap_err();
+    errors.push((Protocol::AwsJson, Error::from_sdk("ListClusters", "-", e)));
+    let tagging = aws_sdk_resourcegroupstagging::Client::new(&conf);
+    let e = tagging.get_resources().send().await.unwrap_err();
+    errors.push((Protocol::AwsJson, Error::from_sdk("GetResources", "-", e)));
+    let ec2 = aws_sdk_ec2::Client::new(&conf);
+    let e = ec2.describe_vpcs().send().await.unwrap_err();
+    errors.push((Protocol::Ec2Query, Error::from_sdk("DescribeVpcs", "-", e)));
+    let ec = aws_sdk_elasticache::Client::new(&conf);
+    let e = ec.describe_replication_groups().send().await.unwrap_err();
+    errors.push((Protocol::AwsQuery, Error::from_sdk("DescribeRG", "-", e)));
+    let iam = aws_sdk_iam::Client::new(&conf);
+    let e = iam.list_roles().send().await.unwrap_err();
+    errors.push((Protocol::AwsQuery, Error::from_sdk("ListRoles", "-", e)));
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&conf)
+            .force_path_style(true)
+            .build(),
+    );
+    let e = s3.list_objects_v2().bucket("b").send().await.unwrap_err();
+    errors.push((Protocol::S3, Error::from_sdk("ListObjectsV2", "-", e)));
+    let e = s3.head_bucket().bucket("b").send().await.unwrap_err();
+    errors.push((Protocol::S3, Error::from_sdk("HeadBucket", "-", e)));
+
+    for (p, e) in &errors {
+        assert!(e.is_transient(), "{p:?}: {e}");
+        let want: &[&str] = match p {
+            Protocol::AwsJson => &[
+                "ThrottlingException",
+                "InternalFailure",
+                "ServiceUnavailable",
+            ],
+            Protocol::Ec2Query => &["RequestLimitExceeded", "InternalError"],
+            Protocol::AwsQuery => &["Throttling", "InternalFailure", "ServiceUnavailable"],
+            // HeadBucket has no body: the status is all there is.
+            Protocol::S3 => &["SlowDown", "InternalError", "HTTP 500", "HTTP 503"],
+        };
+        assert!(want.contains(&e.code().unwrap_or("")), "{p:?}: {e}");
+    }
+    let n = proxy.counts();
+    assert_eq!(
+        n.requests,
+        u64::from(ATTEMPTS) * errors.len() as u64,
+        "{n:?}"
+    );
+    assert_eq!(n.total_injected(), n.requests, "{n:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_under_faults_ends_cleanly_and_leaks_nothing_seed_1() {
+    run_under_faults("ecp-fault-1", 0x5EED_0001).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_under_faults_ends_cleanly_and_leaks_nothing_seed_2() {
+    run_under_faults("ecp-fault-2", 0x5EED_0002).await;
+}
+
+async fn run_under_faults(run_id: &str, seed: u64) {
+    let moto = Moto::start(true);
+    hold_tasks_until_stopped(&moto.endpoint);
+    let c = moto.clients().await;
+    let (vpc, subnets) = default_vpc(&c).await;
+    let exports = format!("{run_id}-exports");
+    bucket(&c, &exports).await;
+    let proxy = FaultProxy::start(&moto.endpoint, FAULT_RATE, seed).await;
+    let work = tempfile::tempdir().unwrap();
+    let out_dir = work.path().join("out");
+    let stop = CancellationToken::new();
+    let emulator = tokio::spawn(fargate(
+        c.clone(),
+        run_id.to_string(),
+        work.path().join("fargate"),
+        stop.clone(),
+    ));
+
+    let mut env = moto.env();
+    for (k, v) in &mut env {
+        if *k == "AWS_ENDPOINT_URL" {
+            v.clone_from(&proxy.endpoint);
+        }
+    }
+    let args: Vec<String> = [
+        "run",
+        "--target",
+        "aws",
+        "--run-id",
+        run_id,
+        "--vpc-id",
+        &vpc,
+        "--subnet-ids",
+        &subnets.join(","),
+        "--metrics-export-s3-bucket",
+        &exports,
+        "--test-duration-seconds",
+        "8",
+        "--loadgen-task-count",
+        "2",
+        "--prefill",
+        "true",
+        "--aws-poll-seconds",
+        "0.2",
+        "--aws-metrics-wait-seconds",
+        "0",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let out_arg = out_dir.clone();
+    let started = std::time::Instant::now();
+    let out = tokio::task::spawn_blocking(move || {
+        assert_cmd::Command::cargo_bin("elasticache-perf")
+            .unwrap()
+            .args(&args)
+            .arg("--out")
+            .arg(&out_arg)
+            .envs(env)
+            .env("ELASTICACHE_PERF_LOG", "info")
+            .timeout(Duration::from_secs(600))
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    stop.cancel();
+    emulator.await.unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let n = proxy.counts();
+    eprintln!(
+        "seed {}: exit {:?} after {} s; {} requests, {} faults injected: {:?}; seen {:?}",
+        proxy.seed,
+        out.status.code(),
+        started.elapsed().as_secs(),
+        n.requests,
+        n.total_injected(),
+        n.injected,
+        n.seen
+    );
+
+    // Ended by itself (no hang, no signal), and either succeeded or failed cleanly.
+    let code = out.status.code();
+    assert!(
+        code == Some(0) || code == Some(3),
+        "exit {code:?} (seed {})\n{stderr}",
+        proxy.seed
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    if code == Some(3) {
+        let last = stderr
+            .lines()
+            .rev()
+            .find(|l| l.contains("error"))
+            .unwrap_or("");
+        assert!(
+            last.contains('\'') && last.contains(run_id),
+            "the error names no resource of the run: {last}\n{stderr}"
+        );
+    }
+
+    // The faults were real: many, and in every protocol the run used much.
+    assert!(n.total_injected() >= 20, "{n:?}");
+    for (p, seen) in &n.seen {
+        if *seen >= 10 {
+            assert!(n.injected_for(*p) > 0, "no fault for {p:?}: {n:?}");
+        }
+    }
+
+    // Nothing is left — asked of moto directly, not through the proxy.
+    let ledger = replay(&Ledger::read(&out_dir.join("ledger.jsonl")).unwrap());
+    let left = leaks::leak_scan(&c, run_id, &ledger, Some(&vpc))
+        .await
+        .unwrap();
+    let inventory = inventory(&c, run_id).await;
+    eprintln!(
+        "seed {}: still tagged or named after the run: {inventory:?}",
+        proxy.seed
+    );
+    assert!(left.is_empty(), "leaked: {left:?}\n{stderr}");
+    assert!(inventory.is_empty(), "leaked: {inventory:?}\n{stderr}");
+    if code == Some(0) {
+        assert!(ledger.iter().all(|r| r.deleted), "{ledger:?}");
+    }
+}
+
+/// What of the run still exists, by type: everything tagged with its run id that its own service
+/// still reports, and IAM roles under the tool's path named after it.
+async fn inventory(c: &Clients, run_id: &str) -> BTreeMap<String, Vec<String>> {
+    let mut by_type: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for arn in leaks::tagged(c, run_id).await.unwrap() {
+        let live = match leaks::parse_arn(&arn) {
+            Some((kind, key)) => leaks::exists(c, kind, &key).await.unwrap(),
+            // A member cluster of the replication group: it goes with the group.
+            None if arn.contains(":elasticache:") && arn.contains(":cluster:") => {
+                let group = arn.rsplit(':').next().unwrap_or("");
+                let group = group.rsplit_once('-').map_or(group, |(g, _)| g);
+                elasticache_perf::aws::elasticache::describe(&c.elasticache, group)
+                    .await
+                    .is_ok()
+            }
+            None => true,
+        };
+        if live {
+            let ty = arn.split(':').nth(2).unwrap_or("?").to_string();
+            by_type.entry(ty).or_default().push(arn);
+        }
+    }
+    let roles = c
+        .iam
+        .list_roles()
+        .path_prefix(ROLE_PATH)
+        .send()
+        .await
+        .unwrap();
+    for r in roles.roles() {
+        if r.role_name().starts_with(run_id) {
+            by_type
+                .entry("iam".into())
+                .or_default()
+                .push(r.arn().to_string());
+        }
+    }
+    by_type
+}
