@@ -11,9 +11,9 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use aws_config::retry::RetryConfig;
-use common_aws::fargate::fargate;
+use common_aws::fargate::{fargate, hold_tasks_until_stopped};
 use common_aws::faults::{FaultProxy, Protocol};
-use common_aws::{bucket, default_vpc, hold_tasks_until_stopped, Moto};
+use common_aws::{bucket, default_vpc, Moto};
 use elasticache_perf::aws::{leaks, Clients, Error};
 use elasticache_perf::plan::names::ROLE_PATH;
 use elasticache_perf::run::ledger::{replay, Ledger};

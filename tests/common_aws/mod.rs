@@ -15,8 +15,6 @@ use elasticache_perf::aws::Clients;
 pub mod fargate;
 pub mod faults;
 
-pub use fargate::hold_tasks_until_stopped;
-
 /// A running moto server, stopped when dropped.
 pub struct Moto {
     /// `http://127.0.0.1:<port>`.
