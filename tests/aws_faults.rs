@@ -7,20 +7,27 @@
 
 mod common_aws;
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 use aws_config::retry::RetryConfig;
 use common_aws::fargate::{fargate, hold_tasks_until_stopped};
-use common_aws::faults::{FaultProxy, Protocol};
+use common_aws::faults::{FaultCounts, FaultProxy, Protocol};
+use common_aws::leftovers::inventory;
 use common_aws::{bucket, default_vpc, Moto};
 use elasticache_perf::aws::{leaks, Clients, Error};
-use elasticache_perf::plan::names::ROLE_PATH;
 use elasticache_perf::run::ledger::{replay, Ledger};
 use tokio_util::sync::CancellationToken;
 
-/// Share of calls the proxy fails.
+/// Share of calls the proxy fails (`ECP_FAULT_RATE` overrides it, to explore harsher weather).
 const FAULT_RATE: f64 = 0.3;
+
+fn fault_rate() -> f64 {
+    std::env::var("ECP_FAULT_RATE")
+        .ok()
+        .map_or(FAULT_RATE, |s| {
+            s.trim().parse().expect("ECP_FAULT_RATE: a number")
+        })
+}
 
 /// Every service the tool calls answers an injected fault in its own protocol, and the SDK takes it
 /// for retryable: with every call failing, each call is tried exactly as often as allowed and ends
@@ -92,22 +99,99 @@ async fn injected_faults_are_retryable_in_every_protocol() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_run_under_faults_ends_cleanly_and_leaks_nothing_seed_1() {
-    run_under_faults("ecp-fault-1", 0x5EED_0001).await;
+    under_faults("ecp-fault-1", 0x5EED_0001).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_run_under_faults_ends_cleanly_and_leaks_nothing_seed_2() {
-    run_under_faults("ecp-fault-2", 0x5EED_0002).await;
+    under_faults("ecp-fault-2", 0x5EED_0002).await;
 }
 
-async fn run_under_faults(run_id: &str, seed: u64) {
+/// The leak scan's own call fails for good (after the SDK's retries): the run fails (nothing is
+/// confirmed gone), but says so next to any other error and keeps the load's results.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_leak_scan_fails_the_run_but_keeps_its_results() {
+    let run = run_through_proxy("ecp-fault-scan", 0.0, 3, Some("GetResources")).await;
+    assert_eq!(run.code, Some(3), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("scanning for resources of run 'ecp-fault-scan' left behind")
+            && run.stderr.contains("GetResources"),
+        "{}",
+        run.stderr
+    );
+    let results = run.results.expect("results.json is written");
+    assert_eq!(
+        results["tasks"].as_array().map(Vec::len),
+        Some(2),
+        "{results}"
+    );
+    assert!(
+        results["notes"].to_string().contains("GetResources"),
+        "{}",
+        results["notes"]
+    );
+}
+
+async fn under_faults(run_id: &str, seed: u64) {
+    let run = run_through_proxy(run_id, fault_rate(), seed, None).await;
+    let n = &run.counts;
+    assert!(
+        run.code == Some(0) || run.code == Some(3),
+        "exit {:?}\n{}",
+        run.code,
+        run.stderr
+    );
+    if run.code == Some(3) {
+        let last = run
+            .stderr
+            .lines()
+            .rev()
+            .find(|l| l.contains("error"))
+            .unwrap_or("");
+        assert!(
+            last.contains('\'') && last.contains(run_id),
+            "the error names no resource of the run: {last}\n{}",
+            run.stderr
+        );
+    }
+    // The faults were real: many, and in every protocol the run used much.
+    assert!(n.total_injected() >= 20, "{n:?}");
+    for (p, seen) in &n.seen {
+        if *seen >= 10 {
+            assert!(n.injected_for(*p) > 0, "no fault for {p:?}: {n:?}");
+        }
+    }
+}
+
+/// How a run through the proxy ended.
+struct Finished {
+    code: Option<i32>,
+    stderr: String,
+    results: Option<serde_json::Value>,
+    counts: FaultCounts,
+}
+
+/// Run `run --target aws` with its endpoint on a fault proxy (rate `rate`, seed `seed`, and every
+/// request matching `always_fail` failing), Fargate emulated against moto directly. Checks what
+/// every such run must do: end by itself without a panic, and leave nothing behind (asked of moto
+/// directly, by the replayed ledger, by tag and by IAM path).
+async fn run_through_proxy(
+    run_id: &str,
+    rate: f64,
+    seed: u64,
+    always_fail: Option<&str>,
+) -> Finished {
     let moto = Moto::start(true);
     hold_tasks_until_stopped(&moto.endpoint);
     let c = moto.clients().await;
     let (vpc, subnets) = default_vpc(&c).await;
     let exports = format!("{run_id}-exports");
     bucket(&c, &exports).await;
-    let proxy = FaultProxy::start(&moto.endpoint, FAULT_RATE, seed).await;
+    let proxy = FaultProxy::start(&moto.endpoint, rate, seed).await;
+    if let Some(needle) = always_fail {
+        proxy.always_fail(needle);
+    }
     let work = tempfile::tempdir().unwrap();
     let out_dir = work.path().join("out");
     let stop = CancellationToken::new();
@@ -117,14 +201,13 @@ async fn run_under_faults(run_id: &str, seed: u64) {
         work.path().join("fargate"),
         stop.clone(),
     ));
-
     let mut env = moto.env();
     for (k, v) in &mut env {
         if *k == "AWS_ENDPOINT_URL" {
             v.clone_from(&proxy.endpoint);
         }
     }
-    let args: Vec<String> = [
+    let mut args: Vec<String> = [
         "run",
         "--target",
         "aws",
@@ -146,18 +229,17 @@ async fn run_under_faults(run_id: &str, seed: u64) {
         "0.2",
         "--aws-metrics-wait-seconds",
         "0",
+        "--out",
     ]
     .iter()
     .map(|s| s.to_string())
     .collect();
-    let out_arg = out_dir.clone();
+    args.push(out_dir.display().to_string());
     let started = std::time::Instant::now();
     let out = tokio::task::spawn_blocking(move || {
         assert_cmd::Command::cargo_bin("elasticache-perf")
             .unwrap()
             .args(&args)
-            .arg("--out")
-            .arg(&out_arg)
             .envs(env)
             .env("ELASTICACHE_PERF_LOG", "info")
             .timeout(Duration::from_secs(600))
@@ -169,99 +251,47 @@ async fn run_under_faults(run_id: &str, seed: u64) {
     stop.cancel();
     emulator.await.unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    let n = proxy.counts();
+    let counts = proxy.counts();
     eprintln!(
-        "seed {}: exit {:?} after {} s; {} requests, {} faults injected: {:?}; seen {:?}",
+        "{run_id}, seed {}: exit {:?} after {} s; {} requests, {} faults injected: {:?}; seen {:?}",
         proxy.seed,
         out.status.code(),
         started.elapsed().as_secs(),
-        n.requests,
-        n.total_injected(),
-        n.injected,
-        n.seen
+        counts.requests,
+        counts.total_injected(),
+        counts.injected,
+        counts.seen
     );
-
-    // Ended by itself (no hang, no signal), and either succeeded or failed cleanly.
-    let code = out.status.code();
+    if out.status.code() != Some(0) {
+        let lines: Vec<&str> = stderr.lines().collect();
+        let tail = lines[lines.len().saturating_sub(30)..].join("\n");
+        eprintln!("{run_id}: the run's last words:\n{tail}");
+    }
+    // It ended by itself: a timeout or a signal leaves no exit code.
     assert!(
-        code == Some(0) || code == Some(3),
-        "exit {code:?} (seed {})\n{stderr}",
-        proxy.seed
+        out.status.code().is_some(),
+        "no exit code: {:?}\n{stderr}",
+        out.status
     );
     assert!(!stderr.contains("panicked"), "{stderr}");
-    if code == Some(3) {
-        let last = stderr
-            .lines()
-            .rev()
-            .find(|l| l.contains("error"))
-            .unwrap_or("");
-        assert!(
-            last.contains('\'') && last.contains(run_id),
-            "the error names no resource of the run: {last}\n{stderr}"
-        );
-    }
-
-    // The faults were real: many, and in every protocol the run used much.
-    assert!(n.total_injected() >= 20, "{n:?}");
-    for (p, seen) in &n.seen {
-        if *seen >= 10 {
-            assert!(n.injected_for(*p) > 0, "no fault for {p:?}: {n:?}");
-        }
-    }
 
     // Nothing is left — asked of moto directly, not through the proxy.
     let ledger = replay(&Ledger::read(&out_dir.join("ledger.jsonl")).unwrap());
     let left = leaks::leak_scan(&c, run_id, &ledger, Some(&vpc))
         .await
         .unwrap();
-    let inventory = inventory(&c, run_id).await;
-    eprintln!(
-        "seed {}: still tagged or named after the run: {inventory:?}",
-        proxy.seed
-    );
+    let live = inventory(&c, run_id).await;
+    eprintln!("{run_id}: still there, by service: {live:?}");
     assert!(left.is_empty(), "leaked: {left:?}\n{stderr}");
-    assert!(inventory.is_empty(), "leaked: {inventory:?}\n{stderr}");
-    if code == Some(0) {
-        assert!(ledger.iter().all(|r| r.deleted), "{ledger:?}");
+    assert!(live.is_empty(), "leaked: {live:?}\n{stderr}");
+    assert!(ledger.iter().all(|r| r.deleted), "{ledger:?}");
+    let results = std::fs::read_to_string(out_dir.join("results.json"))
+        .ok()
+        .map(|s| serde_json::from_str(&s).unwrap());
+    Finished {
+        code: out.status.code(),
+        stderr,
+        results,
+        counts,
     }
-}
-
-/// What of the run still exists, by type: everything tagged with its run id that its own service
-/// still reports, and IAM roles under the tool's path named after it.
-async fn inventory(c: &Clients, run_id: &str) -> BTreeMap<String, Vec<String>> {
-    let mut by_type: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for arn in leaks::tagged(c, run_id).await.unwrap() {
-        let live = match leaks::parse_arn(&arn) {
-            Some((kind, key)) => leaks::exists(c, kind, &key).await.unwrap(),
-            // A member cluster of the replication group: it goes with the group.
-            None if arn.contains(":elasticache:") && arn.contains(":cluster:") => {
-                let group = arn.rsplit(':').next().unwrap_or("");
-                let group = group.rsplit_once('-').map_or(group, |(g, _)| g);
-                elasticache_perf::aws::elasticache::describe(&c.elasticache, group)
-                    .await
-                    .is_ok()
-            }
-            None => true,
-        };
-        if live {
-            let ty = arn.split(':').nth(2).unwrap_or("?").to_string();
-            by_type.entry(ty).or_default().push(arn);
-        }
-    }
-    let roles = c
-        .iam
-        .list_roles()
-        .path_prefix(ROLE_PATH)
-        .send()
-        .await
-        .unwrap();
-    for r in roles.roles() {
-        if r.role_name().starts_with(run_id) {
-            by_type
-                .entry("iam".into())
-                .or_default()
-                .push(r.arn().to_string());
-        }
-    }
-    by_type
 }

@@ -10,36 +10,16 @@ use std::sync::{Arc, Mutex};
 use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt as _, Full};
 use hyper::body::{Bytes, Incoming};
-use hyper::header::{HeaderValue, CONNECTION, CONTENT_LENGTH, CONTENT_TYPE, TRANSFER_ENCODING};
+use hyper::header::{HeaderValue, CONNECTION, CONTENT_LENGTH, TRANSFER_ENCODING};
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::client::legacy::{connect::HttpConnector, Client};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 
+mod wire;
+
+pub use wire::{FaultKind, Protocol};
+
 type Body = BoxBody<Bytes, hyper::Error>;
-
-/// The wire protocol of a request, which decides the shape of its error.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Protocol {
-    /// awsJson 1.x (`x-amz-target`): ECS, Logs, Resource Groups Tagging.
-    AwsJson,
-    /// EC2's query dialect (form body with `Version=2016-11-15`).
-    Ec2Query,
-    /// awsQuery (form body with `Action=`): ElastiCache, IAM, CloudWatch, STS.
-    AwsQuery,
-    /// REST-XML, path-style: S3.
-    S3,
-}
-
-/// What an injected fault looked like.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum FaultKind {
-    /// The protocol's throttling error.
-    Throttle,
-    /// A plain 500 (`InternalError` / `InternalFailure`).
-    Internal,
-    /// A 503 (`ServiceUnavailable`; for EC2 and S3 the throttling codes already are 503s).
-    Unavailable,
-}
 
 /// Shared counters of a proxy.
 #[derive(Debug, Default, Clone)]
@@ -89,6 +69,8 @@ impl Rng {
 struct State {
     upstream: String,
     probability: f64,
+    /// Calls of this operation fail every time (with a 500).
+    always: Mutex<Option<String>>,
     rng: Mutex<Rng>,
     counts: Mutex<FaultCounts>,
     client: Client<HttpConnector, Body>,
@@ -121,6 +103,7 @@ impl FaultProxy {
         let state = Arc::new(State {
             upstream: upstream.trim_end_matches('/').to_string(),
             probability,
+            always: Mutex::new(None),
             rng: Mutex::new(Rng(seed)),
             counts: Mutex::new(FaultCounts::default()),
             client: Client::builder(TokioExecutor::new()).build_http(),
@@ -146,6 +129,12 @@ impl FaultProxy {
         }
     }
 
+    /// From now on, fail every call of the awsJson or (EC2) query operation `op` (e.g.
+    /// `GetResources`), as a service that is down would.
+    pub fn always_fail(&self, op: &str) {
+        *self.state.always.lock().unwrap() = Some(op.to_string());
+    }
+
     /// A snapshot of the counters.
     pub fn counts(&self) -> FaultCounts {
         self.state.counts.lock().unwrap().clone()
@@ -156,84 +145,6 @@ impl Drop for FaultProxy {
     fn drop(&mut self) {
         self.task.abort();
     }
-}
-
-/// The protocol of a request, from its headers and (form) body.
-fn protocol(req: &hyper::http::request::Parts, body: &[u8]) -> Protocol {
-    let form = req
-        .headers
-        .get(CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
-    let has = |needle: &[u8]| body.windows(needle.len()).any(|w| w == needle);
-    if req.headers.contains_key("x-amz-target") {
-        Protocol::AwsJson
-    } else if form && has(b"Version=2016-11-15") {
-        Protocol::Ec2Query
-    } else if form && has(b"Action=") {
-        Protocol::AwsQuery
-    } else {
-        Protocol::S3
-    }
-}
-
-/// The error response of `kind` in protocol `p`.
-fn fault(p: Protocol, kind: FaultKind, id: &str, head: bool) -> Response<Body> {
-    use FaultKind::{Internal, Throttle, Unavailable};
-    let (status, ctype, body) = match (p, kind) {
-        (Protocol::AwsJson, _) => {
-            let (s, code, msg) = match kind {
-                Throttle => (400, "ThrottlingException", "Rate exceeded"),
-                Internal => (500, "InternalFailure", "Internal failure"),
-                Unavailable => (503, "ServiceUnavailable", "Service unavailable"),
-            };
-            let b = format!(r#"{{"__type":"{code}","message":"{msg}"}}"#);
-            (s, "application/x-amz-json-1.1", b)
-        }
-        (Protocol::Ec2Query, _) => {
-            let (s, code, msg) = match kind {
-                Throttle | Unavailable => (503, "RequestLimitExceeded", "Request limit exceeded."),
-                Internal => (500, "InternalError", "An internal error has occurred."),
-            };
-            let b = format!("<Response><Errors><Error><Code>{code}</Code><Message>{msg}</Message></Error></Errors><RequestID>{id}</RequestID></Response>");
-            (s, "text/xml;charset=UTF-8", b)
-        }
-        (Protocol::AwsQuery, _) => {
-            let (s, ty, code, msg) = match kind {
-                Throttle => (400, "Sender", "Throttling", "Rate exceeded"),
-                Internal => (500, "Receiver", "InternalFailure", "Internal failure"),
-                Unavailable => (503, "Receiver", "ServiceUnavailable", "Service unavailable"),
-            };
-            let b = format!("<ErrorResponse><Error><Type>{ty}</Type><Code>{code}</Code><Message>{msg}</Message></Error><RequestId>{id}</RequestId></ErrorResponse>");
-            (s, "text/xml", b)
-        }
-        (Protocol::S3, _) => {
-            let (s, code, msg) = match kind {
-                Throttle | Unavailable => (503, "SlowDown", "Please reduce your request rate."),
-                Internal => (
-                    500,
-                    "InternalError",
-                    "We encountered an internal error. Please try again.",
-                ),
-            };
-            let b = format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>{code}</Code><Message>{msg}</Message><RequestId>{id}</RequestId></Error>");
-            (s, "application/xml", b)
-        }
-    };
-    // A HEAD response has no body; the SDK then goes by the status alone.
-    let body = if head {
-        Bytes::new()
-    } else {
-        Bytes::from(body)
-    };
-    Response::builder()
-        .status(StatusCode::from_u16(status).unwrap())
-        .header(CONTENT_TYPE, ctype)
-        .header(CONTENT_LENGTH, body.len())
-        .header("x-amzn-requestid", id)
-        .header("x-amz-request-id", id)
-        .body(full(body))
-        .unwrap()
 }
 
 async fn handle(st: Arc<State>, req: Request<Incoming>) -> Result<Response<Body>, Infallible> {
@@ -250,16 +161,23 @@ async fn handle(st: Arc<State>, req: Request<Incoming>) -> Result<Response<Body>
         .map_or("/", |p| p.as_str())
         .to_string();
     if !path.starts_with("/moto-api/") {
-        let p = protocol(&parts, &body);
+        let p = wire::protocol(&parts, &body);
+        let doomed = st.always.lock().unwrap().as_deref().is_some_and(|op| {
+            p != Protocol::S3 && wire::operation(&parts, &body).as_deref() == Some(op)
+        });
         let pick = {
             let mut rng = st.rng.lock().unwrap();
-            (rng.unit() < st.probability).then(|| (rng.unit(), rng.next_u64()))
+            if doomed {
+                Some((0.7, rng.next_u64()))
+            } else {
+                (rng.unit() < st.probability).then(|| (rng.unit(), rng.next_u64()))
+            }
         };
         let mut counts = st.counts.lock().unwrap();
         counts.requests += 1;
         *counts.seen.entry(p).or_default() += 1;
         if let Some((r, n)) = pick {
-            // Mostly throttling; the rest split between 500 and 503.
+            // Mostly throttling; the rest split between 500 and 503 (a doomed request: 500).
             let kind = match r {
                 r if r < 0.6 => FaultKind::Throttle,
                 r if r < 0.8 => FaultKind::Internal,
@@ -267,7 +185,7 @@ async fn handle(st: Arc<State>, req: Request<Incoming>) -> Result<Response<Body>
             };
             *counts.injected.entry((p, kind)).or_default() += 1;
             let id = format!("{n:016x}-fault");
-            return Ok(fault(p, kind, &id, parts.method == Method::HEAD));
+            return Ok(wire::fault(p, kind, &id, parts.method == Method::HEAD));
         }
     }
     parts.uri = format!("{}{path}", st.upstream).parse().unwrap();

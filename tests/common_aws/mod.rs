@@ -14,6 +14,7 @@ use elasticache_perf::aws::Clients;
 
 pub mod fargate;
 pub mod faults;
+pub mod leftovers;
 
 /// A running moto server, stopped when dropped.
 pub struct Moto {
