@@ -10,7 +10,8 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use clap::Parser;
-use common_aws::{bucket, default_vpc, hold_tasks_until_stopped, Moto};
+use common_aws::fargate::hold_tasks_until_stopped;
+use common_aws::{bucket, default_vpc, Moto};
 use elasticache_perf::aws::{self, ecs, load, logs, Provisioned, Timeouts};
 use elasticache_perf::client::TaskStatus;
 use elasticache_perf::config::{Config, RunInputs};

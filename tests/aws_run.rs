@@ -12,8 +12,8 @@ mod common_aws;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use common_aws::fargate::fargate;
-use common_aws::{bucket, default_vpc, hold_tasks_until_stopped, Moto};
+use common_aws::fargate::{fargate, hold_tasks_until_stopped};
+use common_aws::{bucket, default_vpc, Moto};
 use elasticache_perf::aws::leaks;
 use elasticache_perf::run::ledger::{replay, Ledger};
 use tokio_util::sync::CancellationToken;

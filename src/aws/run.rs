@@ -258,11 +258,22 @@ pub async fn run(
     };
     tl.phase("leak scan");
     let after = replay(&Ledger::read(&out_dir.join(LEDGER_FILE))?);
-    let left = leaks::leak_scan(&c, run_id, &after, Some(&p.network.vpc_id))
-        .await
-        .with_context(|| format!("scanning for resources of run '{run_id}' left behind"))?;
     let mut problems: Vec<String> = rep.errors.clone();
-    problems.extend(left.iter().map(|l| format!("left behind: {l}")));
+    // A scan that fails (its call still failing after the SDK's retries) is one more problem, not
+    // the run's error: returning it would hide why provisioning or the load failed, and would drop
+    // the results of a load that succeeded.
+    match leaks::leak_scan(&c, run_id, &after, Some(&p.network.vpc_id))
+        .await
+        .with_context(|| format!("scanning for resources of run '{run_id}' left behind"))
+    {
+        Ok(left) => problems.extend(left.iter().map(|l| format!("left behind: {l}"))),
+        Err(e) => {
+            tracing::error!("{e:#}");
+            problems.push(format!(
+                "{e:#}; run `cleanup` with this run's output folder to check again"
+            ));
+        }
+    }
 
     if let Err(e) = provisioned {
         if problems.is_empty() {

@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 use elasticache_perf::aws::Clients;
 
 pub mod fargate;
+pub mod faults;
 pub mod inventory;
 pub mod plan;
 
