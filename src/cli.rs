@@ -307,7 +307,9 @@ mod tests {
         );
         let post = invocation_args(os(&["/x/elasticache-perf-post"]), Some("run"));
         assert_eq!(post.unwrap(), os(&["/x/elasticache-perf-post", "post"]));
-        let bad = invocation_args(os(&["elasticache-perf-action"]), Some("sweep"));
+        let sweep = invocation_args(os(&["elasticache-perf-action"]), Some("sweep"));
+        assert_eq!(sweep.unwrap(), os(&["elasticache-perf-action", "sweep"]));
+        let bad = invocation_args(os(&["elasticache-perf-action"]), Some("destroy"));
         assert!(bad.unwrap_err().contains("input 'command'"));
     }
 

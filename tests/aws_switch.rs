@@ -260,3 +260,57 @@ async fn with_the_switch_off_nothing_is_scheduled() {
     let rep = aws::teardown(&c, &ledger, &rs, Some(&p.network.vpc_id), &fast()).await;
     assert!(rep.errors.is_empty(), "{:?}", rep.errors);
 }
+
+/// With `dead_mans_switch_role_arn` the schedule acts as the user's role: the run creates no role
+/// (and so needs no iam:PutRolePolicy), and its teardown deletes the schedule but not that role.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_role_brought_by_the_user_is_used_and_kept() {
+    let moto = Moto::start(true);
+    let c = moto.clients().await;
+    let mine = c
+        .iam
+        .create_role()
+        .role_name("my-expiry-role")
+        .assume_role_policy_document(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"scheduler.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#)
+        .send()
+        .await
+        .unwrap();
+    let arn = mine.role().unwrap().arn().to_string();
+    let p = plan_for(
+        &c,
+        "ecp-dms-byo",
+        &[
+            "--transit-encryption",
+            "false",
+            "--dead-mans-switch-role-arn",
+            &arn,
+        ],
+    )
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = Mutex::new(Ledger::open(dir.path(), &p.run_id, "us-east-1").unwrap());
+    aws::provision(&c, &p, &ledger, None, &fast())
+        .await
+        .unwrap();
+    let n = &p.names;
+    let s = c
+        .scheduler
+        .get_schedule()
+        .name(&n.expiry_schedule)
+        .group_name("default")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(s.target().unwrap().role_arn(), arn);
+    assert!(!aws::iam::role_exists(&c.iam, &n.expiry_role).await.unwrap());
+    let rs = resources(dir.path());
+    assert!(rs
+        .iter()
+        .all(|r| r.kind != ResourceKind::IamRole || r.name != n.expiry_role));
+    let rep = aws::teardown(&c, &ledger, &rs, Some(&p.network.vpc_id), &fast()).await;
+    assert!(rep.errors.is_empty(), "{:?}", rep.errors);
+    assert!(!schedule_exists(&c, &n.expiry_schedule).await);
+    assert!(aws::iam::role_exists(&c.iam, "my-expiry-role")
+        .await
+        .unwrap());
+}

@@ -52,6 +52,9 @@ pub async fn log_group_exists(logs: &aws_sdk_cloudwatchlogs::Client, name: &str)
         .any(|g| g.log_group_name() == Some(name)))
 }
 
+/// Extra rounds of attempts for a page of a task's log stream once the SDK's retries are spent.
+const READ_RETRIES: u32 = 3;
+
 /// Every message of one log stream, oldest first (GetLogEvents paging forward until the token
 /// stops changing, which is how the API says "no more").
 pub async fn read_stream(
@@ -61,8 +64,9 @@ pub async fn read_stream(
 ) -> Result<Vec<String>> {
     let mut out = Vec::new();
     let mut token: Option<String> = None;
+    let mut retries = 0;
     loop {
-        let page = logs
+        let page = match logs
             .get_log_events()
             .log_group_name(group)
             .log_stream_name(stream)
@@ -70,9 +74,22 @@ pub async fn read_stream(
             .set_next_token(token.clone())
             .send()
             .await
-            .map_err(|e| {
-                Error::from_sdk("GetLogEvents", format!("log stream '{group}/{stream}'"), e)
-            })?;
+        {
+            Ok(p) => p,
+            Err(e) => {
+                let e =
+                    Error::from_sdk("GetLogEvents", format!("log stream '{group}/{stream}'"), e);
+                // These lines are a task's only copy of its results: worth a few more tries after
+                // the SDK's own (GetLogEvents allows 10 calls/s per account and region).
+                if e.is_transient() && retries < READ_RETRIES {
+                    retries += 1;
+                    tracing::warn!("{e}; trying again ({retries}/{READ_RETRIES})");
+                    tokio::time::sleep(std::time::Duration::from_secs(2 << retries)).await;
+                    continue;
+                }
+                return Err(e);
+            }
+        };
         out.extend(
             page.events()
                 .iter()

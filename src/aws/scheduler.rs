@@ -173,6 +173,9 @@ pub async fn arm(c: &Clients, p: &RunPlan, ledger: &SharedLedger) -> anyhow::Res
     let Some(spec) = &p.dead_mans_switch else {
         return Ok(());
     };
+    if let Some(role_arn) = &spec.role_arn {
+        return schedule(c, p, spec, ledger, role_arn).await;
+    }
     let account = account_id(&c.sts).await?;
     let trust = switch::trust_policy(&account);
     record(
@@ -202,6 +205,17 @@ pub async fn arm(c: &Clients, p: &RunPlan, ledger: &SharedLedger) -> anyhow::Res
     )?;
     let policy = switch::role_policy(&p.region, &account, &p.names.replication_group);
     iam::put_role_policy(&c.iam, &spec.role, ROLE_POLICY_NAME, &policy).await?;
+    schedule(c, p, spec, ledger, &role_arn).await
+}
+
+/// Create the switch's schedule, acting as `role_arn`, recorded in the ledger before the call.
+async fn schedule(
+    c: &Clients,
+    p: &RunPlan,
+    spec: &switch::SwitchSpec,
+    ledger: &SharedLedger,
+    role_arn: &str,
+) -> anyhow::Result<()> {
     record(
         ledger,
         ResourceKind::Schedule,
@@ -209,7 +223,7 @@ pub async fn arm(c: &Clients, p: &RunPlan, ledger: &SharedLedger) -> anyhow::Res
         None,
         Event::Creating,
     )?;
-    let arn = create_schedule(&c.scheduler, spec, &role_arn, ROLE_PROPAGATION).await?;
+    let arn = create_schedule(&c.scheduler, spec, role_arn, ROLE_PROPAGATION).await?;
     record(
         ledger,
         ResourceKind::Schedule,

@@ -105,6 +105,8 @@ pub struct AwsConfig {
     pub max_cost_usd: Option<f64>,
     /// Arm the dead-man's switch (a schedule that deletes the cache at the expiry time).
     pub dead_mans_switch: bool,
+    /// The switch's role when the user brings one (`None`: the run creates it).
+    pub dead_mans_switch_role_arn: Option<String>,
     /// Pause between two reads of a state while waiting.
     pub poll: Duration,
     /// Wait after the load before reading CloudWatch (metrics are published once a minute, late).
@@ -424,6 +426,17 @@ impl AwsConfig {
         };
         let max_cost_usd = max_cost(&i.max_cost_usd)?;
         let dead_mans_switch = parse_bool("dead_mans_switch", &i.dead_mans_switch, None)?;
+        let dead_mans_switch_role_arn =
+            opt(i.dead_mans_switch_role_arn.as_ref()).map(str::to_string);
+        if let Some(a) = &dead_mans_switch_role_arn {
+            if !is_role_arn(a) {
+                return Err(ConfigError::new(
+                    "dead_mans_switch_role_arn",
+                    a,
+                    "must be an IAM role ARN like arn:aws:iam::123456789012:role/elasticache-perf-expiry",
+                ));
+            }
+        }
         let poll_secs: f64 = i.aws_poll_seconds.trim().parse().unwrap_or(f64::NAN);
         if !(0.05..=300.0).contains(&poll_secs) {
             return Err(ConfigError::new(
@@ -459,6 +472,7 @@ impl AwsConfig {
             ttl,
             max_cost_usd,
             dead_mans_switch,
+            dead_mans_switch_role_arn,
             poll: Duration::from_secs_f64(poll_secs),
             metrics_wait: Duration::from_secs(u64::from(metrics_wait)),
         })

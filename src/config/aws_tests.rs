@@ -133,6 +133,11 @@ fn every_bad_aws_input_is_named_with_its_value() {
             "dead_mans_switch",
             "maybe",
         ),
+        (
+            &["--dead-mans-switch-role-arn", "expiry-role"],
+            "dead_mans_switch_role_arn",
+            "expiry-role",
+        ),
         (&["--loadgen-cpu", "1000"], "loadgen_cpu", "1000"),
         (
             &["--loadgen-cpu", "256", "--loadgen-memory", "4096"],

@@ -247,6 +247,15 @@ pub struct RunInputs {
         help_heading = "AWS target"
     )]
     pub dead_mans_switch: String,
+    /// Bring your own role for the dead-man's switch (ARN): trusted by `scheduler.amazonaws.com`,
+    /// allowed `elasticache:DeleteReplicationGroup` on the tool's groups. Then the tool creates no
+    /// role for it and needs no `iam:PutRolePolicy` (docs/aws.md has the role's policies).
+    #[arg(
+        long,
+        env = "INPUT_DEAD_MANS_SWITCH_ROLE_ARN",
+        help_heading = "AWS target"
+    )]
+    pub dead_mans_switch_role_arn: Option<String>,
     /// Seconds between two reads of a resource's or task's state (tests use a fraction of a second).
     #[arg(
         long,

@@ -261,9 +261,15 @@ pub fn plan(cfg: &Config, ctx: &PlanContext<'_>) -> Result<RunPlan, PlanError> {
     } else {
         format!("{}/exports/{ts}/", aws.s3_prefix)
     };
-    let dead_mans_switch = aws
-        .dead_mans_switch
-        .then(|| switch::switch(&names, ctx.run_id, &aws.region, &expires_at));
+    let dead_mans_switch = aws.dead_mans_switch.then(|| {
+        switch::switch(
+            &names,
+            ctx.run_id,
+            &aws.region,
+            &expires_at,
+            aws.dead_mans_switch_role_arn.as_deref(),
+        )
+    });
     Ok(RunPlan {
         run_id: ctx.run_id.to_string(),
         region: aws.region.clone(),

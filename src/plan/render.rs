@@ -108,12 +108,22 @@ pub fn render_text(p: &RunPlan) -> String {
                 "  dead-man's switch: one-time schedule {}/{} at {} deletes replication group {}",
                 d.group, d.schedule, p.expires_at, n.replication_group
             );
-            let _ = writeln!(
-                s,
-                "                    (EventBridge Scheduler, IAM role {}{} allowed only that; removed by a normal teardown)",
-                super::names::ROLE_PATH,
-                d.role
-            );
+            match &d.role_arn {
+                Some(arn) => {
+                    let _ = writeln!(
+                        s,
+                        "                    (EventBridge Scheduler, your IAM role {arn}; the schedule is removed by a normal teardown)"
+                    );
+                }
+                None => {
+                    let _ = writeln!(
+                        s,
+                        "                    (EventBridge Scheduler, IAM role {}{} allowed only that; removed by a normal teardown)",
+                        super::names::ROLE_PATH,
+                        d.role
+                    );
+                }
+            }
         }
         None => {
             let _ = writeln!(

@@ -46,8 +46,11 @@ pub struct SwitchSpec {
     pub target_arn: String,
     /// The target's request, JSON.
     pub input: String,
-    /// Name of the role the schedule acts with (under the tool's role path).
+    /// Name of the role the schedule acts with (under the tool's role path) when the run creates it.
     pub role: String,
+    /// The role the user brought (`dead_mans_switch_role_arn`); then the run creates none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub role_arn: Option<String>,
     /// Description of the schedule (names the run).
     pub description: String,
 }
@@ -59,7 +62,13 @@ pub fn at_expression(expires_at: &str) -> String {
 }
 
 /// The switch of a run whose resources expire at `expires_at` (RFC 3339 in whole seconds, UTC).
-pub fn switch(names: &ResourceNames, run_id: &str, region: &str, expires_at: &str) -> SwitchSpec {
+pub fn switch(
+    names: &ResourceNames,
+    run_id: &str,
+    region: &str,
+    expires_at: &str,
+    role_arn: Option<&str>,
+) -> SwitchSpec {
     let rg = &names.replication_group;
     SwitchSpec {
         schedule: names.expiry_schedule.clone(),
@@ -72,6 +81,7 @@ pub fn switch(names: &ResourceNames, run_id: &str, region: &str, expires_at: &st
         ),
         input: serde_json::json!({ "ReplicationGroupId": rg }).to_string(),
         role: names.expiry_role.clone(),
+        role_arn: role_arn.map(str::to_string),
         description: format!(
             "elasticache-perf run {run_id}: deletes replication group {rg} at {expires_at} unless the run's teardown removed this schedule first"
         ),
@@ -124,7 +134,7 @@ mod tests {
     #[test]
     fn the_switch_deletes_this_runs_group_at_the_expiry() {
         let n = ResourceNames::for_run("ecp-abc").unwrap();
-        let s = switch(&n, "ecp-abc", "us-east-1", "2026-11-26T23:00:00Z");
+        let s = switch(&n, "ecp-abc", "us-east-1", "2026-11-26T23:00:00Z", None);
         assert_eq!(s.schedule, "ecp-abc-expiry");
         assert_eq!(s.expression, "at(2026-11-26T23:00:00)");
         assert_eq!(
@@ -133,7 +143,7 @@ mod tests {
         );
         assert_eq!(s.input, r#"{"ReplicationGroupId":"ecp-abc"}"#);
         assert!(s.description.contains("ecp-abc") && s.description.len() <= 512);
-        let cn = switch(&n, "ecp-abc", "cn-north-1", "2026-11-26T23:00:00Z");
+        let cn = switch(&n, "ecp-abc", "cn-north-1", "2026-11-26T23:00:00Z", None);
         assert!(cn.target_arn.starts_with("arn:aws-cn:scheduler:::"));
     }
 
