@@ -306,6 +306,10 @@ pub struct GithubInputs {
     /// (default: derived from engine, version, workload, task count and load generator).
     #[arg(long, env = "INPUT_PROFILE")]
     pub profile: Option<String>,
+    /// On a confirmed regression, open an issue (or comment on the open one of the same profile,
+    /// found by its title): `true` or `false`. Needs `issues: write`.
+    #[arg(long, env = "INPUT_REGRESSION_ISSUE", default_value = "false")]
+    pub regression_issue: String,
 }
 
 fn secret_input(s: &str) -> Result<super::Secret, std::convert::Infallible> {

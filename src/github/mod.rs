@@ -8,6 +8,7 @@ pub mod client;
 pub mod commands;
 pub mod comment;
 pub mod context;
+pub mod issue;
 pub mod log;
 pub mod mermaid;
 pub mod options;

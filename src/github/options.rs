@@ -26,6 +26,8 @@ pub struct Options {
     pub pr_number: Option<u64>,
     /// Profile key of the comment instead of the derived one.
     pub profile: Option<String>,
+    /// File a regression issue on a confirmed regression (`regression_issue`).
+    pub regression_issue: bool,
 }
 
 impl Options {
@@ -64,11 +66,14 @@ impl Options {
             .as_ref()
             .filter(|t| !t.expose().trim().is_empty())
             .map(|t| Secret::new(t.expose().trim()));
+        let regression_issue =
+            crate::config::parse_bool("regression_issue", &i.regression_issue, Some(false))?;
         Ok(Self {
             token,
             comment,
             pr_number,
             profile,
+            regression_issue,
         })
     }
 }
@@ -83,6 +88,7 @@ mod tests {
             comment: comment.into(),
             pr_number: Some(pr.into()),
             profile: None,
+            regression_issue: "false".into(),
         }
     }
 

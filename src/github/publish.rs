@@ -5,12 +5,15 @@
 use std::path::Path;
 use std::time::Duration;
 
+use octocrab::Octocrab;
+
 use super::actions;
 use super::body::{self, Links};
 use super::client::{self, GithubError};
 use super::commands::{self, Level};
 use super::comment::{self, PullRequest, Upserted};
 use super::context::ActionContext;
+use super::issue;
 use super::options::{CommentPolicy, Options};
 use super::outputs::{self, Paths};
 use crate::config::GithubInputs;
@@ -100,7 +103,67 @@ async fn publish_with(
     }
     let regressed = gate.is_some_and(Comparison::is_regression);
     comment_on_pr(ctx, opts, result, &links, regressed, gate_md.as_deref()).await;
+    if regressed && opts.regression_issue {
+        regression_issue(ctx, opts, result, &links, gate_md.as_deref()).await;
+    }
     Ok(())
+}
+
+/// A client for the repository of this run, or why there is none (a warning).
+fn api(ctx: &ActionContext, opts: &Options, what: &str) -> Option<(Octocrab, String, String)> {
+    let Some(token) = &opts.token else {
+        warn(&format!(
+            "no github_token: no {what}; the report is in the job summary"
+        ));
+        return None;
+    };
+    let Some((owner, repo)) = ctx.owner_repo() else {
+        warn(&format!(
+            "GITHUB_REPOSITORY '{}' is not owner/repo: no {what}",
+            ctx.repository
+        ));
+        return None;
+    };
+    match client::client(&ctx.api_url, token) {
+        Ok(o) => Some((o, owner.to_string(), repo.to_string())),
+        Err(e) => {
+            warn(&format!("{e:#}"));
+            None
+        }
+    }
+}
+
+/// Open the profile's regression issue, or comment on it. Never fails: a warning says why not.
+async fn regression_issue(
+    ctx: &ActionContext,
+    opts: &Options,
+    result: &RunResult,
+    links: &Links,
+    gate_md: Option<&str>,
+) {
+    let Some((octo, owner, repo)) = api(ctx, opts, "regression issue") else {
+        return;
+    };
+    let profile = opts
+        .profile
+        .clone()
+        .unwrap_or_else(|| super::profile::derive(result));
+    let title = issue::title(&profile);
+    let login = comment::author_login(&octo, RETRY_BASE).await;
+    let text = body::comment(result, links, &body::marker(&profile), gate_md);
+    match issue::file(&octo, &owner, &repo, &title, &text, &login, RETRY_BASE).await {
+        Ok(issue::Filed::Opened(n)) => tracing::info!("regression issue #{n} opened: {title}"),
+        Ok(issue::Filed::Commented(n)) => {
+            tracing::info!("regression issue #{n} ({title}): this run added as a comment");
+        }
+        Err(e @ GithubError::Forbidden { .. }) => warn(&format!(
+            "cannot file the regression issue ({e}): the token needs `issues: write`; the report is in the job summary"
+        )),
+        Err(e) => warn(&format!(
+            "could not file the regression issue through {}: {e}",
+            ctx.api_url
+        )),
+    }
 }
 
 fn warn(message: &str) {
@@ -129,27 +192,12 @@ pub(crate) async fn comment_on_pr(
         );
         return;
     };
-    let Some(token) = &opts.token else {
-        warn("no github_token: the report is in the job summary only");
+    let Some((octo, owner, repo)) = api(ctx, opts, "PR comment") else {
         return;
-    };
-    let Some((owner, repo)) = ctx.owner_repo() else {
-        warn(&format!(
-            "GITHUB_REPOSITORY '{}' is not owner/repo: no PR comment",
-            ctx.repository
-        ));
-        return;
-    };
-    let octo = match client::client(&ctx.api_url, token) {
-        Ok(o) => o,
-        Err(e) => {
-            warn(&format!("{e:#}"));
-            return;
-        }
     };
     let pr = PullRequest {
-        owner,
-        repo,
+        owner: &owner,
+        repo: &repo,
         number,
     };
     let profile = opts

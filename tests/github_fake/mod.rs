@@ -22,10 +22,20 @@ pub struct Comment {
     pub body: String,
 }
 
+/// An issue in the fake.
+#[derive(Clone, Debug)]
+pub struct Issue {
+    pub number: u64,
+    pub title: String,
+    pub body: String,
+    pub login: String,
+}
+
 /// The fake's state.
 #[derive(Debug, Default)]
 pub struct State {
     pub comments: Vec<Comment>,
+    pub issues: Vec<Issue>,
     pub next_id: u64,
     pub creates: usize,
     pub updates: usize,
@@ -136,6 +146,42 @@ impl Respond for Responder {
                         ResponseTemplate::new(404).set_body_json(json!({"message": "Not Found"}))
                     }
                 }
+            }
+            ("GET", ["repos", "o", "r", "issues"]) => {
+                let q: Vec<(String, String)> = req.url.query_pairs().into_owned().collect();
+                let creator = q
+                    .iter()
+                    .find(|(k, _)| k == "creator")
+                    .map(|(_, v)| v.clone());
+                let items: Vec<serde_json::Value> = s
+                    .issues
+                    .iter()
+                    .filter(|i| creator.as_ref().is_none_or(|c| *c == i.login))
+                    .map(|i| {
+                        json!({"number": i.number, "title": i.title, "body": i.body,
+                                    "user": {"login": i.login}, "state": "open"})
+                    })
+                    // The issues list also returns pull requests.
+                    .chain(std::iter::once(json!({"number": 1, "title": "a PR",
+                        "user": {"login": BOT}, "state": "open", "pull_request": {"url": "x"}})))
+                    .collect();
+                ResponseTemplate::new(200).set_body_json(items)
+            }
+            ("POST", ["repos", "o", "r", "issues"]) => {
+                if s.read_only {
+                    return forbidden();
+                }
+                let v: serde_json::Value = serde_json::from_slice(&req.body).unwrap();
+                s.next_id += 1;
+                let i = Issue {
+                    number: 500 + s.next_id,
+                    title: v["title"].as_str().unwrap().into(),
+                    body: v["body"].as_str().unwrap().into(),
+                    login: BOT.into(),
+                };
+                s.issues.push(i.clone());
+                ResponseTemplate::new(201)
+                    .set_body_json(json!({"number": i.number, "title": i.title}))
             }
             ("GET", ["repos", "o", "r", "pulls", n]) => ResponseTemplate::new(200).set_body_json(
                 json!({"number": n.parse::<u64>().unwrap(), "head": {"sha": s.head_sha}}),
