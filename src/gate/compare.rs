@@ -115,6 +115,7 @@ fn not_compared(
         per_metric_confidence: cfg.thresholds.confidence,
         metrics: Vec::new(),
         notes,
+        trend: None,
     }
 }
 
@@ -335,5 +336,8 @@ pub fn compare(current: &RunResult, baseline: &Baseline, cfg: &GateConfig) -> Co
         per_metric_confidence: confidence,
         metrics,
         notes,
+        trend: (runs.len() >= 2)
+            .then(|| super::trend::trend(runs, current))
+            .flatten(),
     }
 }

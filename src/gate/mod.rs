@@ -16,6 +16,7 @@ pub mod tdist;
 pub(crate) mod testing;
 #[cfg(test)]
 mod tests;
+pub mod trend;
 mod types;
 
 pub use compare::compare;

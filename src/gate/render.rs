@@ -198,8 +198,53 @@ pub fn markdown_section(c: &Comparison) -> String {
             let _ = writeln!(out, "\n</details>\n");
         }
     }
+    if let Some(t) = &c.trend {
+        out.push_str(&trend_section(t));
+    }
     for n in &c.notes {
         let _ = writeln!(out, "> {n}  ");
+    }
+    out
+}
+
+/// The trend: a Mermaid line chart of throughput per run and the change points, in words.
+fn trend_section(t: &super::trend::Trend) -> String {
+    let mut out = String::new();
+    let n = t.runs.len();
+    let _ = writeln!(out, "#### Trend of the last {n} runs (this one last)\n");
+    let ops: Vec<String> = t
+        .runs
+        .iter()
+        .map(|p| {
+            p.ops_per_sec
+                .map_or_else(|| "0".into(), |v| format!("{v:.0}"))
+        })
+        .collect();
+    let xs: Vec<String> = (1..=n).map(|i| i.to_string()).collect();
+    let _ = writeln!(
+        out,
+        "```mermaid\nxychart-beta\n    title \"Throughput per run (ops/s)\"\n    x-axis [{}]\n    y-axis \"ops/s\"\n    line [{}]\n```\n",
+        xs.join(", "),
+        ops.join(", ")
+    );
+    if t.change_points.is_empty() {
+        let _ = writeln!(
+            out,
+            "No change point in throughput or p99 over these runs (binary segmentation; docs/gate.md).\n"
+        );
+    }
+    for cp in &t.change_points {
+        let _ = writeln!(
+            out,
+            "- change point in {}: {:+.1} % from run {} (`{}`) on",
+            cp.metric,
+            cp.change_pct,
+            cp.index + 1,
+            cp.run_id.as_deref().unwrap_or("unknown")
+        );
+    }
+    if !t.change_points.is_empty() {
+        let _ = writeln!(out);
     }
     out
 }

@@ -330,3 +330,43 @@ fn synthetic_helpers_agree_with_themselves() {
         Some(4.0)
     );
 }
+
+#[test]
+fn the_trend_flags_a_step_in_the_history_and_shows_in_the_markdown() {
+    // Five runs near 10 000 ops/s, then three near 8 500, then this run.
+    let ops = [
+        10_000.0, 10_080.0, 9_940.0, 10_050.0, 9_970.0, 8_500.0, 8_560.0, 8_450.0,
+    ];
+    let c = compare(
+        &current(8_520.0, 1.0),
+        &history(&ops, 1.0),
+        &GateConfig::default(),
+    );
+    let t = c.trend.as_ref().expect("a trend for a history");
+    assert_eq!(t.runs.len(), 9);
+    assert_eq!(t.runs[8].run_id.as_deref(), Some("current"));
+    let steps: Vec<(&str, usize)> = t
+        .change_points
+        .iter()
+        .map(|c| (c.metric.as_str(), c.index))
+        .collect();
+    assert_eq!(steps, [("throughput", 5)]);
+    assert!((t.change_points[0].change_pct + 15.0).abs() < 1.0);
+    let md = super::markdown_section(&c);
+    assert!(md.contains("#### Trend of the last 9 runs"), "{md}");
+    assert!(md.contains("change point in throughput: -15."), "{md}");
+    assert!(md.contains("from run 6 (`base-5`)"), "{md}");
+    // A quiet history has no change point, and a pinned run no trend.
+    let quiet = compare(
+        &current(10_020.0, 1.0),
+        &history(&QUIET, 1.0),
+        &GateConfig::default(),
+    );
+    assert!(quiet.trend.unwrap().change_points.is_empty());
+    let pinned = compare(
+        &current(10_020.0, 1.0),
+        &history(&[10_000.0], 1.0),
+        &GateConfig::default(),
+    );
+    assert!(pinned.trend.is_none());
+}

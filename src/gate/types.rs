@@ -196,6 +196,9 @@ pub struct Comparison {
     pub metrics: Vec<MetricComparison>,
     /// Remarks a reader should know.
     pub notes: Vec<String>,
+    /// The history's trend with its change points (a baseline of two runs or more).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trend: Option<super::trend::Trend>,
 }
 
 impl Comparison {
