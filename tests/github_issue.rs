@@ -3,12 +3,7 @@
 //! issue); a run that does not regress files nothing; without `regression_issue` nothing is filed;
 //! the token appears nowhere but in the Authorization header.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::cast_precision_loss,
-    clippy::cast_possible_truncation,
-    clippy::cast_sign_loss
-)]
+#![allow(clippy::unwrap_used)]
 
 mod action_harness;
 mod github_fake;
@@ -25,27 +20,6 @@ async fn run(c: Command) -> Output {
     tokio::task::spawn_blocking(move || c.output().unwrap())
         .await
         .unwrap()
-}
-
-/// Every `ops_per_sec` number multiplied by `k` (integers stay integers).
-fn scale_ops(v: &mut Value, k: f64) {
-    match v {
-        Value::Object(m) => {
-            for (key, x) in m.iter_mut() {
-                match x {
-                    Value::Number(n) if key == "ops_per_sec" => {
-                        *x = match n.as_u64() {
-                            Some(i) => json!((i as f64 * k).round() as u64),
-                            None => json!(n.as_f64().unwrap() * k),
-                        };
-                    }
-                    _ => scale_ops(x, k),
-                }
-            }
-        }
-        Value::Array(a) => a.iter_mut().for_each(|x| scale_ops(x, k)),
-        _ => {}
-    }
 }
 
 /// A baseline folder of three runs like `results` but `k` times as fast (a few % apart).

@@ -46,11 +46,31 @@ pub struct Clients {
 }
 
 /// Whether the environment redirects S3 (then path-style addressing is used).
-fn endpoint_override(conf: &SdkConfig) -> bool {
+pub fn endpoint_override(conf: &SdkConfig) -> bool {
     conf.endpoint_url().is_some()
         || ["AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3"]
             .iter()
             .any(|v| std::env::var(v).is_ok_and(|s| !s.trim().is_empty()))
+}
+
+/// The tool's HTTP client (rustls on *ring*), retry policy and timeouts on `loader`.
+pub fn configure(loader: aws_config::ConfigLoader) -> aws_config::ConfigLoader {
+    let http = aws_smithy_http_client::Builder::new()
+        .tls_provider(Provider::Rustls(CryptoMode::Ring))
+        .build_https();
+    loader
+        .http_client(http)
+        .retry_config(
+            RetryConfig::standard()
+                .with_max_attempts(MAX_ATTEMPTS)
+                .with_max_backoff(MAX_BACKOFF),
+        )
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(Duration::from_secs(10))
+                .operation_attempt_timeout(Duration::from_secs(60))
+                .build(),
+        )
 }
 
 impl Clients {
@@ -72,23 +92,7 @@ impl Clients {
     }
 
     async fn load(region: &str, loader: aws_config::ConfigLoader) -> Self {
-        let http = aws_smithy_http_client::Builder::new()
-            .tls_provider(Provider::Rustls(CryptoMode::Ring))
-            .build_https();
-        let conf = loader
-            .region(Region::new(region.to_string()))
-            .http_client(http)
-            .retry_config(
-                RetryConfig::standard()
-                    .with_max_attempts(MAX_ATTEMPTS)
-                    .with_max_backoff(MAX_BACKOFF),
-            )
-            .timeout_config(
-                TimeoutConfig::builder()
-                    .connect_timeout(Duration::from_secs(10))
-                    .operation_attempt_timeout(Duration::from_secs(60))
-                    .build(),
-            )
+        let conf = configure(loader.region(Region::new(region.to_string())))
             .load()
             .await;
         let s3_conf = aws_sdk_s3::config::Builder::from(&conf)

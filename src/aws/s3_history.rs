@@ -2,19 +2,12 @@
 //! `GetObject`, `PutObject`), one object per run. `AWS_ENDPOINT_URL` redirects it (moto in tests),
 //! and path-style addressing is then used, which a `http://localhost:…` endpoint needs.
 
-use std::time::Duration;
-
-use aws_config::retry::RetryConfig;
-use aws_config::timeout::TimeoutConfig;
-use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_config::{BehaviorVersion, Region};
 use aws_sdk_s3::error::DisplayErrorContext;
 use aws_sdk_s3::primitives::ByteStream;
-use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider};
 
 use crate::history::HistoryStore;
 
-/// Attempts per call (throttling and 5xx are retried by the SDK with backoff).
-const MAX_ATTEMPTS: u32 = 5;
 /// The region when nothing configures one (S3 needs some region to sign requests).
 const FALLBACK_REGION: &str = "us-east-1";
 
@@ -50,32 +43,13 @@ pub struct S3Store {
     bucket: String,
 }
 
-fn endpoint_override(conf: &SdkConfig) -> bool {
-    conf.endpoint_url().is_some()
-        || ["AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3"]
-            .iter()
-            .any(|v| std::env::var(v).is_ok_and(|s| !s.trim().is_empty()))
-}
-
 impl S3Store {
     /// A store for `bucket` with credentials, region and endpoint from the default chain.
     pub async fn from_env(bucket: &str) -> Self {
-        // One rustls client on *ring* (the SDK's default TLS stack builds aws-lc from C, slowly).
-        let http = aws_smithy_http_client::Builder::new()
-            .tls_provider(Provider::Rustls(CryptoMode::Ring))
-            .build_https();
-        // The default region chain runs inside `load()`, with this HTTP client; a chain built
-        // outside it (`RegionProviderChain::default_provider()`) would build an IMDS client without
-        // one and panic.
-        let conf = aws_config::defaults(BehaviorVersion::latest())
-            .http_client(http)
-            .retry_config(RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS))
-            .timeout_config(
-                TimeoutConfig::builder()
-                    .connect_timeout(Duration::from_secs(10))
-                    .operation_attempt_timeout(Duration::from_secs(60))
-                    .build(),
-            )
+        // The default region chain runs inside `load()`, with the tool's HTTP client; a chain
+        // built outside it (`RegionProviderChain::default_provider()`) would build an IMDS client
+        // without one and panic.
+        let conf = super::clients::configure(aws_config::defaults(BehaviorVersion::latest()))
             .load()
             .await;
         let region = conf
@@ -84,7 +58,7 @@ impl S3Store {
             .unwrap_or_else(|| Region::new(FALLBACK_REGION));
         let s3 = aws_sdk_s3::config::Builder::from(&conf)
             .region(region)
-            .force_path_style(endpoint_override(&conf))
+            .force_path_style(super::clients::endpoint_override(&conf))
             .build();
         Self::new(aws_sdk_s3::Client::from_conf(s3), bucket)
     }

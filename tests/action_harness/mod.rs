@@ -186,3 +186,31 @@ pub fn assert_no_token(what: &str, text: &str) {
         }
     }
 }
+
+/// Every `ops_per_sec` number in a results.json multiplied by `k` (integers stay integers): a
+/// baseline that was `k` times as fast.
+#[allow(
+    clippy::cast_precision_loss,
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss
+)]
+pub fn scale_ops(v: &mut serde_json::Value, k: f64) {
+    use serde_json::{json, Value};
+    match v {
+        Value::Object(m) => {
+            for (key, x) in m.iter_mut() {
+                match x {
+                    Value::Number(n) if key == "ops_per_sec" => {
+                        *x = match n.as_u64() {
+                            Some(i) => json!((i as f64 * k).round() as u64),
+                            None => json!(n.as_f64().unwrap() * k),
+                        };
+                    }
+                    _ => scale_ops(x, k),
+                }
+            }
+        }
+        Value::Array(a) => a.iter_mut().for_each(|x| scale_ops(x, k)),
+        _ => {}
+    }
+}
