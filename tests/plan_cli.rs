@@ -77,3 +77,47 @@ fn plan_over_budget_and_bad_input_exit_2() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("input 'loadgen_memory'"));
 }
+
+/// Times in a plan (`2026-11-27T03:46:03Z`, `20261127T004603Z`) as placeholders.
+fn without_times(text: &str) -> String {
+    let re = regex::Regex::new(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ|\d{8}T\d{6}Z").unwrap();
+    re.replace_all(text, "<time>").into_owned()
+}
+
+/// The README shows `plan`'s output for the default inputs: it must be what `plan` prints today
+/// (times aside). `UPDATE_README=1` rewrites the block.
+#[test]
+fn the_readme_shows_what_plan_prints() {
+    let args = [
+        "plan",
+        "--aws-region",
+        "us-east-1",
+        "--vpc-id",
+        "vpc-0123456789abcdef0",
+        "--subnet-ids",
+        "subnet-0123456789abcdef0,subnet-0fedcba9876543210",
+        "--metrics-export-s3-bucket",
+        "my-bench-exports",
+        "--run-id",
+        "1234567890-1",
+    ];
+    let out = cmd().args(args).output().unwrap();
+    assert!(out.status.success());
+    let printed = String::from_utf8(out.stdout).unwrap();
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md");
+    let readme = std::fs::read_to_string(&path).unwrap();
+    let start = readme
+        .find("plan for run 1234567890-1")
+        .expect("the plan block");
+    let end = start + readme[start..].find("```").unwrap();
+    if std::env::var_os("UPDATE_README").is_some() {
+        let updated = format!("{}{printed}{}", &readme[..start], &readme[end..]);
+        std::fs::write(&path, updated).unwrap();
+        return;
+    }
+    assert_eq!(
+        without_times(&readme[start..end]),
+        without_times(&printed),
+        "README.md's plan output is stale: UPDATE_README=1 cargo test --test plan_cli"
+    );
+}
