@@ -51,13 +51,21 @@ pub struct Target {
 }
 
 impl Target {
-    /// Add the ledger file in `dir`, when there is one (its run id and region fill gaps).
-    pub fn with_ledger_file(mut self, dir: &Path) -> anyhow::Result<Self> {
+    /// Add the ledger file in `dir`, when there is one (its run id and region fill gaps). A
+    /// ledger that cannot be read is a warning: the run's tags still find its resources.
+    #[must_use]
+    pub fn with_ledger_file(mut self, dir: &Path) -> Self {
         let path = dir.join(LEDGER_FILE);
         if !path.exists() {
-            return Ok(self);
+            return self;
         }
-        let entries = Ledger::read(&path)?;
+        let entries = match Ledger::read(&path) {
+            Ok(e) => e,
+            Err(e) => {
+                tracing::warn!("{e:#}; looking for the run's resources by tag only");
+                return self;
+            }
+        };
         if let Some(first) = entries.first() {
             if self.run_id.as_ref().is_some_and(|id| *id != first.run_id) {
                 tracing::warn!(
@@ -66,13 +74,13 @@ impl Target {
                     first.run_id,
                     self.run_id.as_deref().unwrap_or_default()
                 );
-                return Ok(self);
+                return self;
             }
             self.run_id.get_or_insert_with(|| first.run_id.clone());
             self.region.get_or_insert_with(|| first.region.clone());
         }
         self.known.extend(ledger::replay(&entries));
-        Ok(self)
+        self
     }
 
     /// Add a ledger saved as the action's state ([`ledger::state_value`]).
@@ -101,12 +109,27 @@ pub fn clean(target: Target, dir: &Path, poll_seconds: f64) -> anyhow::Result<Ou
         ))
         .into());
     };
+    let dir = ledger_dir(dir, &run_id);
     let rt = runtime()?;
     let cleaned = rt.block_on(async {
         let c = Clients::from_env(&region).await;
-        cleanup::cleanup_run(&c, &run_id, &target.known, dir, &timeouts(poll_seconds)).await
+        cleanup::cleanup_run(&c, &run_id, &target.known, &dir, &timeouts(poll_seconds)).await
     })?;
     Ok(report(&[cleaned], &region))
+}
+
+/// Where cleanup writes its deletions: `dir`, unless `dir` holds another run's ledger (then
+/// `dir/cleanup-{run id}`, so that two runs never share one ledger).
+fn ledger_dir(dir: &Path, run_id: &str) -> std::path::PathBuf {
+    let other = Ledger::read(&dir.join(LEDGER_FILE))
+        .ok()
+        .and_then(|e| e.first().map(|f| f.run_id != run_id))
+        .unwrap_or(false);
+    if other {
+        dir.join(format!("cleanup-{run_id}"))
+    } else {
+        dir.to_path_buf()
+    }
 }
 
 /// What was done, on stdout; `Ok` only when nothing is left.
@@ -156,7 +179,7 @@ pub fn cleanup_command(a: &CleanupArgs) -> anyhow::Result<Outcome> {
         region: non_empty(a.aws_region.as_deref()),
         known: Vec::new(),
     }
-    .with_ledger_file(&a.output_dir)?;
+    .with_ledger_file(&a.output_dir);
     clean(target, &a.output_dir, a.poll_seconds)
 }
 
