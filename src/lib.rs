@@ -226,9 +226,7 @@ fn plan_command(a: &cli::PlanArgs) -> anyhow::Result<Outcome> {
     fill_region_from_env(&mut inputs);
     let cfg = config::Config::from_inputs(&inputs).map_err(|e| InputError::new(e.to_string()))?;
     let run_id = cfg.run_id.clone().unwrap_or_else(run::new_run_id);
-    let now_unix_ms = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(0));
+    let now_unix_ms = run::timeline::now_ms();
     let repository = std::env::var("GITHUB_REPOSITORY").ok();
     let p = plan::plan(
         &cfg,

@@ -8,9 +8,9 @@ use std::time::Duration;
 
 use tokio::task::JoinSet;
 
-use super::error::{ok_if_not_found, Result};
-use super::provision::{record, SharedLedger};
-use super::{ecs, elasticache, iam, logs, network, tasks, Clients};
+use super::error::Result;
+use super::provision::{record, SharedLedger, Timeouts};
+use super::{elasticache, Clients};
 use crate::run::ledger::{Event, Resource, ResourceKind};
 
 /// How long the delete calls may take in all; the process exits right after.
@@ -32,37 +32,21 @@ fn gone_after_call(kind: ResourceKind) -> bool {
     !matches!(kind, ResourceKind::EcsTask | ResourceKind::ReplicationGroup)
 }
 
+/// One attempt at each deletion, as teardown does it but without its waits: for the cache the
+/// request only (AWS goes on deleting it).
 async fn one_call(c: &Clients, r: &Resource, vpc_id: Option<&str>) -> Result<()> {
-    let key = r.id.as_deref().unwrap_or(&r.name);
-    let res = match r.kind {
-        ResourceKind::EcsTask => tasks::stop_task(&c.ecs, key).await,
+    const ONE_TRY: Timeouts = Timeouts {
+        create: Duration::ZERO,
+        delete: Duration::ZERO,
+        in_use: Duration::ZERO,
+        poll: Duration::ZERO,
+    };
+    match r.kind {
         ResourceKind::ReplicationGroup => {
             elasticache::request_delete(&c.elasticache, &r.name).await
         }
-        ResourceKind::TaskDefinition => match &r.id {
-            Some(arn) => ecs::delete_task_definition(&c.ecs, arn).await,
-            None => ecs::delete_family(&c.ecs, &r.name).await,
-        },
-        ResourceKind::EcsCluster => ecs::delete_cluster(&c.ecs, &r.name).await,
-        ResourceKind::LogGroup => logs::delete_log_group(&c.logs, &r.name).await,
-        ResourceKind::IamRole => iam::delete_role(&c.iam, &r.name).await,
-        ResourceKind::CacheSubnetGroup => {
-            elasticache::delete_subnet_group(&c.elasticache, &r.name).await
-        }
-        // Never fired at (see `fire`); listed for completeness of the match.
-        ResourceKind::Schedule => Ok(()),
-        ResourceKind::SecurityGroup => {
-            let id = match &r.id {
-                Some(id) => Some(id.clone()),
-                None => network::find_security_group(&c.ec2, &r.name, vpc_id).await?,
-            };
-            match id {
-                Some(id) => network::delete_security_group(&c.ec2, &id).await,
-                None => Ok(()),
-            }
-        }
-    };
-    ok_if_not_found(res)
+        _ => super::teardown::delete_one(c, r, vpc_id, &ONE_TRY).await,
+    }
 }
 
 /// One delete call for every live resource of `resources`, in parallel, within [`BUDGET`].

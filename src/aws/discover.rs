@@ -4,7 +4,9 @@
 //! and each run's dead-man's switch schedule by name (schedules carry no tags).
 
 use std::collections::BTreeMap;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, UNIX_EPOCH};
+
+pub use crate::run::timeline::now_ms;
 
 use aws_sdk_resourcegroupstagging::types::TagFilter;
 
@@ -53,13 +55,6 @@ impl Found {
             None => self.time_tag(TAG_EXPIRES_AT).is_some_and(|t| t <= now_ms),
         }
     }
-}
-
-/// Now, in Unix milliseconds.
-pub fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(0))
 }
 
 /// A resource from an ARN the tagging API returned; `None` for member clusters of a replication

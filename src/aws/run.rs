@@ -69,7 +69,7 @@ async fn collect_metrics(
     if cancel.is_cancelled() {
         return Err("interrupted before CloudWatch was read".into());
     }
-    let end = i64::try_from(now_ms() / 1000).unwrap_or(i64::MAX) + 60;
+    let end = i64::try_from(crate::run::timeline::now_ms() / 1000).unwrap_or(i64::MAX) + 60;
     let cache = super::metrics::cache_queries(members);
     let ecs = super::metrics::ecs_queries(&p.names.ecs_cluster, &p.names.task_family);
     let all: Vec<super::metrics::Query> = cache.iter().chain(&ecs).cloned().collect();
@@ -84,12 +84,6 @@ async fn collect_metrics(
         super::metrics::to_server_metrics(&cache, &values),
         super::metrics::to_loadgen_metrics(&ecs, &values),
     ))
-}
-
-fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(0))
 }
 
 fn task_log(out: &mut String, what: &str, t: &load::TaskRun) {
@@ -188,7 +182,7 @@ pub async fn run(
         cfg,
         &PlanContext {
             run_id,
-            now_unix_ms: now_ms(),
+            now_unix_ms: crate::run::timeline::now_ms(),
             repository: repository.as_deref(),
         },
     )
@@ -210,7 +204,7 @@ pub async fn run(
         r = provision(&c, &p, &ledger, auth.as_ref(), t) => r,
         () = cancel.cancelled() => Err(anyhow::anyhow!("interrupted by a signal while provisioning")),
     };
-    let load_start_s = i64::try_from(now_ms() / 1000).unwrap_or(0);
+    let load_start_s = i64::try_from(crate::run::timeline::now_ms() / 1000).unwrap_or(0);
     let loaded = match &provisioned {
         Ok(_) if cancel.is_cancelled() => Err(anyhow::anyhow!("not started: interrupted")),
         Ok(prov) => {

@@ -52,8 +52,13 @@ where
     }
 }
 
-/// Delete one resource (not-found is success).
-async fn delete_one(c: &Clients, r: &Resource, vpc_id: Option<&str>, t: &Timeouts) -> Result<()> {
+/// Delete one resource (not-found is success). With zero `t.in_use`, one attempt.
+pub(super) async fn delete_one(
+    c: &Clients,
+    r: &Resource,
+    vpc_id: Option<&str>,
+    t: &Timeouts,
+) -> Result<()> {
     let res = match r.kind {
         ResourceKind::EcsTask => tasks::stop_task(&c.ecs, r.id.as_deref().unwrap_or(&r.name)).await,
         ResourceKind::TaskDefinition => match &r.id {

@@ -41,15 +41,6 @@ pub struct Sampler {
     task: JoinHandle<()>,
 }
 
-fn now_ms() -> u64 {
-    u64::try_from(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis()),
-    )
-    .unwrap_or(0)
-}
-
 async fn snapshot(conn: &mut Option<Conn>, ep: &Endpoint) -> anyhow::Result<InfoSnapshot> {
     if conn.is_none() {
         *conn = Some(
@@ -67,7 +58,7 @@ async fn snapshot(conn: &mut Option<Conn>, ep: &Endpoint) -> anyhow::Result<Info
         .as_mut()
         .ok_or_else(|| anyhow::anyhow!("no connection"))?;
     match c.info().await {
-        Ok(text) => Ok(info::parse(&text, now_ms())),
+        Ok(text) => Ok(info::parse(&text, crate::run::timeline::now_ms())),
         Err(e) => {
             *conn = None;
             Err(e)
@@ -95,7 +86,8 @@ impl Sampler {
                 let mut failures = 0u32;
                 // Samples are taken on whole wall-clock seconds, so that each covers one second of
                 // the clients' wall-clock-aligned series.
-                let to_next_second = Duration::from_millis(1000 - now_ms() % 1000);
+                let to_next_second =
+                    Duration::from_millis(1000 - crate::run::timeline::now_ms() % 1000);
                 let mut tick = tokio::time::interval_at(
                     tokio::time::Instant::now() + to_next_second,
                     INTERVAL,

@@ -68,7 +68,8 @@ pub async fn gate_and_record(
     inputs: &RunInputs,
     outcome: Outcome,
 ) -> anyhow::Result<(Option<Comparison>, Outcome)> {
-    let cfg = config(inputs)?;
+    // Checked with the baseline file by `config` before the run; only parsed again here.
+    let cfg = GateConfig::from_inputs(&inputs.gate).map_err(|e| InputError::new(e.to_string()))?;
     let loc = location(inputs);
     if outcome != Outcome::Ok || result.status == "failed" {
         return Ok((None, outcome));

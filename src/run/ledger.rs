@@ -191,12 +191,6 @@ pub struct Ledger {
     mirrored: Option<Vec<Entry>>,
 }
 
-fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(0))
-}
-
 impl Ledger {
     /// Open (or create) the ledger in `dir` for appending.
     pub fn open(dir: &Path, run_id: &str, region: &str) -> anyhow::Result<Self> {
@@ -243,7 +237,7 @@ impl Ledger {
             event,
             region: self.region.clone(),
             run_id: self.run_id.clone(),
-            at_ms: now_ms(),
+            at_ms: crate::run::timeline::now_ms(),
         };
         let mut line = serde_json::to_string(&e)?;
         line.push('\n');

@@ -12,7 +12,8 @@ pub struct Timeline {
     open: Option<(String, u64, Instant)>,
 }
 
-fn now_ms() -> u64 {
+/// Now, in Unix milliseconds (0 before 1970).
+pub fn now_ms() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(0))
