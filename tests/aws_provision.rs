@@ -431,3 +431,49 @@ async fn a_group_still_creating_is_waited_for_then_deleted() {
         .await
         .unwrap();
 }
+
+/// A create call in flight when a signal comes can land after the signal path's one delete call
+/// found nothing and recorded the resource deleted. `cleanup` from that ledger must not trust the
+/// record: it asks each service, and deletes what is still there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cleanup_deletes_what_the_ledger_wrongly_records_as_deleted() {
+    use elasticache_perf::aws::provision::record;
+    use elasticache_perf::run::ledger::Event;
+    let moto = Moto::start(true);
+    let c = moto.clients().await;
+    let p = plan_for(&c, "ecp-race-1", &[]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = Mutex::new(Ledger::open(dir.path(), &p.run_id, "us-east-1").unwrap());
+    aws::preflight(&c, &p).await.unwrap();
+    let token = Secret::new("abcdefghijklmnopqrstuvwxyz012345");
+    aws::provision(&c, &p, &ledger, Some(&token), &fast())
+        .await
+        .unwrap();
+    let n = &p.names;
+    for (kind, name) in [
+        (
+            ResourceKind::CacheSubnetGroup,
+            n.cache_subnet_group.as_str(),
+        ),
+        (ResourceKind::IamRole, n.execution_role.as_str()),
+    ] {
+        record(&ledger, kind, name, None, Event::Deleted).unwrap();
+    }
+    drop(ledger);
+    let known = replay(&Ledger::read(&dir.path().join("ledger.jsonl")).unwrap());
+    assert_eq!(known.iter().filter(|r| r.deleted).count(), 2);
+    let cleaned = aws::cleanup::cleanup_run(&c, &p.run_id, &known, dir.path(), &fast())
+        .await
+        .unwrap();
+    assert!(cleaned.is_clean(), "{cleaned:?}");
+    for name in [&n.cache_subnet_group, &n.execution_role] {
+        assert!(
+            cleaned
+                .report
+                .deleted
+                .iter()
+                .any(|d| d.contains(name.as_str())),
+            "{name} was not deleted again: {cleaned:?}"
+        );
+    }
+}

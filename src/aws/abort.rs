@@ -11,7 +11,7 @@ use tokio::task::JoinSet;
 use super::error::Result;
 use super::provision::{record, SharedLedger, Timeouts};
 use super::{elasticache, Clients};
-use crate::run::ledger::{Event, Resource, ResourceKind};
+use crate::run::ledger::{replay, Entry, Event, Resource, ResourceKind};
 
 /// How long the delete calls may take in all; the process exits right after.
 pub const BUDGET: Duration = Duration::from_secs(4);
@@ -49,14 +49,22 @@ async fn one_call(c: &Clients, r: &Resource, vpc_id: Option<&str>) -> Result<()>
     }
 }
 
-/// One delete call for every live resource of `resources`, in parallel, within [`BUDGET`].
-/// Deletions that are complete are written to the ledger.
+/// One delete call for every live resource of the ledger's `entries`, in parallel, within
+/// [`BUDGET`]. Deletions that are complete are written to the ledger — except of a resource whose
+/// create call was never answered: that call may still land after the delete found nothing, so it
+/// stays live for `cleanup` to check.
 pub async fn fire(
     c: &Clients,
     ledger: &SharedLedger,
-    resources: &[Resource],
+    entries: &[Entry],
     vpc_id: Option<&str>,
 ) -> Fired {
+    let resources = replay(entries);
+    let confirmed = |r: &Resource| {
+        entries
+            .iter()
+            .any(|e| e.kind == r.kind && e.name == r.name && e.event == Event::Created)
+    };
     let mut set = JoinSet::new();
     // The dead-man's switch (its schedule, and its role, which has the schedule's name) stays
     // armed: the cache may outlive this process.
@@ -85,6 +93,10 @@ pub async fn fire(
         while let Some(joined) = set.join_next().await {
             let Ok((r, res)) = joined else { continue };
             match res {
+                Ok(()) if !confirmed(&r) => out.pending.push(format!(
+                    "{}: its create call was cut short and may still land",
+                    r.describe()
+                )),
                 Ok(()) if gone_after_call(r.kind) => {
                     if let Err(e) = record(ledger, r.kind, &r.name, r.id.as_deref(), Event::Deleted)
                     {

@@ -52,6 +52,25 @@ pub fn merge(known: &[Resource], found: &[Found]) -> Vec<Resource> {
     out
 }
 
+/// Mark live again what a ledger records as deleted but still exists. A create call in flight when
+/// a signal came can land after the signal path's delete call found nothing (and recorded the
+/// resource deleted): only asking the service tells.
+async fn revive(c: &Clients, resources: &mut [Resource]) -> anyhow::Result<()> {
+    for r in resources.iter_mut().filter(|r| r.deleted) {
+        if leaks::still_exists(c, r, None)
+            .await
+            .with_context(|| format!("checking {}", r.describe()))?
+        {
+            tracing::warn!(
+                "{} is recorded as deleted but still exists: deleting it again",
+                r.describe()
+            );
+            r.deleted = false;
+        }
+    }
+    Ok(())
+}
+
 /// Tear down one run: `known` (from its ledger or saved state) merged with what carries its tag.
 /// Deletions are appended to the ledger in `dir`.
 pub async fn cleanup_run(
@@ -64,7 +83,8 @@ pub async fn cleanup_run(
     let found = discover::find(c, Some(run_id))
         .await
         .with_context(|| format!("finding the resources of run '{run_id}'"))?;
-    let all = merge(known, &found);
+    let mut all = merge(known, &found);
+    revive(c, &mut all).await?;
     std::fs::create_dir_all(dir).with_context(|| format!("creating '{}'", dir.display()))?;
     let ledger = std::sync::Mutex::new(Ledger::open(dir, run_id, &c.region)?);
     let report = teardown(c, &ledger, &all, None, t).await;

@@ -70,6 +70,32 @@ pub async fn exists(c: &Clients, kind: ResourceKind, key: &str) -> Result<bool> 
     }
 }
 
+/// The key [`exists`] takes for a ledger resource: its id where the service names it by id (a
+/// security group found by name when the id was never recorded), else its name; `None` when it
+/// cannot be looked up (a task definition whose ARN was never recorded, a security group that is
+/// not there).
+async fn lookup_key(c: &Clients, r: &Resource, vpc_id: Option<&str>) -> Result<Option<String>> {
+    Ok(match (r.kind, &r.id) {
+        (
+            ResourceKind::SecurityGroup | ResourceKind::TaskDefinition | ResourceKind::EcsTask,
+            Some(id),
+        ) => Some(id.clone()),
+        (ResourceKind::SecurityGroup, None) => {
+            network::find_security_group(&c.ec2, &r.name, vpc_id).await?
+        }
+        (ResourceKind::TaskDefinition, None) => None,
+        _ => Some(r.name.clone()),
+    })
+}
+
+/// Whether a ledger resource still exists (`false` when it cannot be looked up).
+pub async fn still_exists(c: &Clients, r: &Resource, vpc_id: Option<&str>) -> Result<bool> {
+    match lookup_key(c, r, vpc_id).await? {
+        Some(key) => exists(c, r.kind, &key).await,
+        None => Ok(false),
+    }
+}
+
 /// What of the run still exists: descriptions of leaked resources (empty when clean).
 pub async fn leak_scan(
     c: &Clients,
@@ -80,19 +106,8 @@ pub async fn leak_scan(
     let mut left = Vec::new();
     let mut seen: Vec<(ResourceKind, String)> = Vec::new();
     for r in ledger {
-        let key = match (r.kind, &r.id) {
-            (
-                ResourceKind::SecurityGroup | ResourceKind::TaskDefinition | ResourceKind::EcsTask,
-                Some(id),
-            ) => id.clone(),
-            (ResourceKind::SecurityGroup, None) => {
-                match network::find_security_group(&c.ec2, &r.name, vpc_id).await? {
-                    Some(id) => id,
-                    None => continue,
-                }
-            }
-            (ResourceKind::TaskDefinition, None) => continue,
-            _ => r.name.clone(),
+        let Some(key) = lookup_key(c, r, vpc_id).await? else {
+            continue;
         };
         if exists(c, r.kind, &key).await? {
             left.push(r.describe());

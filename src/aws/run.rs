@@ -247,7 +247,7 @@ pub async fn run(
     let Some(rep) = rep else {
         // A signal: one delete call per resource, then out (the post step or `cleanup` finishes).
         let entries = Ledger::read(&out_dir.join(LEDGER_FILE))?;
-        let fired = abort::fire(&c, &ledger, &replay(&entries), vpc).await;
+        let fired = abort::fire(&c, &ledger, &entries, vpc).await;
         return Ok(interrupted_outcome(p, loaded.ok(), &fired, run_id));
     };
     tl.phase("leak scan");
