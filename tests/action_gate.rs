@@ -1,7 +1,8 @@
 //! The gate inside `run`, as the action runs it on the local target: each finished run is stored
 //! in the history (`history_dir`), `baseline: history` gates the next run against it, and a
 //! baseline that was three times faster fails the step with exit 1, `verdict=regressed`, the
-//! verdict in the job summary and `gate.json`/`gate.md` beside the results.
+//! verdict in the job summary, `gate.json`/`gate.md` beside the results, the baseline drawn over
+//! `chart.png` and the history's `trend.png`.
 
 #![allow(clippy::unwrap_used)]
 
@@ -17,6 +18,17 @@ fn output(step: &Step, name: &str) -> String {
         .lines()
         .find_map(|l| l.strip_prefix(&format!("{name}=")).map(str::to_string))
         .unwrap_or_default()
+}
+
+/// Pixels in the baseline's colour in a chart.
+fn baseline_pixels(png: &std::path::Path) -> usize {
+    let c = elasticache_perf::report::chart::BASELINE;
+    image::open(png)
+        .unwrap()
+        .to_rgb8()
+        .pixels()
+        .filter(|p| p.0 == [c.0, c.1, c.2])
+        .count()
 }
 
 fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
@@ -65,6 +77,8 @@ fn runs_are_stored_gated_against_history_and_a_regression_fails_the_step() {
         "{rel}"
     );
     assert!(!a.out_dir().join("gate.json").exists());
+    assert!(!a.out_dir().join("trend.png").exists());
+    assert_eq!(baseline_pixels(&a.out_dir().join("chart.png")), 0);
 
     // 2. A PR run gated against that history: a verdict, in the outputs, the summary and files.
     let b = Step::new("pull_request", &json!({"pull_request": {"number": 3}}));
@@ -133,6 +147,13 @@ fn runs_are_stored_gated_against_history_and_a_regression_fails_the_step() {
         stderr
             .contains("::error title=elasticache-perf::performance regressed against the baseline"),
         "{stderr}"
+    );
+    // The baseline is drawn over the run's chart, and the three runs and this one make a trend.
+    assert!(baseline_pixels(&c.out_dir().join("chart.png")) > 500);
+    let trend = image::open(c.out_dir().join("trend.png")).unwrap();
+    assert_eq!(
+        (trend.width(), trend.height()),
+        elasticache_perf::report::trend_chart::DEFAULT_SIZE
     );
 
     // 4. A baseline that does not exist is bad input, before anything runs.

@@ -798,3 +798,149 @@ fn snapshot_of_a_small_result() {
     "#);
     chart("synthetic", &r);
 }
+
+/// Pixels of exactly this colour, per row.
+fn rows_of(img: &image::RgbImage, rgb: [u8; 3]) -> Vec<usize> {
+    (0..img.height())
+        .map(|y| {
+            (0..img.width())
+                .filter(|x| img.get_pixel(*x, y).0 == rgb)
+                .count()
+        })
+        .collect()
+}
+
+#[test]
+fn the_gates_baseline_is_drawn_over_the_chart() {
+    use elasticache_perf::report::chart::{
+        render_png_with_baseline, BaselineOverlay, BASELINE, DEFAULT_SIZE,
+    };
+    let r = fixture("multi");
+    let ops = r.steady_state.total.ops_per_sec.unwrap();
+    let p99 = r.steady_state.total.latency_ms.p99.unwrap();
+    let plain = render_png_with_baseline(&r, DEFAULT_SIZE, None).unwrap();
+    assert_eq!(
+        plain,
+        ExportFormat::Chart.exporter().render(&r).unwrap(),
+        "no baseline: the plain chart"
+    );
+    // A baseline 40 % faster than this run (above every point of it) and with half its p99.
+    let overlay = BaselineOverlay {
+        label: "median of 10 runs".into(),
+        ops_per_sec: Some(ops * 1.4),
+        p99_ms: Some(p99 / 2.0),
+    };
+    let bytes = render_png_with_baseline(&r, DEFAULT_SIZE, Some(&overlay)).unwrap();
+    dump(
+        "baseline-overlay",
+        &[(PathBuf::from("chart.png"), bytes.clone())],
+    );
+    let img = check_png("baseline-overlay", &bytes, (0.02, 20));
+    let plain = check_png("plain", &plain, (0.02, 20));
+    let magenta = [BASELINE.0, BASELINE.1, BASELINE.2];
+    assert!(
+        rows_of(&plain, magenta).iter().all(|n| *n == 0),
+        "the baseline's colour is its alone"
+    );
+    // One dashed level per panel: rows with long runs of magenta in the plot, not the legend.
+    let rows = rows_of(&img, magenta);
+    let levels: Vec<usize> = rows
+        .iter()
+        .enumerate()
+        .filter(|(_, n)| **n >= 200)
+        .map(|(y, _)| y)
+        .collect();
+    assert!(!levels.is_empty(), "no baseline level drawn");
+    let h = img.height() as usize;
+    // Throughput panel (upper third, under the title) and latency panel (middle third).
+    assert!(levels.iter().any(|y| *y < h * 40 / 100), "{levels:?}");
+    assert!(
+        levels
+            .iter()
+            .any(|y| *y > h * 40 / 100 && *y < h * 75 / 100),
+        "{levels:?}"
+    );
+    // The throughput level lies above the run's own steady-state mean: the y axis grew to show it.
+    let top_level = *levels.iter().min().unwrap();
+    let mean_rows: Vec<usize> = rows_of(&img, [40, 40, 40])
+        .iter()
+        .enumerate()
+        .filter(|(y, n)| **n >= 200 && *y < h * 40 / 100 && *y > 80)
+        .map(|(y, _)| y)
+        .collect();
+    if let Some(mean_y) = mean_rows.first() {
+        assert!(
+            top_level < *mean_y,
+            "baseline at {top_level}, mean at {mean_y}"
+        );
+    }
+}
+
+#[test]
+fn the_trend_chart_marks_the_current_run_and_change_points() {
+    use elasticache_perf::gate::trend::{ChangePoint, Trend, TrendPoint};
+    use elasticache_perf::report::trend_chart::{render_png, DEFAULT_SIZE};
+    let point = |i: usize, ops: f64, p99: f64| TrendPoint {
+        run_id: Some(format!("run-{i}")),
+        ops_per_sec: Some(ops),
+        p99_ms: Some(p99),
+    };
+    let mut runs: Vec<TrendPoint> = (0..6)
+        .map(|i| point(i, 10_000.0 + i as f64 * 20.0, 1.0))
+        .collect();
+    runs.extend((6..10).map(|i| point(i, 8_500.0, 1.0)));
+    let stepped = Trend {
+        runs: runs.clone(),
+        change_points: vec![ChangePoint {
+            metric: "throughput".into(),
+            index: 6,
+            run_id: Some("run-6".into()),
+            change_pct: -15.1,
+        }],
+    };
+    let quiet = Trend {
+        runs,
+        change_points: Vec::new(),
+    };
+    let decode = |name: &str, t: &Trend| {
+        let bytes = render_png(t, "redis 7 · local", DEFAULT_SIZE).unwrap();
+        dump(name, &[(PathBuf::from("trend.png"), bytes.clone())]);
+        let img = image::load_from_memory_with_format(&bytes, image::ImageFormat::Png)
+            .unwrap()
+            .to_rgb8();
+        assert_eq!((img.width(), img.height()), DEFAULT_SIZE);
+        img
+    };
+    let count = |img: &image::RgbImage, rgb: [u8; 3]| rows_of(img, rgb).iter().sum::<usize>();
+    let red = [214, 39, 40];
+    let orange = [255, 127, 14];
+    let blue = [31, 119, 180];
+    let with = decode("trend-step", &stepped);
+    let without = decode("trend-quiet", &quiet);
+    // The current run is a red dot in both panels; earlier runs are blue.
+    assert!(count(&with, red) > 100 && count(&without, red) > 100);
+    assert!(count(&with, blue) > 1000);
+    // The change point is an orange vertical line with its step, only where there is one.
+    assert!(count(&with, orange) > 100, "no change point drawn");
+    assert_eq!(count(&without, orange), 0);
+    let columns_with_orange = (0..with.width())
+        .filter(|x| {
+            (0..with.height())
+                .filter(|y| with.get_pixel(*x, *y).0 == orange)
+                .count()
+                > 100
+        })
+        .count();
+    assert!(
+        columns_with_orange >= 1,
+        "the change point is a vertical line"
+    );
+
+    // Too few runs, or too small a picture, is an error, not a blank image.
+    let one = Trend {
+        runs: quiet.runs[..1].to_vec(),
+        change_points: Vec::new(),
+    };
+    assert!(render_png(&one, "x", DEFAULT_SIZE).is_err());
+    assert!(render_png(&quiet, "x", (100, 100)).is_err());
+}

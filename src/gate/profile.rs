@@ -174,6 +174,20 @@ impl ProfileKey {
         format!("{s}_{:08x}", fnv1a32(&self.canonical()))
     }
 
+    /// The profile in words for a chart's title, e.g. `redis 7.0.15 · local · standalone ·
+    /// 1 × builtin · threads=1 clients=25 …`.
+    pub fn describe(&self) -> String {
+        format!(
+            "{} · {} · {} · {} × {} · {}",
+            self.engine_version,
+            self.node_type,
+            self.topology,
+            self.task_count,
+            self.load_generator,
+            self.workload
+        )
+    }
+
     /// Every field, unambiguously (for hashing).
     fn canonical(&self) -> String {
         [

@@ -1,5 +1,6 @@
 //! `chart.png`: throughput, latency and server CPU over time in three stacked panels sharing one
-//! time axis, the steady-state window shaded, drawn with an embedded font into memory.
+//! time axis, the steady-state window shaded, the gate's baseline drawn over it when there is one,
+//! drawn with an embedded font into memory.
 
 use std::sync::OnceLock;
 
@@ -9,10 +10,12 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use plotters::style::{register_font, FontStyle};
 
+pub use super::chart_panels::BASELINE;
 use super::chart_panels::{self as panels, TimeAxis};
 use super::headline::Headline;
 use super::timeline::Timeline;
 use super::{human, Exporter};
+use crate::gate::{BaselineKind, Comparison, Metric};
 use crate::results::RunResult;
 
 /// DejaVu Sans (see `assets/fonts/README.md`): the action's container has no fonts at all.
@@ -54,7 +57,45 @@ impl Exporter for ChartExporter {
     }
 }
 
-fn ensure_font() -> anyhow::Result<()> {
+/// The gate's baseline, drawn over the current run: its steady-state throughput and p99 (the
+/// median of the baseline runs, or the pinned run's), as the gate compared them.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct BaselineOverlay {
+    /// What the baseline is, for the legend: `median of 10 runs`, `pinned run`.
+    pub label: String,
+    /// The baseline's steady-state throughput, ops/s.
+    pub ops_per_sec: Option<f64>,
+    /// The baseline's steady-state p99 latency, ms.
+    pub p99_ms: Option<f64>,
+}
+
+impl BaselineOverlay {
+    /// The baseline of a comparison, or `None` when nothing was compared (no usable run, or a
+    /// profile mismatch).
+    pub fn of(c: &Comparison) -> Option<Self> {
+        if c.is_profile_mismatch() || c.baseline.kind == BaselineKind::Empty {
+            return None;
+        }
+        let value = |metric: Metric| {
+            c.metrics
+                .iter()
+                .find(|m| m.scope == "total" && m.metric == metric)
+                .and_then(|m| m.baseline)
+                .filter(|v| v.is_finite() && *v > 0.0)
+        };
+        let o = Self {
+            label: match c.baseline.kind {
+                BaselineKind::MedianOfRuns => format!("median of {} runs", c.baseline.runs),
+                _ => "pinned run".to_string(),
+            },
+            ops_per_sec: value(Metric::Throughput),
+            p99_ms: value(Metric::LatencyP99),
+        };
+        (o.ops_per_sec.is_some() || o.p99_ms.is_some()).then_some(o)
+    }
+}
+
+pub(crate) fn ensure_font() -> anyhow::Result<()> {
     static REGISTERED: OnceLock<bool> = OnceLock::new();
     let ok = *REGISTERED.get_or_init(|| register_font(FONT, FontStyle::Normal, FONT_TTF).is_ok());
     if ok {
@@ -78,7 +119,16 @@ pub(crate) fn text_style(size: f64, color: RGBColor) -> TextStyle<'static> {
 }
 
 /// Render the chart of a run as PNG bytes.
-pub fn render_png(r: &RunResult, (width, height): (u32, u32)) -> anyhow::Result<Vec<u8>> {
+pub fn render_png(r: &RunResult, size: (u32, u32)) -> anyhow::Result<Vec<u8>> {
+    render_png_with_baseline(r, size, None)
+}
+
+/// Render the chart of a run as PNG bytes, with the gate's baseline drawn over it.
+pub fn render_png_with_baseline(
+    r: &RunResult,
+    (width, height): (u32, u32),
+    baseline: Option<&BaselineOverlay>,
+) -> anyhow::Result<Vec<u8>> {
     if width < 200 || height < 200 {
         return Err(anyhow!(
             "chart size {width}×{height} px is too small; use at least 200×200"
@@ -90,13 +140,13 @@ pub fn render_png(r: &RunResult, (width, height): (u32, u32)) -> anyhow::Result<
     let mut rgb = vec![0u8; len];
     {
         let root = BitMapBackend::with_buffer(&mut rgb, (width, height)).into_drawing_area();
-        draw(&root, r)?;
+        draw(&root, r, baseline)?;
         root.present().map_err(drawing)?;
     }
     encode_png(&rgb, width, height)
 }
 
-fn encode_png(rgb: &[u8], width: u32, height: u32) -> anyhow::Result<Vec<u8>> {
+pub(crate) fn encode_png(rgb: &[u8], width: u32, height: u32) -> anyhow::Result<Vec<u8>> {
     let mut out = Vec::new();
     let mut enc = png::Encoder::new(&mut out, width, height);
     enc.set_color(png::ColorType::Rgb);
@@ -107,7 +157,11 @@ fn encode_png(rgb: &[u8], width: u32, height: u32) -> anyhow::Result<Vec<u8>> {
     Ok(out)
 }
 
-fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &RunResult) -> anyhow::Result<()> {
+fn draw<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    r: &RunResult,
+    baseline: Option<&BaselineOverlay>,
+) -> anyhow::Result<()> {
     root.fill(&WHITE).map_err(drawing)?;
     let (_, height) = root.dim_in_pixel();
     let title_h = TITLE_HEIGHT
@@ -141,8 +195,8 @@ fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &RunResult) -> any
     let [ops, lat, cpu] = panels.as_slice() else {
         return Err(anyhow!("drawing the chart: unexpected panel layout"));
     };
-    panels::throughput(ops, &tl, &axis, r)?;
-    panels::latency(lat, &tl, &axis, r, tl.cpu.is_empty())?;
+    panels::throughput(ops, &tl, &axis, r, baseline)?;
+    panels::latency(lat, &tl, &axis, r, tl.cpu.is_empty(), baseline)?;
     if tl.cpu.is_empty() {
         let why = if tl.has_server {
             "server metrics have no CPU samples"
@@ -308,4 +362,72 @@ pub(crate) fn no_data<DB: DrawingBackend>(
             .map_err(drawing)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::BaselineOverlay;
+    use crate::gate::testing::steady;
+    use crate::gate::{compare, Baseline, GateConfig};
+    use crate::results::RunResult;
+
+    fn run(ops: f64, p99: f64, id: &str) -> RunResult {
+        let mut r = steady(ops, p99, 20, 0.01);
+        r.run.id = Some(id.into());
+        r
+    }
+
+    fn baseline(runs: Vec<RunResult>) -> Baseline {
+        Baseline {
+            source: "test".into(),
+            runs,
+            notes: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn the_overlay_is_the_baseline_the_gate_compared() {
+        let runs = [(10_000.0, 1.0), (10_400.0, 1.2), (9_800.0, 1.1)]
+            .iter()
+            .enumerate()
+            .map(|(i, (o, l))| run(*o, *l, &format!("b{i}")))
+            .collect();
+        let c = compare(
+            &run(8_000.0, 2.0, "now"),
+            &baseline(runs),
+            &GateConfig::default(),
+        );
+        let o = BaselineOverlay::of(&c).expect("an overlay");
+        assert_eq!(o.label, "median of 3 runs");
+        let ops = o.ops_per_sec.unwrap();
+        assert!((ops - 10_000.0).abs() < 10.0, "{ops}");
+        let p99 = o.p99_ms.unwrap();
+        assert!((p99 - 1.1).abs() < 0.02, "{p99}");
+
+        let pinned = compare(
+            &run(8_000.0, 2.0, "now"),
+            &baseline(vec![run(10_000.0, 1.0, "b")]),
+            &GateConfig::default(),
+        );
+        assert_eq!(BaselineOverlay::of(&pinned).unwrap().label, "pinned run");
+    }
+
+    #[test]
+    fn nothing_compared_draws_no_overlay() {
+        let mut other = run(10_000.0, 1.0, "b");
+        other.run.task_count = 7;
+        let c = compare(
+            &run(8_000.0, 2.0, "now"),
+            &baseline(vec![other]),
+            &GateConfig::default(),
+        );
+        assert!(c.is_profile_mismatch());
+        assert!(BaselineOverlay::of(&c).is_none());
+        let empty = compare(
+            &run(8_000.0, 2.0, "now"),
+            &baseline(Vec::new()),
+            &GateConfig::default(),
+        );
+        assert!(BaselineOverlay::of(&empty).is_none());
+    }
 }

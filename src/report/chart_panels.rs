@@ -5,7 +5,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::axes::{label_ms, LogAxis, TickedAxis};
-use super::chart::{drawing, fit_text, text_style, MUTED, TEXT};
+use super::chart::{drawing, fit_text, text_style, BaselineOverlay, MUTED, TEXT};
 use super::human;
 use super::timeline::{Line, Timeline};
 use crate::results::RunResult;
@@ -28,6 +28,8 @@ const PALETTE: [RGBColor; 10] = [
     RGBColor(188, 189, 34),
     RGBColor(23, 190, 207),
 ];
+/// The gate's baseline: dark magenta, a colour nothing else in the chart uses.
+pub const BASELINE: RGBColor = RGBColor(170, 0, 120);
 /// The server's ops/s line is drawn only while it stays within this factor of the clients' peak.
 const SERVER_OPS_SCALE_LIMIT: f64 = 1.5;
 /// Runs this short get a dot on every point, so that single seconds stay visible.
@@ -38,6 +40,8 @@ const DOTS_UP_TO_POINTS: usize = 30;
 enum Mark {
     Line(RGBColor, u32),
     Dashed(RGBColor),
+    /// A thick dashed line: the baseline.
+    Baseline,
     Fill,
     /// No mark: a line of explanation.
     Note,
@@ -80,6 +84,11 @@ impl Legend {
                     let style = ShapeStyle::from(&c).stroke_width(1);
                     area.draw(&PathElement::new(vec![(8, y), (16, y)], style))
                         .and_then(|()| area.draw(&PathElement::new(vec![(22, y), (34, y)], style)))
+                }
+                Mark::Baseline => {
+                    let style = line_style(BASELINE, 3);
+                    area.draw(&PathElement::new(vec![(8, y), (18, y)], style))
+                        .and_then(|()| area.draw(&PathElement::new(vec![(24, y), (34, y)], style)))
                 }
                 Mark::Fill => area.draw(&Rectangle::new(
                     [(8, y - 7), (34, y + 7)],
@@ -214,6 +223,34 @@ where
     Ok(())
 }
 
+/// The baseline level across the steady-state window (the whole run without one), thick and
+/// dashed, with its legend entry and what it is.
+fn draw_baseline<'a, DB, CT>(
+    chart: &mut ChartContext<'a, DB, CT>,
+    legend: &mut Legend,
+    tl: &Timeline,
+    axis: &TimeAxis,
+    (level, text): (f64, String),
+    what: &str,
+) -> anyhow::Result<()>
+where
+    DB: DrawingBackend + 'a,
+    CT: CoordTranslate<From = (f64, f64)>,
+{
+    let (a, b) = tl.window.unwrap_or((0.0, axis.x_max));
+    chart
+        .draw_series(DashedLineSeries::new(
+            [(a, level), (b, level)],
+            12,
+            6,
+            line_style(BASELINE, 3),
+        ))
+        .map_err(drawing)?;
+    legend.push(Mark::Baseline, text);
+    legend.push(Mark::Note, format!("baseline: {what}"));
+    Ok(())
+}
+
 fn shade_window<'a, DB, CT>(
     chart: &mut ChartContext<'a, DB, CT>,
     tl: &Timeline,
@@ -247,9 +284,13 @@ pub(super) fn throughput<DB: DrawingBackend>(
     tl: &Timeline,
     axis: &TimeAxis,
     r: &RunResult,
+    baseline: Option<&BaselineOverlay>,
 ) -> anyhow::Result<()> {
     let (plot, legend_area) = split(area);
-    let client_top = max_y(tl.throughput.iter()).max(1.0);
+    let base_ops = baseline.and_then(|b| b.ops_per_sec);
+    let client_top = max_y(tl.throughput.iter())
+        .max(base_ops.unwrap_or(0.0))
+        .max(1.0);
     let server_top = max_y(std::iter::once(&tl.server_ops));
     // A server count far above the clients' (replicas counting the replication stream, or the
     // sum over many nodes) would flatten the client lines: leave it to the CSV then.
@@ -304,6 +345,10 @@ pub(super) fn throughput<DB: DrawingBackend>(
             format!("steady-state mean {}", human::rate(Some(ops))),
         );
     }
+    if let (Some(b), Some(ops)) = (baseline, base_ops) {
+        let text = format!("baseline {}", human::rate(Some(ops)));
+        draw_baseline(&mut chart, &mut legend, tl, axis, (ops, text), &b.label)?;
+    }
     legend.draw(&legend_area)
 }
 
@@ -315,6 +360,7 @@ pub(super) fn latency<DB: DrawingBackend>(
     axis: &TimeAxis,
     r: &RunResult,
     bottom: bool,
+    baseline: Option<&BaselineOverlay>,
 ) -> anyhow::Result<()> {
     let (plot, legend_area) = split(area);
     let caption = if tl.has_percentiles {
@@ -323,12 +369,14 @@ pub(super) fn latency<DB: DrawingBackend>(
         "latency per second, ms, log scale (mean and max: exact)"
     };
     let p99 = r.steady_state.total.latency_ms.p99;
+    let base_p99 = baseline.and_then(|b| b.p99_ms);
     let ys = tl
         .latency
         .iter()
         .flat_map(Line::points)
         .map(|(_, y)| y)
         .chain(p99)
+        .chain(base_p99)
         .filter(|y| *y > 0.0);
     let (lo, hi) = ys.fold((f64::INFINITY, 0.0f64), |(lo, hi), y| {
         (lo.min(y), hi.max(y))
@@ -380,6 +428,10 @@ pub(super) fn latency<DB: DrawingBackend>(
             Mark::Dashed(PALETTE[1]),
             format!("p99 of the {scope} {} ms", human::ms(Some(p99))),
         );
+    }
+    if let (Some(b), Some(level)) = (baseline, base_p99) {
+        let text = format!("baseline p99 {} ms", human::ms(Some(level)));
+        draw_baseline(&mut chart, &mut legend, tl, axis, (level, text), &b.label)?;
     }
     if !tl.has_percentiles {
         // Say why there is no p99 line per second, where the reader looks for it.

@@ -14,6 +14,7 @@ pub mod md_escape;
 pub mod server_stats;
 pub mod text;
 pub mod timeline;
+pub mod trend_chart;
 
 use std::path::PathBuf;
 

@@ -1,6 +1,7 @@
 //! The end of every run: the regression gate against the baseline the inputs name (written as
-//! `gate.json` and `gate.md` beside the results, so they are exported and published with it) and
-//! the run stored in the history. Decides the final outcome.
+//! `gate.json` and `gate.md` beside the results, so they are exported and published with it; the
+//! baseline drawn over `chart.png`, the history's trend as `trend.png`) and the run stored in the
+//! history. Decides the final outcome.
 
 use std::path::Path;
 
@@ -81,6 +82,7 @@ pub async fn gate_and_record(
         .context("gating against the baseline")?
     {
         write(out_dir, &c)?;
+        draw(result, out_dir, &c)?;
         tracing::info!("{}", gate::verdict_line(&c));
         final_outcome = crate::compare::outcome(&c, &cfg);
         comparison = Some(c);
@@ -100,6 +102,27 @@ fn write(out_dir: &Path, c: &Comparison) -> anyhow::Result<()> {
         ("gate.json", json),
         ("gate.md", gate::markdown_section(c).into_bytes()),
     ] {
+        let p = out_dir.join(name);
+        std::fs::write(&p, bytes).with_context(|| format!("writing '{}'", p.display()))?;
+    }
+    Ok(())
+}
+
+/// Redraw `chart.png` with the baseline over it, and draw `trend.png` when there is a trend.
+fn draw(result: &RunResult, out_dir: &Path, c: &Comparison) -> anyhow::Result<()> {
+    use crate::report::{chart, trend_chart};
+    let mut files = Vec::new();
+    if let Some(overlay) = chart::BaselineOverlay::of(c) {
+        let png = chart::render_png_with_baseline(result, chart::DEFAULT_SIZE, Some(&overlay))
+            .context("drawing the baseline over chart.png")?;
+        files.push(("chart.png", png));
+    }
+    if let Some(t) = c.trend.as_ref().filter(|t| t.runs.len() >= 2) {
+        let png = trend_chart::render_png(t, &c.profile.describe(), trend_chart::DEFAULT_SIZE)
+            .context("drawing trend.png")?;
+        files.push(("trend.png", png));
+    }
+    for (name, bytes) in files {
         let p = out_dir.join(name);
         std::fs::write(&p, bytes).with_context(|| format!("writing '{}'", p.display()))?;
     }
