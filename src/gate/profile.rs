@@ -171,7 +171,7 @@ impl ProfileKey {
         );
         let mut s = sanitize(&raw);
         s.truncate(200);
-        format!("{s}_{:08x}", fnv1a32(&self.canonical()))
+        format!("{s}_{:08x}", self.fingerprint())
     }
 
     /// The profile in words for a chart's title, e.g. `redis 7.0.15 · local · standalone ·
@@ -186,6 +186,12 @@ impl ProfileKey {
             self.load_generator,
             self.workload
         )
+    }
+
+    /// A stable 32-bit hash of every field (FNV-1a of the canonical form): equal for equal keys,
+    /// on every platform and version.
+    pub fn fingerprint(&self) -> u32 {
+        fnv1a32(&self.canonical())
     }
 
     /// Every field, unambiguously (for hashing).

@@ -1,29 +1,16 @@
 //! The profile key in a PR comment's marker, so that the runs of a matrix (other engine, workload
 //! or task count) each keep their own comment while re-runs of one profile update theirs. Pure.
 //!
-//! The fields are those of the gate's profile key (engine, version, node type, topology, workload,
-//! task count, load generator; `src/gate/profile.rs` on the `gate` branch); once that lands, this
-//! can become `gate::ProfileKey::of(r).slug()`. A `profile` input overrides the derived key.
+//! The key is the gate's profile key (`gate::ProfileKey`: engine, version, node type, topology,
+//! workload, task count, load generator), shortened to a few readable parts and its fingerprint,
+//! and made safe inside an HTML comment. A `profile` input overrides the derived key.
 
 use crate::config::ConfigError;
+use crate::gate::ProfileKey;
 use crate::results::RunResult;
 
 /// Longest accepted `profile` input.
 pub const MAX_PROFILE_CHARS: usize = 100;
-
-/// Workload settings that change what is measured (not the port, the host or the duration).
-const WORKLOAD_FIELDS: [&str; 10] = [
-    "threads",
-    "clients",
-    "pipeline",
-    "ratio",
-    "key_pattern",
-    "key_minimum",
-    "key_maximum",
-    "data_size",
-    "tls",
-    "protocol",
-];
 
 /// Check a user-given profile key: it goes into an HTML comment, so only a safe alphabet, and no
 /// `--` (which would end the comment early).
@@ -43,30 +30,6 @@ pub fn validate(input: &str) -> Result<String, ConfigError> {
             format!("must be 1 to {MAX_PROFILE_CHARS} letters, digits or . _ = : / - (no '--')"),
         ))
     }
-}
-
-fn text(v: &serde_json::Value) -> Option<String> {
-    match v {
-        serde_json::Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_string()),
-        serde_json::Value::Number(n) => Some(n.to_string()),
-        serde_json::Value::Bool(b) => Some(b.to_string()),
-        _ => None,
-    }
-}
-
-fn detail(r: &RunResult, key: &str) -> String {
-    r.run
-        .details
-        .get(key)
-        .and_then(text)
-        .unwrap_or_else(|| "unknown".into())
-}
-
-/// FNV-1a, 32 bits: stable across versions and platforms (std's hashers are not).
-fn fnv1a32(s: &str) -> u32 {
-    s.bytes().fold(0x811c_9dc5, |h, b| {
-        (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
-    })
 }
 
 fn sanitize(s: &str) -> String {
@@ -89,43 +52,18 @@ fn sanitize(s: &str) -> String {
 /// The key of a run: readable parts (engine version, load generator, task count) and a hash of
 /// every field, e.g. `redis-7.0.15.builtin.x1.6c1f09a2`.
 pub fn derive(r: &RunResult) -> String {
-    let workload = r
-        .run
-        .workload
-        .as_ref()
-        .and_then(serde_json::Value::as_object)
-        .map(|w| {
-            WORKLOAD_FIELDS
-                .iter()
-                .filter_map(|k| Some(format!("{k}={}", text(w.get(*k)?)?)))
-                .collect::<Vec<_>>()
-                .join(" ")
-        })
-        .unwrap_or_default();
-    let fields = [
-        detail(r, "engine"),
-        detail(r, "engine_version"),
-        detail(r, "node_type"),
-        detail(r, "topology"),
-        workload,
-        r.run.task_count.to_string(),
-        detail(r, "load_generator"),
-    ];
-    let readable = sanitize(&format!(
-        "{}.{}.x{}",
-        if fields[1] == "unknown" {
-            &fields[0]
-        } else {
-            &fields[1]
-        },
-        fields[6],
-        fields[5]
-    ));
+    let k = ProfileKey::of(r);
+    let version = if k.engine_version == "unknown" {
+        &k.engine
+    } else {
+        &k.engine_version
+    };
+    let readable = sanitize(&format!("{version}.{}.x{}", k.load_generator, k.task_count));
     let mut head: String = readable.chars().take(60).collect();
     if head.is_empty() {
         head = "run".into();
     }
-    format!("{head}.{:08x}", fnv1a32(&fields.join("\u{1f}")))
+    format!("{head}.{:08x}", k.fingerprint())
 }
 
 #[cfg(test)]
