@@ -95,7 +95,7 @@ impl BaselineOverlay {
     }
 }
 
-pub(crate) fn ensure_font() -> anyhow::Result<()> {
+fn ensure_font() -> anyhow::Result<()> {
     static REGISTERED: OnceLock<bool> = OnceLock::new();
     let ok = *REGISTERED.get_or_init(|| register_font(FONT, FontStyle::Normal, FONT_TTF).is_ok());
     if ok {
@@ -134,19 +134,28 @@ pub fn render_png_with_baseline(
             "chart size {width}×{height} px is too small; use at least 200×200"
         ));
     }
+    png_of((width, height), |root| draw(root, r, baseline))
+}
+
+/// Draw into a white in-memory bitmap of `size` with the embedded font, and encode it as PNG.
+pub(crate) fn png_of(
+    (width, height): (u32, u32),
+    draw: impl FnOnce(&DrawingArea<BitMapBackend<'_>, Shift>) -> anyhow::Result<()>,
+) -> anyhow::Result<Vec<u8>> {
     ensure_font()?;
     let len = usize::try_from(u64::from(width) * u64::from(height) * 3)
         .context("chart size does not fit in memory")?;
     let mut rgb = vec![0u8; len];
     {
         let root = BitMapBackend::with_buffer(&mut rgb, (width, height)).into_drawing_area();
-        draw(&root, r, baseline)?;
+        root.fill(&WHITE).map_err(drawing)?;
+        draw(&root)?;
         root.present().map_err(drawing)?;
     }
     encode_png(&rgb, width, height)
 }
 
-pub(crate) fn encode_png(rgb: &[u8], width: u32, height: u32) -> anyhow::Result<Vec<u8>> {
+fn encode_png(rgb: &[u8], width: u32, height: u32) -> anyhow::Result<Vec<u8>> {
     let mut out = Vec::new();
     let mut enc = png::Encoder::new(&mut out, width, height);
     enc.set_color(png::ColorType::Rgb);
@@ -162,7 +171,6 @@ fn draw<DB: DrawingBackend>(
     r: &RunResult,
     baseline: Option<&BaselineOverlay>,
 ) -> anyhow::Result<()> {
-    root.fill(&WHITE).map_err(drawing)?;
     let (_, height) = root.dim_in_pixel();
     let title_h = TITLE_HEIGHT
         + if trouble_line(r).is_some() {

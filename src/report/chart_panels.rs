@@ -202,6 +202,7 @@ where
     Ok(())
 }
 
+/// A thin dashed reference line.
 fn draw_dashed<'a, DB, CT>(
     chart: &mut ChartContext<'a, DB, CT>,
     from: (f64, f64),
@@ -212,13 +213,22 @@ where
     DB: DrawingBackend + 'a,
     CT: CoordTranslate<From = (f64, f64)>,
 {
+    dashed(chart, [from, to], (8, 5), line_style(color, 1))
+}
+
+/// A dashed line from `ends[0]` to `ends[1]`, `(dash, gap)` px long.
+pub(super) fn dashed<'a, DB, CT>(
+    chart: &mut ChartContext<'a, DB, CT>,
+    ends: [(f64, f64); 2],
+    (dash, gap): (u32, u32),
+    style: ShapeStyle,
+) -> anyhow::Result<()>
+where
+    DB: DrawingBackend + 'a,
+    CT: CoordTranslate<From = (f64, f64)>,
+{
     chart
-        .draw_series(DashedLineSeries::new(
-            [from, to],
-            8,
-            5,
-            line_style(color, 1),
-        ))
+        .draw_series(DashedLineSeries::new(ends, dash, gap, style))
         .map_err(drawing)?;
     Ok(())
 }
@@ -238,14 +248,12 @@ where
     CT: CoordTranslate<From = (f64, f64)>,
 {
     let (a, b) = tl.window.unwrap_or((0.0, axis.x_max));
-    chart
-        .draw_series(DashedLineSeries::new(
-            [(a, level), (b, level)],
-            12,
-            6,
-            line_style(BASELINE, 3),
-        ))
-        .map_err(drawing)?;
+    dashed(
+        chart,
+        [(a, level), (b, level)],
+        (12, 6),
+        line_style(BASELINE, 3),
+    )?;
     legend.push(Mark::Baseline, text);
     legend.push(Mark::Note, format!("baseline: {what}"));
     Ok(())

@@ -7,7 +7,8 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::chart::{drawing, encode_png, ensure_font, fit_text, text_style, MUTED, TEXT};
+use super::chart::{drawing, fit_text, png_of, text_style, MUTED, TEXT};
+use super::chart_panels::dashed;
 use super::human;
 use crate::gate::trend::{ChangePoint, Trend, TrendPoint};
 
@@ -60,22 +61,14 @@ pub fn render_png(t: &Trend, title: &str, (width, height): (u32, u32)) -> anyhow
             t.runs.len()
         ));
     }
-    ensure_font()?;
-    let len = usize::try_from(u64::from(width) * u64::from(height) * 3)
-        .map_err(|_| anyhow!("trend chart size does not fit in memory"))?;
-    let mut rgb = vec![0u8; len];
-    {
-        let root = BitMapBackend::with_buffer(&mut rgb, (width, height)).into_drawing_area();
-        root.fill(&WHITE).map_err(drawing)?;
+    png_of((width, height), |root| {
         let (head, body) = root.split_vertically(TITLE_HEIGHT);
         draw_title(&head, t, title)?;
         let (_, body_h) = body.dim_in_pixel();
         let (top, bottom) = body.split_vertically(body_h / 2);
         panel(&top, t, &PANELS[0], false)?;
-        panel(&bottom, t, &PANELS[1], true)?;
-        root.present().map_err(drawing)?;
-    }
-    encode_png(&rgb, width, height)
+        panel(&bottom, t, &PANELS[1], true)
+    })
 }
 
 fn draw_title<DB: DrawingBackend>(
@@ -264,14 +257,12 @@ where
     CT: CoordTranslate<From = (f64, f64)>,
 {
     let x = cp.index as f64 + 0.5;
-    chart
-        .draw_series(DashedLineSeries::new(
-            [(x, y0), (x, y1)],
-            8,
-            5,
-            ShapeStyle::from(&CHANGE).stroke_width(2),
-        ))
-        .map_err(drawing)?;
+    dashed(
+        chart,
+        [(x, y0), (x, y1)],
+        (8, 5),
+        ShapeStyle::from(&CHANGE).stroke_width(2),
+    )?;
     let style = text_style(14.0, CHANGE);
     chart
         .draw_series(std::iter::once(Text::new(
