@@ -160,9 +160,9 @@ fn encode_png(rgb: &[u8], width: u32, height: u32) -> anyhow::Result<Vec<u8>> {
     let mut enc = png::Encoder::new(&mut out, width, height);
     enc.set_color(png::ColorType::Rgb);
     enc.set_depth(png::BitDepth::Eight);
-    let mut w = enc.write_header().context("encoding chart.png")?;
-    w.write_image_data(rgb).context("encoding chart.png")?;
-    w.finish().context("encoding chart.png")?;
+    let mut w = enc.write_header().context("encoding the PNG")?;
+    w.write_image_data(rgb).context("encoding the PNG")?;
+    w.finish().context("encoding the PNG")?;
     Ok(out)
 }
 
