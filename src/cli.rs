@@ -154,6 +154,12 @@ pub struct CompareArgs {
     /// Also write the markdown section to this file.
     #[arg(long, value_name = "FILE")]
     pub markdown_out: Option<PathBuf>,
+    /// Also draw the current run's chart, with the baseline over it, into this PNG file.
+    #[arg(long, value_name = "FILE")]
+    pub chart_out: Option<PathBuf>,
+    /// Also draw the history's trend (a baseline of 2 runs or more) into this PNG file.
+    #[arg(long, value_name = "FILE")]
+    pub trend_out: Option<PathBuf>,
 }
 
 /// Output format of `compare`.

@@ -1,5 +1,5 @@
 //! The `compare` command: read the current results.json and the baseline, gate, print the verdict
-//! and write it where asked. Exit codes are decided from the returned [`Outcome`].
+//! and write it (and the chart and trend pictures) where asked. Exit codes are decided from the returned [`Outcome`].
 
 use std::path::Path;
 
@@ -8,6 +8,7 @@ use anyhow::Context as _;
 use crate::cli::{CompareArgs, CompareFormat};
 use crate::gate::{self, Comparison, GateConfig};
 use crate::history::{self, HistoryLocation};
+use crate::report::{chart, trend_chart};
 use crate::{InputError, Outcome};
 
 /// The outcome of a comparison under `cfg`: a profile mismatch that was not compared is bad input
@@ -54,6 +55,21 @@ pub fn run_compare(args: &CompareArgs) -> anyhow::Result<(Comparison, String, Ou
     }
     if let Some(p) = &args.markdown_out {
         write(p, gate::markdown_section(&c).as_bytes())?;
+    }
+    if let Some(p) = &args.chart_out {
+        let overlay = chart::BaselineOverlay::of(&c);
+        let png = chart::render_png_with_baseline(&current, chart::DEFAULT_SIZE, overlay.as_ref())
+            .context("drawing the chart")?;
+        write(p, &png)?;
+    }
+    if let Some(p) = &args.trend_out {
+        match trend_chart::of_comparison(&c) {
+            Some(png) => write(p, &png.context("drawing the trend")?)?,
+            None => tracing::warn!(
+                "no trend to draw into '{}': the baseline is a single run",
+                p.display()
+            ),
+        }
     }
     let shown = match args.format {
         CompareFormat::Text => gate::text(&c),

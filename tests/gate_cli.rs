@@ -1,6 +1,6 @@
 //! `compare` end to end through the binary: exit codes (0 pass, 1 regression, 2 bad input or
 //! profile mismatch), baselines from a file, a folder and a local history (with corrupt and
-//! foreign objects), and the JSON/markdown outputs.
+//! foreign objects), the JSON/markdown outputs and the chart and trend pictures.
 
 #![allow(
     clippy::unwrap_used,
@@ -92,6 +92,49 @@ fn a_run_like_its_baseline_passes_and_writes_its_outputs() {
         md.starts_with("### Regression gate\n\n✅ **no change**"),
         "{md}"
     );
+}
+
+#[test]
+fn pictures_are_drawn_where_asked() {
+    let d = tempfile::tempdir().unwrap();
+    let base = history_folder(d.path());
+    let cur = write(d.path(), "cur.json", &run("cur", 30, 8_000.0, 1.0, 30));
+    let (chart, trend) = (
+        d.path().join("pics/chart.png"),
+        d.path().join("pics/trend.png"),
+    );
+    compare(&cur, &base)
+        .args(["--fail-on-regression", "false", "--chart-out"])
+        .arg(&chart)
+        .arg("--trend-out")
+        .arg(&trend)
+        .assert()
+        .code(0);
+    let baseline = elasticache_perf::report::chart::BASELINE;
+    let img = image::open(&chart).unwrap().to_rgb8();
+    assert!(
+        img.pixels()
+            .filter(|p| p.0 == [baseline.0, baseline.1, baseline.2])
+            .count()
+            > 500,
+        "the baseline is drawn over the chart"
+    );
+    let t = image::open(&trend).unwrap();
+    assert_eq!(
+        (t.width(), t.height()),
+        elasticache_perf::report::trend_chart::DEFAULT_SIZE
+    );
+    // A pinned baseline has no trend: nothing is written, and stderr says why.
+    let pinned = base.join("0/results.json");
+    let lone = d.path().join("lone/trend.png");
+    let (code, _, stderr) = outcome(
+        compare(&cur, &pinned)
+            .args(["--fail-on-regression", "false", "--trend-out"])
+            .arg(&lone),
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert!(!lone.exists());
+    assert!(stderr.contains("no trend to draw"), "{stderr}");
 }
 
 #[test]

@@ -11,6 +11,7 @@ use super::chart::{drawing, fit_text, png_of, text_style, MUTED, TEXT};
 use super::chart_panels::dashed;
 use super::human;
 use crate::gate::trend::{ChangePoint, Trend, TrendPoint};
+use crate::gate::Comparison;
 
 /// Default size of `trend.png`, px.
 pub const DEFAULT_SIZE: (u32, u32) = (1200, 760);
@@ -47,6 +48,13 @@ const PANELS: [Panel; 2] = [
         label: |v| human::ms(Some(v)),
     },
 ];
+
+/// `trend.png` of a comparison at the default size, titled with its profile; `None` when it has
+/// no trend (a baseline of one run).
+pub fn of_comparison(c: &Comparison) -> Option<anyhow::Result<Vec<u8>>> {
+    let t = c.trend.as_ref().filter(|t| t.runs.len() >= 2)?;
+    Some(render_png(t, &c.profile.describe(), DEFAULT_SIZE))
+}
 
 /// Render the trend as PNG bytes; `title` names what it is the trend of (the profile).
 pub fn render_png(t: &Trend, title: &str, (width, height): (u32, u32)) -> anyhow::Result<Vec<u8>> {

@@ -120,10 +120,8 @@ fn draw(result: &RunResult, out_dir: &Path, c: &Comparison) -> anyhow::Result<()
             .context("drawing the baseline over chart.png")?;
         files.push(("chart.png", png));
     }
-    if let Some(t) = c.trend.as_ref().filter(|t| t.runs.len() >= 2) {
-        let png = trend_chart::render_png(t, &c.profile.describe(), trend_chart::DEFAULT_SIZE)
-            .context("drawing trend.png")?;
-        files.push(("trend.png", png));
+    if let Some(png) = trend_chart::of_comparison(c) {
+        files.push(("trend.png", png.context("drawing trend.png")?));
     }
     for (name, bytes) in files {
         let p = out_dir.join(name);
