@@ -96,6 +96,7 @@ fn runs_are_stored_gated_against_history_and_a_regression_fails_the_step() {
             NO_API,
         )
         .env("GITHUB_HEAD_REF", "feature-x")
+        .env("GITHUB_BASE_REF", "main")
         .output()
         .unwrap();
     let (_, stderr) = text(&o);
@@ -107,6 +108,15 @@ fn runs_are_stored_gated_against_history_and_a_regression_fails_the_step() {
     );
     let gate: Value = serde_json::from_str(&b.read(&b.out_dir().join("gate.json"))).unwrap();
     assert_eq!(gate["verdict"], verdict.as_str());
+    // The baseline is the PR's base branch's history: the run of step 1.
+    assert_eq!(gate["baseline"]["runs"], 1, "{gate}");
+    assert!(
+        gate["baseline"]["source"]
+            .as_str()
+            .unwrap()
+            .ends_with("/main/"),
+        "{gate}"
+    );
     let md = b.read(&b.out_dir().join("gate.md"));
     assert!(
         b.read(&b.summary).starts_with(md.trim_end()),

@@ -33,6 +33,10 @@ fn history_folder(dir: &Path) -> PathBuf {
 
 fn compare(current: &Path, baseline: &Path) -> Command {
     let mut c = Command::cargo_bin("elasticache-perf").unwrap();
+    // The history's default branch comes from these: a test sets what it means.
+    for v in ["GITHUB_BASE_REF", "GITHUB_HEAD_REF", "GITHUB_REF_NAME"] {
+        c.env_remove(v);
+    }
     c.env_remove("RUST_LOG")
         .arg("compare")
         .arg("--current")
@@ -287,7 +291,10 @@ fn a_local_history_stores_lists_and_picks_the_baseline() {
     assert_eq!(warnings.len(), 2, "{warnings:?}");
 
     let cur = write(d.path(), "cur.json", &run("cur", 30, 8_000.0, 1.0, 30));
+    // A PR into main: the default branch of the history is the PR's base.
     let out = compare(&cur, Path::new("history"))
+        .env("GITHUB_BASE_REF", "main")
+        .env("GITHUB_REF_NAME", "7/merge")
         .arg("--history-dir")
         .arg(d.path().join("store"))
         .args(["--history-runs", "5", "--format", "json"])
@@ -302,6 +309,29 @@ fn a_local_history_stores_lists_and_picks_the_baseline() {
         v["baseline"]["run_ids"],
         json!(["h-1", "h-2", "h-3", "h-4", "h-5"])
     );
+    // A nightly run on main (no base ref): main's own history; given outright, the same.
+    let mut nightly = compare(&cur, Path::new("history"));
+    nightly.env("GITHUB_REF_NAME", "main");
+    let mut given = compare(&cur, Path::new("history"));
+    given.args(["--history-branch", "main"]);
+    for mut c in [nightly, given] {
+        let (code, stdout, stderr) = outcome(
+            c.arg("--history-dir")
+                .arg(d.path().join("store"))
+                .args(["--fail-on-regression", "false"]),
+        );
+        assert_eq!(code, 0, "{stderr}");
+        assert!(stdout.contains("regressed"), "{stdout}");
+    }
+    // Outside Actions the default is `local`, where such runs are stored: nothing there here.
+    let (code, stdout, _) = outcome(
+        compare(&cur, Path::new("history"))
+            .arg("--history-dir")
+            .arg(d.path().join("store")),
+    );
+    assert_eq!(code, 0);
+    assert!(stdout.contains("no usable baseline run"), "{stdout}");
+    assert!(stdout.contains("/local/"), "{stdout}");
     // Another branch has no history: inconclusive, exit 0.
     let (code, stdout, _) = outcome(
         compare(&cur, Path::new("history"))
@@ -342,6 +372,7 @@ fn run_records_itself_and_gates_against_the_local_history() {
     assert!(none.is_none());
     let cfg = GateConfig {
         baseline: Some("history".into()),
+        history_branch: Some("main".into()),
         ..GateConfig::default()
     };
     // Recording the current run first (as `run` may) does not make it its own baseline.

@@ -114,6 +114,10 @@ impl Moto {
             .env("AWS_SECRET_ACCESS_KEY", "testing")
             .env("AWS_EC2_METADATA_DISABLED", "true")
             .env_remove("AWS_PROFILE")
+            // The history's default branch comes from these: a test sets what it means.
+            .env_remove("GITHUB_BASE_REF")
+            .env_remove("GITHUB_HEAD_REF")
+            .env_remove("GITHUB_REF_NAME")
             .args(["compare", "--format", "json", "--current"])
             .arg(current)
             .args(["--baseline", baseline]);
@@ -190,13 +194,12 @@ fn s3_history_stores_lists_picks_and_survives_bad_objects() {
     let slow = write(d.path(), "slow.json", &run("cur", 50, 8_000.0, 1.0, 30));
     let same = write(d.path(), "same.json", &run("cur2", 51, 10_010.0, 1.0, 30));
 
-    // `history`: the newest 5 of the same profile on main; a regression exits 1.
-    let (code, stdout, stderr) = outcome(moto.compare(&slow, "history").args([
-        "--metrics-export-s3-bucket",
-        BUCKET,
-        "--history-runs",
-        "5",
-    ]));
+    // `history`: the newest 5 of the same profile on main (a PR into main); a regression exits 1.
+    let (code, stdout, stderr) = outcome(
+        moto.compare(&slow, "history")
+            .env("GITHUB_BASE_REF", "main")
+            .args(["--metrics-export-s3-bucket", BUCKET, "--history-runs", "5"]),
+    );
     assert_eq!(code, 1, "{stderr}");
     let v: Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(v["verdict"], "regressed");

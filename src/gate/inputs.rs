@@ -49,8 +49,9 @@ pub struct GateInputs {
     /// How many of the most recent base-branch runs form a history baseline (their median).
     #[arg(long, env = "INPUT_HISTORY_RUNS", allow_hyphen_values = true, default_value_t = DEFAULT_HISTORY_RUNS.to_string())]
     pub history_runs: String,
-    /// The base branch whose history is the baseline.
-    #[arg(long, env = "INPUT_HISTORY_BRANCH", default_value = "main")]
+    /// The branch whose history is the baseline; empty: the PR's base branch (GITHUB_BASE_REF),
+    /// else this run's branch (GITHUB_REF_NAME), else `local` (where runs outside Actions are stored).
+    #[arg(long, env = "INPUT_HISTORY_BRANCH", default_value = "")]
     pub history_branch: String,
     /// Compare even when the profiles differ (the difference is still stated in the verdict).
     #[arg(long, env = "INPUT_ALLOW_PROFILE_MISMATCH", default_value = "false")]
@@ -95,8 +96,9 @@ pub struct GateConfig {
     pub fail_on_regression: bool,
     /// N for a history baseline.
     pub history_runs: usize,
-    /// The base branch of a history baseline.
-    pub history_branch: String,
+    /// The branch of a history baseline (`None`: derived from the environment where the history
+    /// is read, see `history::base_branch`).
+    pub history_branch: Option<String>,
     /// Compare despite a profile difference (stated).
     pub allow_profile_mismatch: bool,
 }
@@ -108,7 +110,7 @@ impl Default for GateConfig {
             thresholds: Thresholds::default(),
             fail_on_regression: true,
             history_runs: DEFAULT_HISTORY_RUNS,
-            history_branch: "main".into(),
+            history_branch: None,
             allow_profile_mismatch: false,
         }
     }
@@ -166,14 +168,9 @@ impl GateConfig {
                     "must be a whole number from 1 to 1000",
                 )
             })?;
-        let history_branch = i.history_branch.trim().to_string();
-        if history_branch.is_empty() {
-            return Err(ConfigError::new(
-                "history_branch",
-                &i.history_branch,
-                "must name a branch, e.g. main",
-            ));
-        }
+        let history_branch = Some(i.history_branch.trim())
+            .filter(|b| !b.is_empty())
+            .map(str::to_string);
         Ok(Self {
             baseline: i
                 .baseline
@@ -250,8 +247,15 @@ mod tests {
             "false",
             "--history-runs",
             "5",
+            "--history-branch",
+            " release/1.x ",
         ])
         .unwrap();
+        assert_eq!(c.history_branch.as_deref(), Some("release/1.x"));
+        assert_eq!(
+            parse(&["--history-branch", " "]).unwrap().history_branch,
+            None
+        );
         assert_eq!(c.baseline.as_deref(), Some("history"));
         assert_eq!(c.thresholds.max_throughput_drop_pct, 3.0);
         assert_eq!(c.thresholds.max_latency_increase_pct, 20.0);
@@ -262,7 +266,7 @@ mod tests {
 
     #[test]
     fn bad_values_name_the_input() {
-        let cases: [(&[&str], &str); 6] = [
+        let cases: [(&[&str], &str); 5] = [
             (
                 &["--max-throughput-drop-pct", "-1"],
                 "max_throughput_drop_pct",
@@ -274,7 +278,6 @@ mod tests {
             (&["--gate-confidence", "1.5"], "gate_confidence"),
             (&["--history-runs", "0"], "history_runs"),
             (&["--fail-on-regression", "maybe"], "fail_on_regression"),
-            (&["--history-branch", " "], "history_branch"),
         ];
         for (args, input) in cases {
             let e = parse(args).unwrap_err();

@@ -148,7 +148,11 @@ pub async fn load_baseline(
             notes: Vec::new(),
         }),
         BaselineSource::History => {
-            let pre = prefix(&ProfileKey::of(current), &cfg.history_branch);
+            let branch = cfg
+                .history_branch
+                .clone()
+                .unwrap_or_else(super::base_branch);
+            let pre = prefix(&ProfileKey::of(current), &branch);
             if let Some(bucket) = &location.bucket {
                 from_s3(bucket, &pre, n).await
             } else if let Some(dir) = &location.dir {

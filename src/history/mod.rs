@@ -15,6 +15,28 @@ use crate::results::RunResult;
 
 pub use baseline::{gate_run, load_baseline, read_results, BaselineSource};
 
+/// The first of `vars` that is set and not blank, else `local`.
+fn branch_from_env(vars: &[&str]) -> String {
+    vars.iter()
+        .filter_map(|v| std::env::var(v).ok())
+        .map(|b| b.trim().to_string())
+        .find(|b| !b.is_empty())
+        .unwrap_or_else(|| "local".into())
+}
+
+/// The branch a run is stored under: a PR's head branch, else the ref's name (a push or a
+/// schedule), else `local` (outside Actions).
+pub fn stored_branch() -> String {
+    branch_from_env(&["GITHUB_HEAD_REF", "GITHUB_REF_NAME"])
+}
+
+/// The branch whose history is the baseline when `history_branch` is not given: a PR's base
+/// branch, else the ref's name (a nightly run on main compares with main's earlier runs), else
+/// `local` — so that runs outside Actions find each other.
+pub fn base_branch() -> String {
+    branch_from_env(&["GITHUB_BASE_REF", "GITHUB_REF_NAME"])
+}
+
 /// Where runs are kept: keys are `/`-separated paths such as
 /// `history/{profile}/{branch}/{start}-{run id}.json`.
 pub trait HistoryStore {

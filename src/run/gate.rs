@@ -51,15 +51,6 @@ pub fn location(inputs: &RunInputs) -> HistoryLocation {
     }
 }
 
-/// The branch a run is stored under: the PR's head branch, else the ref's name, else `local`.
-fn branch() -> String {
-    ["GITHUB_HEAD_REF", "GITHUB_REF_NAME"]
-        .iter()
-        .filter_map(|v| std::env::var(v).ok())
-        .find(|b| !b.trim().is_empty())
-        .unwrap_or_else(|| "local".into())
-}
-
 /// Gate a finished run against its baseline (when one is named) and store it in the history;
 /// returns the comparison and the outcome the process exits with. Failed or interrupted runs are
 /// neither gated nor stored.
@@ -90,7 +81,7 @@ pub async fn gate_and_record(
         final_outcome = crate::compare::outcome(&c, &cfg);
         comparison = Some(c);
     }
-    match history::record_run(result, &branch(), &loc).await {
+    match history::record_run(result, &history::stored_branch(), &loc).await {
         Ok(Some(at)) => tracing::info!("stored in the history: {at}"),
         Ok(None) => {}
         // The run itself is fine and written locally: a history write is not worth failing it.
