@@ -1,5 +1,6 @@
 //! The `compare` command: read the current results.json and the baseline, gate, print the verdict
-//! and write it (and the chart and trend pictures) where asked. Exit codes are decided from the returned [`Outcome`].
+//! and write it (and the chart and trend pictures) where asked. Exit codes are decided from the
+//! returned [`Outcome`].
 
 use std::path::Path;
 
