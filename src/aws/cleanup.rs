@@ -192,12 +192,7 @@ mod tests {
     use crate::run::ledger::ResourceKind;
 
     fn res(kind: ResourceKind, name: &str, id: Option<&str>) -> Resource {
-        Resource {
-            kind,
-            name: name.into(),
-            id: id.map(str::to_string),
-            deleted: false,
-        }
+        Resource::live(kind, name, id.map(str::to_string))
     }
 
     fn found(r: Resource, run: &str) -> Found {

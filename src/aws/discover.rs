@@ -76,12 +76,7 @@ pub fn resource_of(arn: &str) -> Option<Resource> {
         ResourceKind::EcsTask => (super::tasks::task_id(&key).to_string(), Some(key)),
         _ => (key, None),
     };
-    Some(Resource {
-        kind,
-        name,
-        id,
-        deleted: false,
-    })
+    Some(Resource::live(kind, name, id))
 }
 
 /// Everything carrying the run-id tag — of one run, or of every run when `run_id` is `None`.
@@ -113,12 +108,7 @@ async fn schedules(c: &Clients, run_id: Option<&str>, found: &[Found]) -> Result
         let name = names.expiry_schedule;
         if let Some(arn) = super::scheduler::schedule_arn(&c.scheduler, &name).await? {
             out.push(Found {
-                resource: Resource {
-                    kind: ResourceKind::Schedule,
-                    name: name.clone(),
-                    id: None,
-                    deleted: false,
-                },
+                resource: Resource::live(ResourceKind::Schedule, name.clone(), None),
                 arn,
                 run_id: run,
                 tags,
@@ -199,12 +189,7 @@ async fn roles(c: &Clients, run_id: Option<&str>) -> Result<Vec<Found>> {
             continue;
         }
         out.push(Found {
-            resource: Resource {
-                kind: ResourceKind::IamRole,
-                name,
-                id: None,
-                deleted: false,
-            },
+            resource: Resource::live(ResourceKind::IamRole, name, None),
             arn,
             run_id: run,
             tags,
@@ -219,12 +204,7 @@ mod tests {
 
     fn found(tags: &[(&str, &str)]) -> Found {
         Found {
-            resource: Resource {
-                kind: ResourceKind::LogGroup,
-                name: "/elasticache-perf/ecp-x".into(),
-                id: None,
-                deleted: false,
-            },
+            resource: Resource::live(ResourceKind::LogGroup, "/elasticache-perf/ecp-x", None),
             arn: "arn:aws:logs:us-east-1:1:log-group:/elasticache-perf/ecp-x".into(),
             run_id: "ecp-x".into(),
             tags: tags

@@ -100,6 +100,16 @@ pub struct Resource {
 }
 
 impl Resource {
+    /// A resource that is not (known to be) deleted.
+    pub fn live(kind: ResourceKind, name: impl Into<String>, id: Option<String>) -> Self {
+        Self {
+            kind,
+            name: name.into(),
+            id,
+            deleted: false,
+        }
+    }
+
     /// `security group 'sg-…' (ecp-x-cache)` — for messages.
     pub fn describe(&self) -> String {
         match &self.id {
@@ -119,12 +129,7 @@ pub fn replay(entries: &[Entry]) -> Vec<Resource> {
         let r = match pos {
             Some(i) => &mut out[i],
             None => {
-                out.push(Resource {
-                    kind: e.kind,
-                    name: e.name.clone(),
-                    id: None,
-                    deleted: false,
-                });
+                out.push(Resource::live(e.kind, e.name.clone(), None));
                 let last = out.len() - 1;
                 &mut out[last]
             }
@@ -167,12 +172,7 @@ pub fn parse_state(value: &str) -> Option<(String, String, Vec<Resource>)> {
     let live = s
         .live
         .into_iter()
-        .map(|(kind, name, id)| Resource {
-            kind,
-            name,
-            id,
-            deleted: false,
-        })
+        .map(|(kind, name, id)| Resource::live(kind, name, id))
         .collect();
     Some((s.run_id, s.region, live))
 }
