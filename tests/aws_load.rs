@@ -9,59 +9,25 @@ mod common_aws;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use clap::Parser;
 use common_aws::fargate::hold_tasks_until_stopped;
-use common_aws::{bucket, default_vpc, Moto};
+use common_aws::plan::plan_for;
+use common_aws::{bucket, Moto};
 use elasticache_perf::aws::{self, ecs, load, logs, Provisioned, Timeouts};
 use elasticache_perf::client::TaskStatus;
-use elasticache_perf::config::{Config, RunInputs};
-use elasticache_perf::plan::{self, PlanContext};
 use elasticache_perf::run::ledger::{replay, Ledger, ResourceKind};
 use tokio_util::sync::CancellationToken;
-
-#[derive(Parser)]
-struct Wrap {
-    #[command(flatten)]
-    inputs: RunInputs,
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stragglers_are_stopped_after_their_deadline_and_judged_by_their_results() {
     let moto = Moto::start(false);
     hold_tasks_until_stopped(&moto.endpoint);
     let c = moto.clients().await;
-    let (vpc, subnets) = default_vpc(&c).await;
-    let subnets = subnets.join(",");
-    let cfg = Config::from_inputs(
-        &Wrap::parse_from([
-            "x",
-            "--target",
-            "aws",
-            "--aws-region",
-            "us-east-1",
-            "--vpc-id",
-            &vpc,
-            "--subnet-ids",
-            &subnets,
-            "--metrics-export-s3-bucket",
-            "ecp-load-1",
-            "--loadgen-task-count",
-            "2",
-            "--transit-encryption",
-            "false",
-        ])
-        .inputs,
+    let mut p = plan_for(
+        &c,
+        "ecp-load-1",
+        &["--loadgen-task-count", "2", "--transit-encryption", "false"],
     )
-    .unwrap();
-    let mut p = plan::plan(
-        &cfg,
-        &PlanContext {
-            run_id: "ecp-load-1",
-            now_unix_ms: 1_795_723_200_000,
-            repository: None,
-        },
-    )
-    .unwrap();
+    .await;
     // A deadline of one second: the tasks (held RUNNING, never finishing) become stragglers.
     p.tasks.stop_after_secs = 1;
     let n = &p.names;
