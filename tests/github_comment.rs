@@ -9,7 +9,7 @@
 mod action_harness;
 mod github_fake;
 
-use std::process::{Command, Output};
+use std::process::Output;
 use std::time::Duration;
 
 use action_harness::*;
@@ -17,13 +17,6 @@ use elasticache_perf::config::Secret;
 use elasticache_perf::github::comment::{self, PullRequest, Upserted};
 use github_fake::{FakeGithub, BOT};
 use serde_json::json;
-
-async fn run(c: Command) -> Output {
-    let mut c = c;
-    tokio::task::spawn_blocking(move || c.output().unwrap())
-        .await
-        .unwrap()
-}
 
 fn pr_event(n: u64) -> serde_json::Value {
     json!({"pull_request": {"number": n, "head": {"sha": "0123abc"}}})

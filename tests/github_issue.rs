@@ -9,18 +9,10 @@ mod action_harness;
 mod github_fake;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 use action_harness::*;
 use github_fake::FakeGithub;
 use serde_json::{json, Value};
-
-async fn run(c: Command) -> Output {
-    let mut c = c;
-    tokio::task::spawn_blocking(move || c.output().unwrap())
-        .await
-        .unwrap()
-}
 
 /// A baseline folder of three runs like `results` but `k` times as fast (a few % apart).
 fn baseline(results: &Path, dir: &Path, k: f64) -> PathBuf {

@@ -166,6 +166,13 @@ impl Step {
 }
 
 /// A process's output as text.
+/// Run a step to its end off the async runtime (a fake API on the same runtime keeps serving).
+pub async fn run(mut c: std::process::Command) -> std::process::Output {
+    tokio::task::spawn_blocking(move || c.output().unwrap())
+        .await
+        .unwrap()
+}
+
 pub fn text(o: &std::process::Output) -> (String, String) {
     (
         String::from_utf8_lossy(&o.stdout).into_owned(),
