@@ -18,6 +18,7 @@ pub mod memtier;
 pub mod plan;
 pub mod report;
 pub mod results;
+pub mod retry;
 pub mod run;
 pub mod stats;
 

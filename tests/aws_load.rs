@@ -50,10 +50,7 @@ async fn stragglers_are_stopped_after_their_deadline_and_judged_by_their_results
     };
     let dir = tempfile::tempdir().unwrap();
     let ledger = Mutex::new(Ledger::open(dir.path(), &p.run_id, "us-east-1").unwrap());
-    let t = Timeouts {
-        poll: Duration::from_millis(100),
-        ..Timeouts::default()
-    };
+    let t = Timeouts::with_poll(Duration::from_millis(100));
     let out = load::run_load(&c, &p, &prov, &ledger, None, &t, &CancellationToken::new())
         .await
         .unwrap();

@@ -48,7 +48,7 @@ async fn provision_creates_what_the_plan_says_and_teardown_removes_it_all() {
     let p = plan_for(&c, "ecp-prov-1", &["--num-replicas", "1"]).await;
     let dir = tempfile::tempdir().unwrap();
     let ledger = Mutex::new(Ledger::open(dir.path(), &p.run_id, "us-east-1").unwrap());
-    aws::preflight(&c, &p).await.unwrap();
+    aws::preflight(&mut c.clone(), &p).await.unwrap();
     let token = Secret::new("abcdefghijklmnopqrstuvwxyz012345");
     let got = aws::provision(&c, &p, &ledger, Some(&token), &fast())
         .await
@@ -319,7 +319,7 @@ async fn a_step_failing_after_the_cache_was_created_leaves_nothing() {
     let p = plan_for(&c, "ecp-fail-1", &[]).await;
     let dir = tempfile::tempdir().unwrap();
     let ledger = Mutex::new(Ledger::open(dir.path(), &p.run_id, "us-east-1").unwrap());
-    aws::preflight(&c, &p).await.unwrap();
+    aws::preflight(&mut c.clone(), &p).await.unwrap();
     let token = Secret::new("abcdefghijklmnopqrstuvwxyz012345");
     let err = aws::provision(&c, &p, &ledger, Some(&token), &fast())
         .await
@@ -377,14 +377,14 @@ async fn bad_subnets_and_buckets_fail_before_anything_is_created() {
     let c = moto.clients().await;
     let mut p = plan_for(&c, "ecp-pre-1", &[]).await;
     p.network.subnet_ids = vec!["subnet-0000000000000000f".into()];
-    let err = aws::preflight(&c, &p).await.unwrap_err();
+    let err = aws::preflight(&mut c.clone(), &p).await.unwrap_err();
     assert!(format!("{err:#}").contains("input 'subnet_ids'"), "{err:#}");
     assert_eq!(
         elasticache_perf::exit_code_for(&err),
         elasticache_perf::EXIT_BAD_INPUT
     );
     p.export.bucket = "ecp-no-such-bucket".into();
-    let err = aws::preflight(&c, &p).await.unwrap_err();
+    let err = aws::preflight(&mut c.clone(), &p).await.unwrap_err();
     assert!(
         format!("{err:#}").contains("input 'metrics_export_s3_bucket'"),
         "{err:#}"
@@ -444,7 +444,7 @@ async fn cleanup_deletes_what_the_ledger_wrongly_records_as_deleted() {
     let p = plan_for(&c, "ecp-race-1", &[]).await;
     let dir = tempfile::tempdir().unwrap();
     let ledger = Mutex::new(Ledger::open(dir.path(), &p.run_id, "us-east-1").unwrap());
-    aws::preflight(&c, &p).await.unwrap();
+    aws::preflight(&mut c.clone(), &p).await.unwrap();
     let token = Secret::new("abcdefghijklmnopqrstuvwxyz012345");
     aws::provision(&c, &p, &ledger, Some(&token), &fast())
         .await

@@ -287,6 +287,21 @@ async fn during_the_load() {
     .await;
 }
 
+/// The same with every strict switch of the AWS double on (eventual consistency, capacity, clusters
+/// that are gone, Container Insights' log group, late logs): still nothing left.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn during_the_load_with_every_strict_switch_on() {
+    phase(
+        "load-strict",
+        &[Ending::TermThenCleanupByRunId, Ending::IntThenPost],
+        &[("ECP_MOTO_STRICT", "1")],
+        &["--test-duration-minutes", "30", "--prefill", "false"],
+        false,
+        |bg| has(bg, "ecs_task", "created"),
+    )
+    .await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn while_collecting() {
     phase(

@@ -40,6 +40,8 @@ async fn one_call(c: &Clients, r: &Resource, vpc_id: Option<&str>) -> Result<()>
         delete: Duration::ZERO,
         in_use: Duration::ZERO,
         poll: Duration::ZERO,
+        stop_grace: Duration::ZERO,
+        retry: super::timeouts::Policies::ONE_TRY,
     };
     match r.kind {
         ResourceKind::ReplicationGroup => {

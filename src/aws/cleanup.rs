@@ -12,7 +12,8 @@ use anyhow::Context as _;
 use super::discover::{self, Found};
 use super::teardown::{teardown, TeardownReport};
 use super::{leaks, Clients, Timeouts};
-use crate::run::ledger::{replay, Ledger, Resource, LEDGER_FILE};
+use crate::plan::names::ResourceNames;
+use crate::run::ledger::{replay, Ledger, Resource, ResourceKind, LEDGER_FILE};
 
 /// How a run's teardown ended.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -52,6 +53,33 @@ pub fn merge(known: &[Resource], found: &[Found]) -> Vec<Resource> {
     out
 }
 
+/// `resources` plus the Container Insights log group of each ECS cluster among them, and of the
+/// cluster the run `run_id` names, that they lack: the service creates that group itself,
+/// untagged, so only the cluster's name leads to it when the ledger is lost (and a deleted
+/// cluster no longer carries its tags). Pure.
+pub fn with_insights_groups(mut resources: Vec<Resource>, run_id: Option<&str>) -> Vec<Resource> {
+    let mut clusters: Vec<String> = resources
+        .iter()
+        .filter(|r| r.kind == ResourceKind::EcsCluster)
+        .map(|r| r.name.clone())
+        .collect();
+    if let Some(n) = run_id.and_then(|id| ResourceNames::for_run(id).ok()) {
+        if !clusters.contains(&n.ecs_cluster) {
+            clusters.push(n.ecs_cluster);
+        }
+    }
+    for cluster in clusters {
+        let name = super::ecs::insights_log_group(&cluster);
+        if !resources
+            .iter()
+            .any(|r| r.kind == ResourceKind::LogGroup && r.name == name)
+        {
+            resources.push(Resource::live(ResourceKind::LogGroup, &name, None));
+        }
+    }
+    resources
+}
+
 /// Mark live again what a ledger records as deleted but still exists. A create call in flight when
 /// a signal came can land after the signal path's delete call found nothing (and recorded the
 /// resource deleted): only asking the service tells.
@@ -83,7 +111,7 @@ pub async fn cleanup_run(
     let found = discover::find(c, Some(run_id))
         .await
         .with_context(|| format!("finding the resources of run '{run_id}'"))?;
-    let mut all = merge(known, &found);
+    let mut all = with_insights_groups(merge(known, &found), Some(run_id));
     revive(c, &mut all).await?;
     std::fs::create_dir_all(dir).with_context(|| format!("creating '{}'", dir.display()))?;
     let ledger = std::sync::Mutex::new(Ledger::open(dir, run_id, &c.region)?);
@@ -153,7 +181,8 @@ pub async fn sweep(
 ) -> anyhow::Result<Vec<Cleaned>> {
     let mut out = Vec::new();
     for (run_id, found) in due {
-        let known: Vec<Resource> = found.iter().map(|f| f.resource.clone()).collect();
+        let known: Vec<Resource> =
+            with_insights_groups(found.iter().map(|f| f.resource.clone()).collect(), None);
         let run_dir = dir.join("sweep").join(run_id);
         std::fs::create_dir_all(&run_dir)
             .with_context(|| format!("creating '{}'", run_dir.display()))?;
@@ -189,7 +218,26 @@ pub async fn sweep(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::run::ledger::ResourceKind;
+
+    #[test]
+    fn a_cluster_brings_its_insights_log_group_once() {
+        let rs = with_insights_groups(
+            vec![
+                res(ResourceKind::EcsCluster, "ecp-x", None),
+                res(ResourceKind::LogGroup, "/elasticache-perf/ecp-x", None),
+            ],
+            None,
+        );
+        assert_eq!(rs.len(), 3);
+        assert_eq!(rs[2].name, "/aws/ecs/containerinsights/ecp-x/performance");
+        assert_eq!(with_insights_groups(rs.clone(), None), rs);
+        let by_id = with_insights_groups(Vec::new(), Some("ecp-x"));
+        let cluster = ResourceNames::for_run("ecp-x").unwrap().ecs_cluster;
+        assert_eq!(
+            by_id[0].name,
+            format!("/aws/ecs/containerinsights/{cluster}/performance")
+        );
+    }
 
     fn res(kind: ResourceKind, name: &str, id: Option<&str>) -> Resource {
         Resource::live(kind, name, id.map(str::to_string))

@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 
 use aws_sdk_ecs::types::{
     ClusterSetting, ClusterSettingName, Compatibility, ContainerDefinition, CpuArchitecture,
-    LogConfiguration, LogDriver, NetworkMode, OsFamily, RuntimePlatform, Tag, TaskDefinitionStatus,
+    LogConfiguration, LogDriver, NetworkMode, OsFamily, RepositoryCredentials, RuntimePlatform,
+    Tag, TaskDefinitionStatus,
 };
 
 use super::error::{Error, Result};
@@ -19,9 +20,12 @@ fn tags(t: &BTreeMap<String, String>) -> Vec<Tag> {
         .collect()
 }
 
+/// Where the names of Container Insights' log groups start.
+pub const INSIGHTS_LOG_GROUP_PREFIX: &str = "/aws/ecs/containerinsights/";
+
 /// The log group Container Insights creates for a cluster (the service makes it; the tool deletes it).
 pub fn insights_log_group(cluster: &str) -> String {
-    format!("/aws/ecs/containerinsights/{cluster}/performance")
+    format!("{INSIGHTS_LOG_GROUP_PREFIX}{cluster}/performance")
 }
 
 /// Create the cluster.
@@ -92,9 +96,24 @@ pub async fn register_task_definition(
             resource: resource(),
             detail: e.to_string(),
         })?;
+    let credentials = t
+        .repository_credentials
+        .as_ref()
+        .map(|arn| {
+            RepositoryCredentials::builder()
+                .credentials_parameter(arn)
+                .build()
+                .map_err(|e| Error::Failed {
+                    action: "RegisterTaskDefinition",
+                    resource: resource(),
+                    detail: e.to_string(),
+                })
+        })
+        .transpose()?;
     let container = ContainerDefinition::builder()
         .name(CONTAINER_NAME)
         .image(&t.image)
+        .set_repository_credentials(credentials)
         .essential(true)
         // The official image's entrypoint is memtier_benchmark itself; the script wraps it.
         .entry_point("sh")

@@ -3,17 +3,16 @@
 //! the load generators and the metrics need.
 
 use std::collections::BTreeMap;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use aws_sdk_elasticache::types::{ClusterMode, Tag};
+use aws_sdk_elasticache::types::Tag;
 
 use super::error::{Error, Result};
 use crate::config::Secret;
 use crate::plan::RunPlan;
+use crate::retry::{poll_until, Policy, PollError, Probe};
 
-/// How often a replication group's state is read while waiting. (Not the SDK waiter: it treats
-/// `create-failed` as "keep waiting" and would spin until its deadline, shared docs/aws-notes.md §1.2.)
-pub const POLL_EVERY: Duration = Duration::from_secs(15);
+pub use super::timeouts::POLL_EVERY;
 
 fn tags(t: &BTreeMap<String, String>) -> Vec<Tag> {
     t.iter()
@@ -97,6 +96,42 @@ pub async fn subnet_group_exists(ec: &aws_sdk_elasticache::Client, name: &str) -
     }
 }
 
+/// The parameter group family (`redis7`, `valkey8`, …) of an engine version, or of the engine's
+/// default version when none is given (DescribeCacheEngineVersions).
+pub async fn parameter_group_family(
+    ec: &aws_sdk_elasticache::Client,
+    engine: &str,
+    version: Option<&str>,
+) -> Result<String> {
+    let what = || format!("{engine} {}", version.unwrap_or("(default version)"));
+    let out = ec
+        .describe_cache_engine_versions()
+        .engine(engine)
+        .set_engine_version(version.map(str::to_string))
+        .set_default_only(version.is_none().then_some(true))
+        .send()
+        .await
+        .map_err(|e| Error::from_sdk("DescribeCacheEngineVersions", what(), e))?;
+    out.cache_engine_versions()
+        .iter()
+        .find_map(|v| v.cache_parameter_group_family())
+        .map(str::to_string)
+        .ok_or_else(|| Error::Failed {
+            action: "DescribeCacheEngineVersions",
+            resource: what(),
+            detail:
+                "ElastiCache offers no such engine version in this region (input 'engine_version')"
+                    .into(),
+        })
+}
+
+/// The parameter group a cluster-mode group needs: the engine family's cluster-enabled default
+/// (`default.<family>.cluster.on`). Without one, CreateReplicationGroup uses the family's default
+/// group, whose `cluster-enabled` is `no`.
+pub fn cluster_parameter_group(family: &str) -> String {
+    format!("default.{family}.cluster.on")
+}
+
 /// Start creating the replication group of the plan (returns at once; see [`wait_available`]).
 pub async fn create_replication_group(
     ec: &aws_sdk_elasticache::Client,
@@ -126,7 +161,10 @@ pub async fn create_replication_group(
         .snapshot_retention_limit(0)
         .set_tags(Some(tags(&p.tags)));
     if c.cluster_mode {
-        req = req.cluster_mode(ClusterMode::Enabled);
+        let family = parameter_group_family(ec, &c.engine, c.engine_version.as_deref()).await?;
+        let group = cluster_parameter_group(&family);
+        tracing::info!("cluster mode: replication group '{id}' uses parameter group '{group}'");
+        req = req.cache_parameter_group_name(group);
     }
     if let Some(t) = token.filter(|_| c.transit_encryption) {
         req = req.auth_token(t.expose());
@@ -180,6 +218,19 @@ pub async fn describe(ec: &aws_sdk_elasticache::Client, id: &str) -> Result<Grou
     })
 }
 
+/// A poll's end as the target's error: the probe's own error, or a [`Error::Timeout`].
+fn poll_error(action: &'static str, id: &str, e: PollError<Error>) -> Error {
+    match e {
+        PollError::Failed(e) => e,
+        PollError::TimedOut { last, waited, .. } => Error::Timeout {
+            action,
+            resource: format!("replication group '{id}'"),
+            state: last,
+            secs: waited.as_secs(),
+        },
+    }
+}
+
 /// Wait until the group is `available`; fail on `create-failed`, `deleting` or when `timeout` passes.
 pub async fn wait_available(
     ec: &aws_sdk_elasticache::Client,
@@ -187,31 +238,26 @@ pub async fn wait_available(
     timeout: Duration,
     poll: Duration,
 ) -> Result<GroupInfo> {
-    let start = Instant::now();
-    loop {
-        let info = describe(ec, id).await?;
-        match info.status.as_str() {
-            "available" => return Ok(info),
-            "create-failed" | "deleting" | "deleted" => {
-                return Err(Error::Failed {
-                    action: "waiting for replication group to be available",
+    const ACTION: &str = "waiting for replication group to be available";
+    let policy = Policy::new("replication group creation", poll, poll, timeout);
+    poll_until(
+        &format!("replication group '{id}' to be available"),
+        &policy,
+        || async {
+            let info = describe(ec, id).await?;
+            match info.status.as_str() {
+                "available" => Ok(Probe::Ready(info)),
+                "create-failed" | "deleting" | "deleted" => Err(Error::Failed {
+                    action: ACTION,
                     resource: format!("replication group '{id}'"),
                     detail: format!("it is '{}'", info.status),
-                })
+                }),
+                _ => Ok(Probe::Pending(info.status)),
             }
-            _ => {}
-        }
-        if start.elapsed() >= timeout {
-            return Err(Error::Timeout {
-                action: "waiting for replication group to be available",
-                resource: format!("replication group '{id}'"),
-                state: info.status,
-                secs: timeout.as_secs(),
-            });
-        }
-        tracing::debug!("replication group '{id}' is '{}'; waiting", info.status);
-        tokio::time::sleep(poll).await;
-    }
+        },
+    )
+    .await
+    .map_err(|e| poll_error(ACTION, id, e))
 }
 
 /// Ask once for the group's deletion, without waiting (the signal path: `cleanup` finishes).
@@ -242,23 +288,29 @@ pub async fn delete_and_wait(
     timeout: Duration,
     poll: Duration,
 ) -> Result<()> {
-    let start = Instant::now();
-    let mut asked = false;
-    loop {
-        let info = match describe(ec, id).await {
-            Ok(i) => i,
-            Err(e) if e.is_not_found() => return Ok(()),
-            Err(e) => return Err(e),
-        };
-        match info.status.as_str() {
-            "available" | "create-failed" | "incompatible-network" | "restore-failed" if !asked => {
+    let asked = std::sync::atomic::AtomicBool::new(false);
+    let policy = Policy::new("replication group deletion", poll, poll, timeout);
+    poll_until(
+        &format!("replication group '{id}' to be deleted"),
+        &policy,
+        || async {
+            let info = match describe(ec, id).await {
+                Ok(i) => i,
+                Err(e) if e.is_not_found() => return Ok(Probe::Ready(())),
+                Err(e) => return Err(e),
+            };
+            let deletable = matches!(
+                info.status.as_str(),
+                "available" | "create-failed" | "incompatible-network" | "restore-failed"
+            );
+            if deletable && !asked.load(std::sync::atomic::Ordering::SeqCst) {
                 match ec
                     .delete_replication_group()
                     .replication_group_id(id)
                     .send()
                     .await
                 {
-                    Ok(_) => asked = true,
+                    Ok(_) => asked.store(true, std::sync::atomic::Ordering::SeqCst),
                     Err(e) => {
                         let e = Error::from_sdk(
                             "DeleteReplicationGroup",
@@ -266,7 +318,7 @@ pub async fn delete_and_wait(
                             e,
                         );
                         if e.is_not_found() {
-                            return Ok(());
+                            return Ok(Probe::Ready(()));
                         }
                         // Someone else changed its state in between: look again after a pause.
                         if e.code() != Some("InvalidReplicationGroupState") {
@@ -275,16 +327,9 @@ pub async fn delete_and_wait(
                     }
                 }
             }
-            _ => {}
-        }
-        if start.elapsed() >= timeout {
-            return Err(Error::Timeout {
-                action: "waiting for replication group to be deleted",
-                resource: format!("replication group '{id}'"),
-                state: info.status,
-                secs: timeout.as_secs(),
-            });
-        }
-        tokio::time::sleep(poll).await;
-    }
+            Ok(Probe::Pending(info.status))
+        },
+    )
+    .await
+    .map_err(|e| poll_error("waiting for replication group to be deleted", id, e))
 }

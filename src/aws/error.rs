@@ -131,6 +131,32 @@ impl Error {
         }
     }
 
+    /// Whether a call naming a role that was just created failed because IAM has not propagated it
+    /// yet, which passes by itself (AWS documents IAM as eventually consistent): ECS's
+    /// `ClientException: Role is not valid`, an `AccessDenied…` on `iam:PassRole`, or Scheduler's
+    /// `ValidationException` about its execution role.
+    pub fn is_iam_propagation(&self) -> bool {
+        let Self::Api { code, message, .. } = self else {
+            return false;
+        };
+        let m = message.to_ascii_lowercase();
+        match code.as_str() {
+            "ClientException" => m.contains("role is not valid") || m.contains("iam:passrole"),
+            "AccessDeniedException" | "AccessDenied" => m.contains("iam:passrole"),
+            "ValidationException" => m.contains("role"),
+            _ => false,
+        }
+    }
+
+    /// Whether EC2 answered "not found" for a resource the caller has just created (EC2's API is
+    /// eventually consistent: the next call may not see it for a few seconds).
+    pub fn is_ec2_not_yet_visible(&self) -> bool {
+        matches!(
+            self.code(),
+            Some("InvalidGroup.NotFound" | "InvalidSecurityGroupID.NotFound")
+        )
+    }
+
     /// The service's error code, when there is one.
     pub fn code(&self) -> Option<&str> {
         match self {
@@ -227,6 +253,41 @@ mod tests {
         ] {
             assert_eq!(classify(code, status), want, "{code:?} {status:?}");
         }
+    }
+
+    #[test]
+    fn only_iam_propagation_errors_are_waited_out() {
+        let api = |code: &str, message: &str| Error::Api {
+            action: "CreateSchedule",
+            resource: "schedule 'ecp-x-expiry'".into(),
+            code: code.into(),
+            message: message.into(),
+            transient: false,
+        };
+        for (code, message, want) in [
+            (
+                "ValidationException",
+                "The execution role you provide must allow AWS EventBridge Scheduler to assume the role.",
+                true,
+            ),
+            ("ClientException", "Role is not valid", true),
+            (
+                "AccessDeniedException",
+                "User: arn:aws:sts::1:assumed-role/ci is not authorized to perform: iam:PassRole on resource: arn:aws:iam::1:role/x",
+                true,
+            ),
+            ("ValidationException", "Invalid Schedule Expression at(2026).", false),
+            ("AccessDeniedException", "role", false),
+            ("ClientException", "Container.image should not be null", false),
+        ] {
+            assert_eq!(api(code, message).is_iam_propagation(), want, "{code}: {message}");
+        }
+        assert!(!Error::NotFound {
+            action: "CreateSchedule",
+            resource: "x".into(),
+            code: "ResourceNotFoundException".into(),
+        }
+        .is_iam_propagation());
     }
 
     #[test]

@@ -1,15 +1,14 @@
 //! Export of a run's output folder to S3 under the plan's prefix (`{s3_prefix}/exports/{timestamp}/`),
-//! after everything was written locally. Each object is tried up to three times (on top of the SDK's
-//! own retries); a failure is reported by key and the local copy stays.
+//! after everything was written locally. An object that fails with a transient error is tried again
+//! within the upload policy's budget (on top of the SDK's own retries); one that still fails, or
+//! fails for good (access denied, no such bucket), is reported by key and the local copy stays.
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use super::s3;
+use super::timeouts::Policies;
 use super::Clients;
-
-/// Attempts per object.
-pub const UPLOAD_ATTEMPTS: u32 = 3;
+use crate::retry::{retry, Policy};
 
 /// What the export did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -45,7 +44,26 @@ fn content_type(p: &Path) -> &'static str {
 
 /// Upload every file under `dir` to `s3://bucket/prefix<relative path>`.
 pub async fn upload_dir(c: &Clients, bucket: &str, prefix: &str, dir: &Path) -> ExportReport {
+    upload_dir_with(c, bucket, prefix, dir, &Policies::AWS.upload).await
+}
+
+/// [`upload_dir`] with another retry policy.
+pub async fn upload_dir_with(
+    c: &Clients,
+    bucket: &str,
+    prefix: &str,
+    dir: &Path,
+    policy: &Policy,
+) -> ExportReport {
     let mut rep = ExportReport::default();
+    // The bucket may be in another region than the run (preflight found it; look again here).
+    let s3 = match s3::client_for_bucket(&c.s3, bucket).await {
+        Ok(s3) => s3,
+        Err(e) => {
+            tracing::warn!("{e}; uploading through the run's own region");
+            c.s3.clone()
+        }
+    };
     let mut all = Vec::new();
     if let Err(e) = files(dir, &mut all) {
         rep.failed.push(format!("listing '{}': {e}", dir.display()));
@@ -69,23 +87,16 @@ pub async fn upload_dir(c: &Clients, bucket: &str, prefix: &str, dir: &Path) -> 
                 continue;
             }
         };
-        let mut attempt = 1;
-        loop {
-            match s3::put_object(&c.s3, bucket, &key, body.clone(), content_type(&path)).await {
-                Ok(()) => {
-                    rep.uploaded.push(format!("s3://{bucket}/{key}"));
-                    break;
-                }
-                Err(e) if attempt < UPLOAD_ATTEMPTS => {
-                    tracing::debug!("attempt {attempt}: {e}; trying again");
-                    tokio::time::sleep(Duration::from_secs(u64::from(attempt))).await;
-                    attempt += 1;
-                }
-                Err(e) => {
-                    rep.failed.push(e.to_string());
-                    break;
-                }
-            }
+        let put = retry(
+            &format!("uploading s3://{bucket}/{key}"),
+            policy,
+            super::Error::is_transient,
+            || s3::put_object(&s3, bucket, &key, body.clone(), content_type(&path)),
+        )
+        .await;
+        match put {
+            Ok(()) => rep.uploaded.push(format!("s3://{bucket}/{key}")),
+            Err(e) => rep.failed.push(e.to_string()),
         }
     }
     rep

@@ -95,6 +95,24 @@ pub async fn create_role(iam: &aws_sdk_iam::Client, r: &RoleRequest<'_>) -> Resu
         })
 }
 
+/// Name of the execution role's inline policy that reads the image registry's credentials.
+pub const REGISTRY_CREDENTIALS_POLICY: &str = "read-registry-credentials";
+
+/// The inline policy that lets an execution role read one Secrets Manager secret (ECS
+/// repositoryCredentials; a secret encrypted with a customer managed KMS key also needs
+/// `kms:Decrypt` on that key, which the user grants).
+pub fn registry_credentials_policy(secret_arn: &str) -> String {
+    serde_json::json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Allow",
+            "Action": "secretsmanager:GetSecretValue",
+            "Resource": secret_arn,
+        }]
+    })
+    .to_string()
+}
+
 /// Put an inline policy on a role (deleted with the role by [`delete_role`]).
 pub async fn put_role_policy(
     iam: &aws_sdk_iam::Client,

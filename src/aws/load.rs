@@ -19,6 +19,7 @@ use crate::plan::script::{
     ENV_AUTH_TOKEN, ENV_HOST, ENV_MODE, KILL_AFTER_SECS, PREFILL_TIMEOUT_SECS,
 };
 use crate::plan::{RunPlan, STOP_GRACE_SECS};
+use crate::retry::{PollError, Probe};
 use crate::run::ledger::{Event, ResourceKind};
 
 /// One task's outcome.
@@ -32,6 +33,17 @@ pub struct TaskRun {
     pub stopped_reason: Option<String>,
     /// Whether the tool had to stop it after its deadline.
     pub stopped_by_tool: bool,
+    /// Whether it was still not STOPPED when the tool stopped waiting for it.
+    pub never_stopped: bool,
+}
+
+impl TaskRun {
+    /// ECS's reason when the task stopped because its image could not be pulled.
+    pub fn pull_failure(&self) -> Option<&str> {
+        self.stopped_reason
+            .as_deref()
+            .filter(|r| self.shipped.files.is_empty() && is_pull_failure(r))
+    }
 }
 
 /// The load's outcome.
@@ -45,6 +57,9 @@ pub struct LoadOutcome {
     pub judged: Vec<JudgedClient>,
     /// Whether a cancellation cut the load short.
     pub interrupted: bool,
+    /// When the timed tasks were started (Unix seconds): the start of the window in which
+    /// CloudWatch's metrics describe the timed load and not the prefill.
+    pub timed_started_s: Option<i64>,
 }
 
 fn failed(id: &str, exit_code: Option<i32>, reasons: Vec<String>) -> JudgedClient {
@@ -63,6 +78,12 @@ pub fn judge(run: &TaskRun) -> JudgedClient {
     let mut extra: Vec<String> = run.shipped.problems.clone();
     if run.stopped_by_tool {
         extra.push("still running after its deadline: stopped by the tool".into());
+    }
+    if run.never_stopped {
+        extra.push(
+            "still not STOPPED after its deadline and the stop grace: judged on what it shipped by then"
+                .into(),
+        );
     }
     if let Some(r) = &run.stopped_reason {
         if run.shipped.files.is_empty() {
@@ -90,52 +111,131 @@ pub fn judge(run: &TaskRun) -> JudgedClient {
     }
 }
 
-/// Start `count` tasks in batches of ≤ 10, recording each in the ledger; returns their ARNs.
+/// Some tasks did not start because Fargate had no capacity (worth another try, elsewhere).
+#[derive(Debug, thiserror::Error)]
+#[error("{missing} task(s) did not start: {reason}")]
+struct NoCapacity {
+    missing: u32,
+    reason: String,
+}
+
+/// The subnets of a RunTask attempt: all of them first; then, since AWS asks callers to try another
+/// Availability Zone, one subnet at a time, in turn.
+fn subnets_for(attempt: u32, all: &[String]) -> Vec<String> {
+    if attempt == 0 || all.len() < 2 {
+        return all.to_vec();
+    }
+    let i = usize::try_from(attempt - 1).unwrap_or(0) % all.len();
+    vec![all[i].clone()]
+}
+
+/// Start `count` tasks in batches of ≤ 10, recording each in the ledger; returns their ARNs. Tasks
+/// Fargate has no capacity for are started again, in another subnet, within the capacity policy's
+/// budget; any other start failure ends the load.
 async fn start(
     c: &Clients,
     p: &RunPlan,
     prov: &Provisioned,
     ledger: &SharedLedger,
     env: &[(String, String)],
-    count: u32,
-    label: &str,
+    (count, label): (u32, &str),
+    t: &Timeouts,
 ) -> anyhow::Result<Vec<String>> {
-    let mut arns = Vec::new();
+    let arns = std::sync::Mutex::new(Vec::new());
     for (i, n) in crate::plan::batches(count).into_iter().enumerate() {
-        let mut started = Vec::new();
-        let r = tasks::run_tasks(
-            &c.ecs,
-            &tasks::RunRequest {
-                cluster: &p.names.ecs_cluster,
-                task_definition: &prov.task_definition_arn,
-                subnets: &p.network.subnet_ids,
-                security_groups: &prov.task_security_groups,
-                assign_public_ip: p.network.assign_public_ip,
-                environment: env.to_vec(),
-                count: n,
-                client_token: format!("{}-{label}-{i}", p.run_id),
-                tags: &p.tags,
-            },
-            &mut started,
-        )
-        .await;
-        for arn in &started {
-            record(
-                ledger,
-                ResourceKind::EcsTask,
-                arn,
-                Some(arn),
-                Event::Created,
-            )?;
-        }
-        arns.extend(started);
-        r?;
+        // (tasks still to start, attempt) of this batch.
+        let state = std::sync::Mutex::new((n, 0u32));
+        let is_capacity = |e: &anyhow::Error| e.downcast_ref::<NoCapacity>().is_some();
+        let what = format!("starting {n} {label} task(s) (batch {})", i + 1);
+        crate::retry::retry(&what, &t.retry.capacity, is_capacity, || async {
+            let (missing, attempt) = *lock(&state)?;
+            let subnets = subnets_for(attempt, &p.network.subnet_ids);
+            // A new token per attempt: RunTask answers a repeated token with its first answer.
+            let client_token = if attempt == 0 {
+                format!("{}-{label}-{i}", p.run_id)
+            } else {
+                format!("{}-{label}-{i}-r{attempt}", p.run_id)
+            };
+            let out = tasks::run_tasks(
+                &c.ecs,
+                &tasks::RunRequest {
+                    cluster: &p.names.ecs_cluster,
+                    task_definition: &prov.task_definition_arn,
+                    subnets: &subnets,
+                    security_groups: &prov.task_security_groups,
+                    assign_public_ip: p.network.assign_public_ip,
+                    environment: env.to_vec(),
+                    count: missing,
+                    client_token,
+                    tags: &p.tags,
+                },
+            )
+            .await?;
+            for arn in &out.arns {
+                record(
+                    ledger,
+                    ResourceKind::EcsTask,
+                    arn,
+                    Some(arn),
+                    Event::Created,
+                )?;
+            }
+            let left = missing.saturating_sub(u32::try_from(out.arns.len()).unwrap_or(u32::MAX));
+            lock(&arns)?.extend(out.arns);
+            *lock(&state)? = (left, attempt + 1);
+            let reasons: Vec<String> = out.failures.iter().map(ToString::to_string).collect();
+            if out.failures.is_empty() || left == 0 {
+                Ok(())
+            } else if out.failures.iter().all(tasks::StartFailure::is_capacity) {
+                Err(NoCapacity {
+                    missing: left,
+                    reason: reasons.join("; "),
+                }
+                .into())
+            } else {
+                Err(anyhow::anyhow!(
+                    "RunTask in ECS cluster '{}': {left} task(s) did not start: {}",
+                    p.names.ecs_cluster,
+                    reasons.join("; ")
+                ))
+            }
+        })
+        .await
+        .map_err(|e| {
+            if e.downcast_ref::<NoCapacity>().is_some() {
+                e.context(format!(
+                    "Fargate had no capacity within the {} s budget (tried every subnet given in 'subnet_ids'; more subnets in other Availability Zones, or a later run, may help)",
+                    t.retry.capacity.budget.as_secs()
+                ))
+            } else {
+                e
+            }
+        })?;
     }
+    let arns = lock(&arns)?.clone();
     Ok(arns)
 }
 
-/// Wait until every task stopped; stop those still running at `deadline`. Returns the final states
-/// and which tasks the tool stopped.
+fn lock<T>(m: &std::sync::Mutex<T>) -> anyhow::Result<std::sync::MutexGuard<'_, T>> {
+    m.lock()
+        .map_err(|_| anyhow::anyhow!("a lock of the load's state is poisoned"))
+}
+
+/// How the wait for the tasks ended.
+struct Waited {
+    /// The last state of each task ECS described.
+    states: Vec<tasks::TaskState>,
+    /// Tasks the tool stopped (after their deadline, or on a signal).
+    stopped_by_tool: Vec<String>,
+    /// Tasks still not STOPPED when the wait ended (a slow stop): judged, not waited for.
+    never_stopped: Vec<String>,
+    /// Whether a signal cut the wait short.
+    interrupted: bool,
+}
+
+/// Wait until every task stopped; stop those still running at `deadline`, and wait for them to stop
+/// for at most the stop grace more: a task that is slow to stop (Fargate's ENI detachment can take
+/// minutes) does not cost the others their results.
 async fn wait_stopped(
     c: &Clients,
     cluster: &str,
@@ -143,7 +243,7 @@ async fn wait_stopped(
     deadline: Duration,
     t: &Timeouts,
     cancel: &CancellationToken,
-) -> anyhow::Result<(Vec<tasks::TaskState>, Vec<String>, bool)> {
+) -> anyhow::Result<Waited> {
     let start = Instant::now();
     let mut stopped_by_tool: Vec<String> = Vec::new();
     let mut interrupted = false;
@@ -154,7 +254,12 @@ async fn wait_stopped(
             .filter(|s| s.last_status != "STOPPED")
             .collect();
         if running.is_empty() && states.len() == arns.len() {
-            return Ok((states, stopped_by_tool, interrupted));
+            return Ok(Waited {
+                states,
+                stopped_by_tool,
+                never_stopped: Vec::new(),
+                interrupted,
+            });
         }
         let overdue = start.elapsed() >= deadline;
         if (overdue || cancel.is_cancelled()) && stopped_by_tool.is_empty() {
@@ -171,15 +276,27 @@ async fn wait_stopped(
             // On a signal there is no time to wait for the tasks to stop and ship what they have:
             // the process must exit within seconds (the action's post step finishes the rest).
             if interrupted {
-                return Ok((states, stopped_by_tool, true));
+                return Ok(Waited {
+                    states,
+                    stopped_by_tool,
+                    never_stopped: Vec::new(),
+                    interrupted: true,
+                });
             }
         }
-        if start.elapsed() >= deadline + Duration::from_secs(STOP_GRACE_SECS) {
-            anyhow::bail!(
-                "{} task(s) in ECS cluster '{cluster}' did not stop within {} s of their deadline",
-                running.len(),
-                STOP_GRACE_SECS
+        if start.elapsed() >= deadline + t.stop_grace {
+            let never_stopped: Vec<String> = running.iter().map(|s| s.arn.clone()).collect();
+            tracing::warn!(
+                "{} task(s) in ECS cluster '{cluster}' still not STOPPED {} s after their deadline: collecting the others' results; teardown stops them again",
+                never_stopped.len(),
+                t.stop_grace.as_secs()
             );
+            return Ok(Waited {
+                states,
+                stopped_by_tool,
+                never_stopped,
+                interrupted,
+            });
         }
         tokio::select! {
             () = cancel.cancelled(), if !interrupted && stopped_by_tool.is_empty() => {}
@@ -188,39 +305,101 @@ async fn wait_stopped(
     }
 }
 
-/// Read what each task shipped.
+/// How many tasks' log streams are read at once (GetLogEvents allows 10 calls/s per account and
+/// region; the SDK retries what is throttled).
+const READ_CONCURRENCY: usize = 8;
+
+/// Whether ECS stopped the task because its image could not be pulled.
+pub fn is_pull_failure(stopped_reason: &str) -> bool {
+    let r = stopped_reason.to_ascii_lowercase();
+    r.contains("cannotpullcontainererror")
+        || r.contains("toomanyrequests")
+        || r.contains("pull image manifest")
+        || (r.contains("resourceinitializationerror") && r.contains("pull"))
+}
+
+/// Read one task's stream; when it exists but its end marker has not arrived, read on from where
+/// the last read ended until it does, within the log-tail policy's budget (CloudWatch Logs is
+/// eventually visible: a task can be STOPPED before the tail of its stream can be read).
+async fn read_task(c: &Clients, p: &RunPlan, id: &str, t: &Timeouts) -> anyhow::Result<Shipped> {
+    let group = &p.names.log_group;
+    let stream = ResourceNames::log_stream(id);
+    let mut cursor = None;
+    let lines = match logs::read_more(&c.logs, group, &stream, &mut cursor, &t.retry.log_read).await
+    {
+        Ok(l) => l,
+        // No stream: the container never started (its image, its network), nothing will come.
+        Err(e) if e.is_not_found() => return Ok(Shipped::default()),
+        Err(e) => return Err(e.into()),
+    };
+    let shipped = frames::decode(lines.iter().map(String::as_str));
+    if shipped.complete {
+        return Ok(shipped);
+    }
+    tracing::info!(
+        "task {id}: its log stream has no end marker yet; CloudWatch Logs is eventually visible: reading on for up to {} s",
+        t.retry.log_tail.budget.as_secs()
+    );
+    let what = format!("the end of task {id}'s log stream");
+    // (cursor, lines so far), shared by the looks.
+    let read = std::sync::Mutex::new((cursor, lines));
+    let (read, stream) = (&read, &stream);
+    let tail = crate::retry::poll_until(&what, &t.retry.log_tail, || async move {
+        let mut cursor = lock(read)?.0.clone();
+        let more = logs::read_more(&c.logs, group, stream, &mut cursor, &t.retry.log_read).await?;
+        let mut state = lock(read)?;
+        state.0 = cursor;
+        state.1.extend(more);
+        let shipped = frames::decode(state.1.iter().map(String::as_str));
+        anyhow::Ok(if shipped.complete {
+            Probe::Ready(shipped)
+        } else {
+            Probe::Pending(format!("{} lines, no end marker", state.1.len()))
+        })
+    })
+    .await;
+    match tail {
+        Ok(s) => {
+            tracing::info!("task {id}: the end of its log stream arrived");
+            Ok(s)
+        }
+        Err(PollError::TimedOut { .. }) => {
+            let state = lock(read)?;
+            Ok(frames::decode(state.1.iter().map(String::as_str)))
+        }
+        Err(PollError::Failed(e)) => Err(e),
+    }
+}
+
+/// Read what each task shipped (a bounded number of streams at once).
 async fn collect(
     c: &Clients,
     p: &RunPlan,
-    states: &[tasks::TaskState],
-    stopped_by_tool: &[String],
+    w: &Waited,
+    t: &Timeouts,
 ) -> anyhow::Result<Vec<TaskRun>> {
-    let mut out = Vec::with_capacity(states.len());
-    for s in states {
+    use futures_util::stream::{self, StreamExt as _, TryStreamExt as _};
+    stream::iter(w.states.iter().map(|s| async move {
         let id = tasks::task_id(&s.arn).to_string();
-        let lines =
-            match logs::read_stream(&c.logs, &p.names.log_group, &ResourceNames::log_stream(&id))
-                .await
-            {
-                Ok(l) => l,
-                Err(e) if e.is_not_found() => Vec::new(),
-                Err(e) => return Err(e.into()),
-            };
-        let mut shipped = frames::decode(lines.iter().map(String::as_str));
+        let mut shipped = read_task(c, p, &id, t).await?;
         if shipped.exit_code.is_none() {
             shipped.exit_code = s.exit_code;
         }
-        out.push(TaskRun {
+        anyhow::Ok(TaskRun {
             id,
             shipped,
             stopped_reason: s.stopped_reason.clone(),
-            stopped_by_tool: stopped_by_tool.contains(&s.arn),
-        });
-    }
-    Ok(out)
+            stopped_by_tool: w.stopped_by_tool.contains(&s.arn),
+            never_stopped: w.never_stopped.contains(&s.arn),
+        })
+    }))
+    .buffered(READ_CONCURRENCY)
+    .try_collect()
+    .await
 }
 
-/// Prefill once (when planned), then run the timed tasks and judge them.
+/// Prefill once (when planned), then run the timed tasks and judge them. A prefill whose image
+/// could not be pulled ends the load there: the timed tasks would fail the same way.
 pub async fn run_load(
     c: &Clients,
     p: &RunPlan,
@@ -236,20 +415,25 @@ pub async fn run_load(
     }
     let cluster = &p.names.ecs_cluster;
     let mut outcome = LoadOutcome::default();
+    let start_cancellable = |env: Vec<(String, String)>, count: u32, label: &'static str| async move {
+        tokio::select! {
+            r = start(c, p, prov, ledger, &env, (count, label), t) => r,
+            () = cancel.cancelled() => Err(anyhow::anyhow!("interrupted by a signal while starting the {label} task(s)")),
+        }
+    };
     if p.tasks.prefill {
         let mut e = env.clone();
         e.push((ENV_MODE.to_string(), "prefill".into()));
         tracing::info!("prefill: one task writes every key once");
-        let arns = start(c, p, prov, ledger, &e, 1, "prefill").await?;
+        let arns = start_cancellable(e, 1, "prefill").await?;
         let deadline =
             Duration::from_secs(PREFILL_TIMEOUT_SECS + KILL_AFTER_SECS + STOP_GRACE_SECS);
-        let (states, by_tool, interrupted) =
-            wait_stopped(c, cluster, &arns, deadline, t, cancel).await?;
-        if interrupted {
+        let w = wait_stopped(c, cluster, &arns, deadline, t, cancel).await?;
+        if w.interrupted {
             outcome.interrupted = true;
             return Ok(outcome);
         }
-        let run = collect(c, p, &states, &by_tool).await?.into_iter().next();
+        let run = collect(c, p, &w, t).await?.into_iter().next();
         if let Some(r) = &run {
             if r.shipped.exit_code != Some(0) {
                 tracing::warn!(
@@ -259,7 +443,14 @@ pub async fn run_load(
                 );
             }
         }
+        let pulled = run.as_ref().and_then(TaskRun::pull_failure).is_none();
         outcome.prefill = run;
+        if !pulled {
+            tracing::error!(
+                "the prefill task could not pull its image: not starting the timed tasks"
+            );
+            return Ok(outcome);
+        }
     }
     if cancel.is_cancelled() {
         outcome.interrupted = true;
@@ -267,15 +458,15 @@ pub async fn run_load(
     }
     env.push((ENV_MODE.to_string(), "timed".into()));
     tracing::info!("starting {} load generator task(s)", p.tasks.count);
-    let arns = start(c, p, prov, ledger, &env, p.tasks.count, "timed").await?;
+    outcome.timed_started_s = i64::try_from(crate::run::timeline::now_ms() / 1000).ok();
+    let arns = start_cancellable(env, p.tasks.count, "timed").await?;
     let deadline = Duration::from_secs(p.tasks.stop_after_secs);
-    let (states, by_tool, interrupted) =
-        wait_stopped(c, cluster, &arns, deadline, t, cancel).await?;
-    outcome.interrupted = interrupted;
-    if interrupted {
+    let w = wait_stopped(c, cluster, &arns, deadline, t, cancel).await?;
+    outcome.interrupted = w.interrupted;
+    if w.interrupted {
         return Ok(outcome);
     }
-    outcome.tasks = collect(c, p, &states, &by_tool).await?;
+    outcome.tasks = collect(c, p, &w, t).await?;
     outcome.judged = outcome.tasks.iter().map(judge).collect();
     Ok(outcome)
 }

@@ -4,6 +4,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use super::error::{Error, Result};
+use crate::retry::{retry, Policy};
 
 /// Create the log group with tags and a retention.
 pub async fn create_log_group(
@@ -52,44 +53,40 @@ pub async fn log_group_exists(logs: &aws_sdk_cloudwatchlogs::Client, name: &str)
         .any(|g| g.log_group_name() == Some(name)))
 }
 
-/// Extra rounds of attempts for a page of a task's log stream once the SDK's retries are spent.
-const READ_RETRIES: u32 = 3;
-
-/// Every message of one log stream, oldest first (GetLogEvents paging forward until the token
-/// stops changing, which is how the API says "no more").
-pub async fn read_stream(
+/// Every message of one log stream after `cursor` (from the head when it is `None`), oldest
+/// first, moving the cursor past them: GetLogEvents pages forward until the token stops changing,
+/// which is how the API says "no more for now". Reading again from the same cursor later returns
+/// what arrived since (CloudWatch Logs is eventually visible: a stream's tail can arrive late).
+/// A page that fails with a transient error is tried again as `policy` says, on top of the
+/// SDK's own retries: these lines are a task's only copy of its results.
+pub async fn read_more(
     logs: &aws_sdk_cloudwatchlogs::Client,
     group: &str,
     stream: &str,
+    cursor: &mut Option<String>,
+    policy: &Policy,
 ) -> Result<Vec<String>> {
     let mut out = Vec::new();
-    let mut token: Option<String> = None;
-    let mut retries = 0;
     loop {
-        let page = match logs
-            .get_log_events()
-            .log_group_name(group)
-            .log_stream_name(stream)
-            .start_from_head(true)
-            .set_next_token(token.clone())
-            .send()
-            .await
-        {
-            Ok(p) => p,
-            Err(e) => {
-                let e =
-                    Error::from_sdk("GetLogEvents", format!("log stream '{group}/{stream}'"), e);
-                // These lines are a task's only copy of its results: worth a few more tries after
-                // the SDK's own (GetLogEvents allows 10 calls/s per account and region).
-                if e.is_transient() && retries < READ_RETRIES {
-                    retries += 1;
-                    tracing::warn!("{e}; trying again ({retries}/{READ_RETRIES})");
-                    tokio::time::sleep(std::time::Duration::from_secs(2 << retries)).await;
-                    continue;
-                }
-                return Err(e);
-            }
-        };
+        let token = cursor.clone();
+        let page = retry(
+            &format!("reading log stream '{group}/{stream}'"),
+            policy,
+            Error::is_transient,
+            || async {
+                logs.get_log_events()
+                    .log_group_name(group)
+                    .log_stream_name(stream)
+                    .start_from_head(true)
+                    .set_next_token(token.clone())
+                    .send()
+                    .await
+                    .map_err(|e| {
+                        Error::from_sdk("GetLogEvents", format!("log stream '{group}/{stream}'"), e)
+                    })
+            },
+        )
+        .await?;
         out.extend(
             page.events()
                 .iter()
@@ -99,6 +96,16 @@ pub async fn read_stream(
         if next.is_none() || next == token {
             return Ok(out);
         }
-        token = next;
+        *cursor = next;
     }
+}
+
+/// Every message of one log stream visible now, oldest first.
+pub async fn read_stream(
+    logs: &aws_sdk_cloudwatchlogs::Client,
+    group: &str,
+    stream: &str,
+    policy: &Policy,
+) -> Result<Vec<String>> {
+    read_more(logs, group, stream, &mut None, policy).await
 }

@@ -24,6 +24,7 @@ pub mod s3_history;
 pub mod scheduler;
 pub mod tasks;
 pub mod teardown;
+pub mod timeouts;
 pub mod token;
 
 pub use clients::Clients;

@@ -4,42 +4,20 @@
 //! into the ledger before the call that creates it, so teardown finds it whatever happens next.
 
 use std::sync::Mutex;
-use std::time::Duration;
 
 use anyhow::Context as _;
 
 use super::{ecs, elasticache, iam, logs, network, s3, scheduler, Clients};
 use crate::config::Secret;
 use crate::plan::{names::ROLE_PATH, RunPlan, LOG_RETENTION_DAYS};
+use crate::retry::retry;
 use crate::run::ledger::{Event, Ledger, ResourceKind};
 use crate::InputError;
 
+pub use super::timeouts::Timeouts;
+
 /// The ledger shared by the branches that provision in parallel (each write is short and sync).
 pub type SharedLedger = Mutex<Ledger>;
-
-/// Deadlines and poll intervals of the AWS target.
-#[derive(Clone, Debug)]
-pub struct Timeouts {
-    /// Longest wait for the replication group to become available.
-    pub create: Duration,
-    /// Longest wait for the replication group to be deleted.
-    pub delete: Duration,
-    /// Longest retrying of a security group or subnet group that is still in use.
-    pub in_use: Duration,
-    /// Pause between two reads of a state.
-    pub poll: Duration,
-}
-
-impl Default for Timeouts {
-    fn default() -> Self {
-        Self {
-            create: Duration::from_secs(45 * 60),
-            delete: Duration::from_secs(40 * 60),
-            in_use: Duration::from_secs(15 * 60),
-            poll: elasticache::POLL_EVERY,
-        }
-    }
-}
 
 /// What provisioning made, for the run.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -75,16 +53,30 @@ pub fn record(
 /// Checks that need AWS but change nothing of the run: the export bucket exists and takes a write
 /// (the plan, as `plan.json` under the run's export prefix), the subnets belong to the VPC, and the
 /// security groups the user brought exist. Failures are bad input (exit 2), named after the input.
-pub async fn preflight(c: &Clients, p: &RunPlan) -> anyhow::Result<()> {
+pub async fn preflight(c: &mut Clients, p: &RunPlan) -> anyhow::Result<()> {
     let bucket = &p.export.bucket;
-    if !s3::bucket_exists(&c.s3, bucket)
+    match s3::lookup_bucket(&c.s3, bucket)
         .await
         .context("checking the export bucket")?
     {
-        return Err(InputError::new(format!(
-            "input 'metrics_export_s3_bucket' names bucket '{bucket}', which does not exist or is not visible to these credentials"
-        ))
-        .into());
+        s3::BucketLookup::Found(region) => {
+            if let Some(r) = region.filter(|r| *r != c.region) {
+                tracing::info!("S3 bucket '{bucket}' is in {r}: exporting through a client for {r}");
+                c.s3 = s3::client_in(&c.s3, &r);
+            }
+        }
+        s3::BucketLookup::Missing => {
+            return Err(InputError::new(format!(
+                "input 'metrics_export_s3_bucket' names bucket '{bucket}', which does not exist"
+            ))
+            .into())
+        }
+        s3::BucketLookup::Denied => {
+            return Err(InputError::new(format!(
+                "input 'metrics_export_s3_bucket' names bucket '{bucket}', which these credentials may not use (403): grant s3:ListBucket and s3:PutObject on it (docs/iam-policy.json)"
+            ))
+            .into())
+        }
     }
     let key = format!("{}plan.json", p.export.prefix);
     let body = serde_json::to_vec_pretty(p)?;
@@ -119,6 +111,7 @@ async fn security_groups(
     c: &Clients,
     p: &RunPlan,
     ledger: &SharedLedger,
+    t: &Timeouts,
 ) -> anyhow::Result<(Vec<String>, Vec<String>)> {
     if !p.network.creates_security_groups {
         let g = p.network.security_group_ids.clone();
@@ -170,7 +163,14 @@ async fn security_groups(
         Some(&cache),
         Event::Created,
     )?;
-    network::allow_from_group(&c.ec2, &cache, &lg, p.cache.port).await?;
+    // The groups were created a moment ago: EC2 may not show them to this call yet.
+    retry(
+        &format!("allowing tcp {} into '{cache}' from '{lg}'", p.cache.port),
+        &t.retry.ec2_consistency,
+        super::Error::is_ec2_not_yet_visible,
+        || network::allow_from_group(&c.ec2, &cache, &lg, p.cache.port),
+    )
+    .await?;
     Ok((vec![cache], vec![lg]))
 }
 
@@ -179,6 +179,7 @@ async fn task_side(
     c: &Clients,
     p: &RunPlan,
     ledger: &SharedLedger,
+    t: &Timeouts,
 ) -> anyhow::Result<(String, String)> {
     let n = &p.names;
     let log_group = async {
@@ -244,6 +245,15 @@ async fn task_side(
             Event::Created,
         )?;
         iam::attach_execution_policy(&c.iam, &n.execution_role, &c.region).await?;
+        if let Some(secret) = &p.tasks.repository_credentials {
+            iam::put_role_policy(
+                &c.iam,
+                &n.execution_role,
+                iam::REGISTRY_CREDENTIALS_POLICY,
+                &iam::registry_credentials_policy(secret),
+            )
+            .await?;
+        }
         Ok(arn)
     };
     let ((), (), role_arn) = tokio::try_join!(log_group, cluster, role)?;
@@ -254,7 +264,14 @@ async fn task_side(
         None,
         Event::Creating,
     )?;
-    let td = ecs::register_task_definition(&c.ecs, p, &role_arn).await?;
+    // A role created a moment ago: ECS may call it not valid until IAM has propagated it.
+    let td = retry(
+        &format!("registering task definition '{}'", n.task_family),
+        &t.retry.iam_propagation,
+        super::Error::is_iam_propagation,
+        || ecs::register_task_definition(&c.ecs, p, &role_arn),
+    )
+    .await?;
     record(
         ledger,
         ResourceKind::TaskDefinition,
@@ -276,7 +293,7 @@ pub async fn provision(
 ) -> anyhow::Result<Provisioned> {
     let n = &p.names;
     let sgs = async {
-        security_groups(c, p, ledger)
+        security_groups(c, p, ledger, t)
             .await
             .context("provisioning the security groups")
     };
@@ -329,7 +346,7 @@ pub async fn provision(
     // The switch is armed alongside, and before anything waits on the group: a run that dies
     // while the group is being created still has it deleted at the expiry.
     let switch = async {
-        scheduler::arm(c, p, ledger).await.context(
+        scheduler::arm(c, p, ledger, t).await.context(
             "arming the dead-man's switch (input 'dead_mans_switch': grant the permissions \
              docs/aws.md lists, or set it to false)",
         )
@@ -344,7 +361,7 @@ pub async fn provision(
             .context("provisioning the replication group")
     };
     let side = async {
-        task_side(c, p, ledger)
+        task_side(c, p, ledger, t)
             .await
             .context("provisioning the load generators' cluster, role and task definition")
     };

@@ -73,7 +73,7 @@ async fn collect_metrics(
     let cache = super::metrics::cache_queries(members);
     let ecs = super::metrics::ecs_queries(&p.names.ecs_cluster, &p.names.task_family);
     let all: Vec<super::metrics::Query> = cache.iter().chain(&ecs).cloned().collect();
-    let (values, calls) = super::metrics::get_metric_data(&c.cloudwatch, &all, start_s - 60, end)
+    let (values, calls) = super::metrics::get_metric_data(&c.cloudwatch, &all, start_s, end)
         .await
         .map_err(|e| e.to_string())?;
     tracing::info!(
@@ -83,6 +83,53 @@ async fn collect_metrics(
     Ok((
         super::metrics::to_server_metrics(&cache, &values),
         super::metrics::to_loadgen_metrics(&ecs, &values),
+    ))
+}
+
+/// Where the CloudWatch window starts (Unix seconds) for timed tasks started at `timed_start`.
+/// CloudWatch rounds a start time down to its minute, so after a prefill the window starts at the
+/// next whole minute: the prefill's write burst would otherwise count as the timed load (and could
+/// produce the bottleneck hint). Without a prefill, the minute before is idle and included.
+pub fn metrics_window_start(timed_start: i64, after_prefill: bool) -> i64 {
+    if after_prefill {
+        timed_start.div_euclid(60) * 60 + if timed_start % 60 == 0 { 0 } else { 60 }
+    } else {
+        timed_start - 60
+    }
+}
+
+/// The run's failure when its load generators could not pull their image: the cause first, then
+/// what to do (Docker Hub limits anonymous pulls to 10 per hour per IP address, and every task
+/// behind one NAT gateway shares one address).
+pub fn pull_failure(o: &load::LoadOutcome, image: &str) -> Option<String> {
+    let prefill = o.prefill.as_ref().and_then(load::TaskRun::pull_failure);
+    let timed: Vec<&str> = o
+        .tasks
+        .iter()
+        .filter_map(load::TaskRun::pull_failure)
+        .collect();
+    let reason = match prefill {
+        Some(r) => r,
+        None if !o.tasks.is_empty() && timed.len() == o.tasks.len() => timed[0],
+        None => return None,
+    };
+    let remedy = if reason.to_ascii_lowercase().contains("toomanyrequests") {
+        "Docker Hub's limit on anonymous pulls (10 per hour per IP address; every task behind one \
+         NAT gateway shares one) was reached. Use a copy of the image in ECR — an ECR pull-through \
+         cache rule for docker.io (docs/aws.md) — in 'loadgen_image', or give Docker Hub \
+         credentials as a Secrets Manager secret in 'loadgen_repository_credentials'"
+    } else {
+        "Check that 'loadgen_image' names an image that exists and that the subnets reach its \
+         registry (a NAT gateway, 'assign_public_ip: true' in a public subnet, or VPC endpoints for \
+         ECR and S3); a private registry needs 'loadgen_repository_credentials'"
+    };
+    let who = if prefill.is_some() {
+        "the prefill task".to_string()
+    } else {
+        format!("all {} load generator task(s)", o.tasks.len())
+    };
+    Some(format!(
+        "the load generators could not pull their image '{image}': {who} stopped with \"{reason}\". {remedy}."
     ))
 }
 
@@ -188,13 +235,18 @@ pub async fn run(
     )
     .map_err(|e| InputError::new(e.to_string()))?;
     plan::check_budget(&p).map_err(InputError::new)?;
-    let c = Clients::from_env(&p.region).await;
+    let mut c = Clients::from_env(&p.region).await;
     tl.phase("preflight");
-    preflight(&c, &p).await?;
+    preflight(&mut c, &p).await?;
     let ledger = Mutex::new(Ledger::open(out_dir, run_id, &p.region)?.mirror_to_action_state());
     tracing::info!("resource ledger: {}", out_dir.join(LEDGER_FILE).display());
     let auth = if p.cache.transit_encryption {
-        Some(token::new_auth_token()?)
+        let t = token::new_auth_token()?;
+        // It travels in RunTask's overrides (docs/aws.md says where AWS shows it); never in a log.
+        if crate::github::in_actions() {
+            crate::github::commands::add_mask(t.expose());
+        }
+        Some(t)
     } else {
         None
     };
@@ -204,7 +256,6 @@ pub async fn run(
         r = provision(&c, &p, &ledger, auth.as_ref(), t) => r,
         () = cancel.cancelled() => Err(anyhow::anyhow!("interrupted by a signal while provisioning")),
     };
-    let load_start_s = i64::try_from(crate::run::timeline::now_ms() / 1000).unwrap_or(0);
     let loaded = match &provisioned {
         Ok(_) if cancel.is_cancelled() => Err(anyhow::anyhow!("not started: interrupted")),
         Ok(prov) => {
@@ -217,13 +268,26 @@ pub async fn run(
     let mut server = None;
     let mut loadgen_metrics = None;
     let mut notes = Vec::new();
-    if let (Ok(prov), Ok(_), false) = (&provisioned, &loaded, cancel.is_cancelled()) {
+    let with_results = loaded.as_ref().is_ok_and(|o| {
+        o.judged
+            .iter()
+            .any(|j| j.status != crate::client::TaskStatus::Failed)
+    });
+    if let (Ok(prov), Ok(o), false) = (&provisioned, &loaded, cancel.is_cancelled()) {
         tl.phase("collect");
-        let wait = cfg
-            .aws
-            .as_ref()
-            .map_or(std::time::Duration::ZERO, |a| a.metrics_wait);
-        match collect_metrics(&c, &p, &prov.member_clusters, load_start_s, wait, cancel).await {
+        // Nothing to wait for when no task produced results (they never ran, or all failed).
+        let wait = if with_results {
+            cfg.aws
+                .as_ref()
+                .map_or(std::time::Duration::ZERO, |a| a.metrics_wait)
+        } else {
+            std::time::Duration::ZERO
+        };
+        let timed_start = o
+            .timed_started_s
+            .unwrap_or_else(|| i64::try_from(crate::run::timeline::now_ms() / 1000).unwrap_or(0));
+        let start_s = metrics_window_start(timed_start, o.prefill.is_some());
+        match collect_metrics(&c, &p, &prov.member_clusters, start_s, wait, cancel).await {
             Ok((m, l)) => {
                 server = Some(m);
                 loadgen_metrics = Some(l);
@@ -304,6 +368,13 @@ pub async fn run(
     }
     let mut failure =
         (!problems.is_empty()).then(|| format!("teardown incomplete: {}", problems.join("; ")));
+    if let Some(pull) = pull_failure(&outcome, &p.tasks.image) {
+        tracing::error!("{pull}");
+        failure = Some(match failure {
+            Some(f) => format!("{pull}; {f}"),
+            None => pull,
+        });
+    }
     if let Some(pre) = &outcome.prefill {
         if pre.shipped.exit_code != Some(0) && failure.is_none() {
             failure = Some(format!(
@@ -337,4 +408,18 @@ pub async fn run(
         server,
         loadgen_metrics,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn after_a_prefill_the_window_starts_at_the_next_whole_minute() {
+        // 12:00:30 → 12:01:00 after a prefill; the minute before without one.
+        let t = 1_795_723_230;
+        assert_eq!(metrics_window_start(t, true), 1_795_723_260);
+        assert_eq!(metrics_window_start(t, false), t - 60);
+        assert_eq!(metrics_window_start(1_795_723_200, true), 1_795_723_200);
+    }
 }

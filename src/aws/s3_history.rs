@@ -60,7 +60,16 @@ impl S3Store {
             .region(region)
             .force_path_style(super::clients::endpoint_override(&conf))
             .build();
-        Self::new(aws_sdk_s3::Client::from_conf(s3), bucket)
+        let client = aws_sdk_s3::Client::from_conf(s3);
+        // The bucket may be in another region than the environment's.
+        let client = match super::s3::client_for_bucket(&client, bucket).await {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::warn!("{e}; reading the history through the default region");
+                client
+            }
+        };
+        Self::new(client, bucket)
     }
 
     /// A store over an existing client.

@@ -3,8 +3,6 @@
 //! time, created while the rest is provisioned and recorded in the ledger before each create call;
 //! the schedule's idempotent deletion and existence check for teardown and the leak scan.
 
-use std::time::{Duration, Instant};
-
 use aws_sdk_scheduler::types::{
     ActionAfterCompletion, FlexibleTimeWindow, FlexibleTimeWindowMode, RetryPolicy, ScheduleState,
     Target,
@@ -12,21 +10,16 @@ use aws_sdk_scheduler::types::{
 
 use super::error::{Error, Result};
 use super::iam::{self, RoleRequest};
-use super::provision::{record, SharedLedger};
+use super::provision::{record, SharedLedger, Timeouts};
 use super::Clients;
 use crate::plan::names::ROLE_PATH;
 use crate::plan::switch::{self, SwitchSpec, RETRY_ATTEMPTS, RETRY_MAX_AGE_SECS};
 use crate::plan::RunPlan;
+use crate::retry::{retry, Policy};
 use crate::run::ledger::{Event, ResourceKind};
 
 /// Name of the switch role's inline policy.
 pub const ROLE_POLICY_NAME: &str = "delete-replication-group";
-/// How long CreateSchedule is retried while IAM has not yet propagated the new role (AWS
-/// documents IAM as eventually consistent; a fresh role is refused for ~10-20 s).
-pub const ROLE_PROPAGATION: Duration = Duration::from_secs(60);
-/// Pause between two CreateSchedule attempts while the role propagates.
-const ROLE_RETRY_EVERY: Duration = Duration::from_secs(3);
-
 /// The account id of the credentials (GetCallerIdentity needs no permission).
 pub async fn account_id(sts: &aws_sdk_sts::Client) -> Result<String> {
     let out = sts
@@ -41,17 +34,6 @@ pub async fn account_id(sts: &aws_sdk_sts::Client) -> Result<String> {
             resource: "the caller".into(),
             detail: "the response has no account".into(),
         })
-}
-
-/// Whether CreateSchedule failed because IAM has not propagated the role yet (a
-/// `ValidationException` about the execution role), which goes away by itself.
-pub fn is_role_not_ready(e: &Error) -> bool {
-    match e {
-        Error::Api { code, message, .. } => {
-            code == "ValidationException" && message.to_ascii_lowercase().contains("role")
-        }
-        _ => false,
-    }
 }
 
 fn failed(spec: &SwitchSpec, detail: String) -> Error {
@@ -105,25 +87,20 @@ async fn create_once(
     Ok(out.schedule_arn().to_string())
 }
 
-/// Create the schedule, retrying for up to `propagation` while IAM propagates the new role.
+/// Create the schedule, retrying as `policy` says while IAM propagates the new role.
 pub async fn create_schedule(
     scheduler: &aws_sdk_scheduler::Client,
     spec: &SwitchSpec,
     role_arn: &str,
-    propagation: Duration,
+    policy: &Policy,
 ) -> Result<String> {
-    let start = Instant::now();
-    let mut attempt = 1u32;
-    loop {
-        match create_once(scheduler, spec, role_arn).await {
-            Err(e) if is_role_not_ready(&e) && start.elapsed() < propagation => {
-                tracing::debug!("attempt {attempt}: {e}; the new role is not usable yet");
-                attempt += 1;
-                tokio::time::sleep(ROLE_RETRY_EVERY).await;
-            }
-            other => return other,
-        }
-    }
+    retry(
+        &format!("creating schedule '{}'", spec.schedule),
+        policy,
+        Error::is_iam_propagation,
+        || create_once(scheduler, spec, role_arn),
+    )
+    .await
 }
 
 /// Delete a schedule (not-found is the caller's to treat as success).
@@ -169,12 +146,17 @@ pub async fn schedule_arn(
 
 /// Arm the run's dead-man's switch (nothing when the plan has none): its role with the inline
 /// policy, then the schedule, each in the ledger before its create call.
-pub async fn arm(c: &Clients, p: &RunPlan, ledger: &SharedLedger) -> anyhow::Result<()> {
+pub async fn arm(
+    c: &Clients,
+    p: &RunPlan,
+    ledger: &SharedLedger,
+    t: &Timeouts,
+) -> anyhow::Result<()> {
     let Some(spec) = &p.dead_mans_switch else {
         return Ok(());
     };
     if let Some(role_arn) = &spec.role_arn {
-        return schedule(c, p, spec, ledger, role_arn).await;
+        return schedule(c, p, spec, ledger, role_arn, t).await;
     }
     let account = account_id(&c.sts).await?;
     let trust = switch::trust_policy(&account);
@@ -205,7 +187,7 @@ pub async fn arm(c: &Clients, p: &RunPlan, ledger: &SharedLedger) -> anyhow::Res
     )?;
     let policy = switch::role_policy(&p.region, &account, &p.names.replication_group);
     iam::put_role_policy(&c.iam, &spec.role, ROLE_POLICY_NAME, &policy).await?;
-    schedule(c, p, spec, ledger, &role_arn).await
+    schedule(c, p, spec, ledger, &role_arn, t).await
 }
 
 /// Create the switch's schedule, acting as `role_arn`, recorded in the ledger before the call.
@@ -215,6 +197,7 @@ async fn schedule(
     spec: &switch::SwitchSpec,
     ledger: &SharedLedger,
     role_arn: &str,
+    t: &Timeouts,
 ) -> anyhow::Result<()> {
     record(
         ledger,
@@ -223,7 +206,7 @@ async fn schedule(
         None,
         Event::Creating,
     )?;
-    let arn = create_schedule(&c.scheduler, spec, role_arn, ROLE_PROPAGATION).await?;
+    let arn = create_schedule(&c.scheduler, spec, role_arn, &t.retry.iam_propagation).await?;
     record(
         ledger,
         ResourceKind::Schedule,
@@ -238,34 +221,4 @@ async fn schedule(
         p.expires_at
     );
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn only_a_validation_error_about_the_role_is_waited_out() {
-        let api = |code: &str, message: &str| Error::Api {
-            action: "CreateSchedule",
-            resource: "schedule 'ecp-x-expiry'".into(),
-            code: code.into(),
-            message: message.into(),
-            transient: false,
-        };
-        assert!(is_role_not_ready(&api(
-            "ValidationException",
-            "The execution role you provide must allow AWS EventBridge Scheduler to assume the role."
-        )));
-        assert!(!is_role_not_ready(&api(
-            "ValidationException",
-            "Invalid Schedule Expression at(2026)."
-        )));
-        assert!(!is_role_not_ready(&api("AccessDeniedException", "role")));
-        assert!(!is_role_not_ready(&Error::NotFound {
-            action: "CreateSchedule",
-            resource: "x".into(),
-            code: "ResourceNotFoundException".into(),
-        }));
-    }
 }

@@ -35,13 +35,47 @@ pub struct RunRequest<'a> {
     pub tags: &'a std::collections::BTreeMap<String, String>,
 }
 
-/// Start tasks; returns their ARNs. A partial start (RunTask's `failures`) is an error naming the
-/// reasons, after the ARNs that did start were returned to the caller through `started`.
-pub async fn run_tasks(
-    ecs: &aws_sdk_ecs::Client,
-    r: &RunRequest<'_>,
-    started: &mut Vec<String>,
-) -> Result<()> {
+/// One task RunTask could not start, from its `failures`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StartFailure {
+    /// ECS's reason, e.g. `Capacity is unavailable at this time. Please try again later or in a
+    /// different availability zone`.
+    pub reason: String,
+    /// ECS's detail, when given.
+    pub detail: String,
+}
+
+impl StartFailure {
+    /// Whether Fargate had no capacity for the task: AWS asks callers to try again later or in
+    /// another Availability Zone (ECS API reference, "API failure reasons").
+    pub fn is_capacity(&self) -> bool {
+        let r = self.reason.to_ascii_lowercase();
+        r.contains("capacity is unavailable") || r.starts_with("resource:")
+    }
+}
+
+impl std::fmt::Display for StartFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.detail.is_empty() {
+            f.write_str(&self.reason)
+        } else {
+            write!(f, "{} ({})", self.reason, self.detail)
+        }
+    }
+}
+
+/// What one RunTask call did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Started {
+    /// ARNs of the tasks that started.
+    pub arns: Vec<String>,
+    /// One entry per task that did not.
+    pub failures: Vec<StartFailure>,
+}
+
+/// Start tasks: the ARNs of those that started and why the others did not (RunTask's `failures`,
+/// which may name some or all of them).
+pub async fn run_tasks(ecs: &aws_sdk_ecs::Client, r: &RunRequest<'_>) -> Result<Started> {
     let resource = || {
         format!(
             "{} task(s) of '{}' in ECS cluster '{}'",
@@ -91,36 +125,21 @@ pub async fn run_tasks(
         .send()
         .await
         .map_err(|e| Error::from_sdk("RunTask", resource(), e))?;
-    started.extend(
-        out.tasks()
+    Ok(Started {
+        arns: out
+            .tasks()
             .iter()
-            .filter_map(|t| t.task_arn().map(str::to_string)),
-    );
-    if !out.failures().is_empty() {
-        let reasons: Vec<String> = out
+            .filter_map(|t| t.task_arn().map(str::to_string))
+            .collect(),
+        failures: out
             .failures()
             .iter()
-            .map(|f| {
-                format!(
-                    "{} {}",
-                    f.reason().unwrap_or("unknown"),
-                    f.detail().unwrap_or("")
-                )
-                .trim()
-                .to_string()
+            .map(|f| StartFailure {
+                reason: f.reason().unwrap_or("unknown").to_string(),
+                detail: f.detail().unwrap_or_default().to_string(),
             })
-            .collect();
-        return Err(Error::Failed {
-            action: "RunTask",
-            resource: resource(),
-            detail: format!(
-                "{} task(s) did not start: {}",
-                out.failures().len(),
-                reasons.join("; ")
-            ),
-        });
-    }
-    Ok(())
+            .collect(),
+    })
 }
 
 /// The state of one task.
@@ -204,16 +223,25 @@ pub async fn stop_task(ecs: &aws_sdk_ecs::Client, task_arn: &str) -> Result<()> 
     }
 }
 
-/// Whether the task is still RUNNING or on its way (anything but STOPPED, or unknown to ECS).
+/// Whether the task is still RUNNING or on its way (anything but STOPPED). A task ECS does not
+/// know, or whose cluster is gone (after DeleteCluster, ECS answers `ClusterNotFoundException`
+/// about its tasks), is not running.
 pub async fn task_running(ecs: &aws_sdk_ecs::Client, task_arn: &str) -> Result<bool> {
     let mut req = ecs.describe_tasks().tasks(task_arn);
     if let Some(c) = cluster_of(task_arn) {
         req = req.cluster(c);
     }
-    let out = req
-        .send()
-        .await
-        .map_err(|e| Error::from_sdk("DescribeTasks", format!("ECS task '{task_arn}'"), e))?;
+    let out = match req.send().await {
+        Ok(o) => o,
+        Err(e) => {
+            let e = Error::from_sdk("DescribeTasks", format!("ECS task '{task_arn}'"), e);
+            if e.is_not_found() {
+                tracing::info!("{e}: the cluster is gone, so the task is not running");
+                return Ok(false);
+            }
+            return Err(e);
+        }
+    };
     Ok(out
         .tasks()
         .iter()

@@ -1,12 +1,13 @@
 //! Teardown of a run from its ledger, in reverse dependency order and idempotently (not-found is
 //! success): tasks are stopped; the replication group's deletion starts at once (waiting first if
 //! it is still being created) while the task definition, cluster, log groups and role go; once the
-//! group is gone, the dead-man's switch (schedule, then its role) is disarmed, and the subnet group
-//! and the security groups follow (retried while AWS still reports them in use). Every deletion is
-//! written to the ledger. Errors are collected, never stop the rest.
+//! group is gone, the dead-man's switch (schedule, then its role) is disarmed; Container Insights'
+//! log group goes once the cluster is gone (and is looked at once more at the end: the service
+//! recreates it from late events), and the subnet group and the security groups follow (retried
+//! while AWS still reports them in use). Every deletion is written to the ledger. Errors are
+//! collected, never stop the rest.
 
 use std::future::Future;
-use std::time::Instant;
 
 use super::error::{ok_if_not_found, Result};
 use super::provision::{record, SharedLedger, Timeouts};
@@ -29,27 +30,16 @@ impl TeardownReport {
     }
 }
 
-/// Retry `op` while it fails with one of `codes` (a resource still in use), up to `t.in_use`.
-async fn retry_in_use<F, Fut>(t: &Timeouts, codes: &[&str], mut op: F) -> Result<()>
+/// Retry `op` while it fails with one of `codes` (a resource still in use) or a transient error,
+/// for up to `t.in_use`.
+async fn retry_in_use<F, Fut>(t: &Timeouts, what: &str, codes: &[&str], op: F) -> Result<()>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<()>>,
 {
-    let start = Instant::now();
-    let mut attempt = 1u32;
-    loop {
-        match op().await {
-            Err(e)
-                if (e.is_transient() || e.code().is_some_and(|c| codes.contains(&c)))
-                    && start.elapsed() < t.in_use =>
-            {
-                tracing::debug!("attempt {attempt}: {e}; trying again");
-                attempt += 1;
-                tokio::time::sleep(t.poll).await;
-            }
-            other => return other,
-        }
-    }
+    let retryable =
+        |e: &super::Error| e.is_transient() || e.code().is_some_and(|c| codes.contains(&c));
+    crate::retry::retry(what, &t.in_use_policy(), retryable, op).await
 }
 
 /// Delete one resource (not-found is success). With zero `t.in_use`, one attempt.
@@ -68,6 +58,7 @@ pub(super) async fn delete_one(
         ResourceKind::EcsCluster => {
             retry_in_use(
                 t,
+                &format!("deleting {}", r.describe()),
                 &["ClusterContainsTasksException", "UpdateInProgressException"],
                 || ecs::delete_cluster(&c.ecs, &r.name),
             )
@@ -75,15 +66,24 @@ pub(super) async fn delete_one(
         }
         ResourceKind::LogGroup => logs::delete_log_group(&c.logs, &r.name).await,
         ResourceKind::IamRole => {
-            retry_in_use(t, &["DeleteConflict"], || iam::delete_role(&c.iam, &r.name)).await
+            retry_in_use(
+                t,
+                &format!("deleting {}", r.describe()),
+                &["DeleteConflict"],
+                || iam::delete_role(&c.iam, &r.name),
+            )
+            .await
         }
         ResourceKind::ReplicationGroup => {
             elasticache::delete_and_wait(&c.elasticache, &r.name, t.delete, t.poll).await
         }
         ResourceKind::CacheSubnetGroup => {
-            retry_in_use(t, &["CacheSubnetGroupInUse"], || {
-                elasticache::delete_subnet_group(&c.elasticache, &r.name)
-            })
+            retry_in_use(
+                t,
+                &format!("deleting {}", r.describe()),
+                &["CacheSubnetGroupInUse"],
+                || elasticache::delete_subnet_group(&c.elasticache, &r.name),
+            )
             .await
         }
         ResourceKind::Schedule => scheduler::delete_schedule(&c.scheduler, &r.name).await,
@@ -96,9 +96,12 @@ pub(super) async fn delete_one(
                 None => Ok(()),
                 Some(id) => {
                     // The cache's and the tasks' network interfaces take a while to disappear.
-                    retry_in_use(t, &["DependencyViolation", "InvalidGroup.InUse"], || {
-                        network::delete_security_group(&c.ec2, &id)
-                    })
+                    retry_in_use(
+                        t,
+                        &format!("deleting {}", r.describe()),
+                        &["DependencyViolation", "InvalidGroup.InUse"],
+                        || network::delete_security_group(&c.ec2, &id),
+                    )
                     .await
                 }
             }
@@ -177,12 +180,48 @@ pub async fn teardown(
         ResourceKind::LogGroup,
         ResourceKind::IamRole,
     ]);
-    rest.retain(|r| !is_switch_role(r));
+    rest.retain(|r| !is_switch_role(r) && !is_insights_group(r));
     let rest = delete_in_order(c, ledger, rest, vpc_id, t);
     let (a, b) = tokio::join!(cache, rest);
     rep.merge(a);
     rep.merge(b);
+    // Container Insights writes its log group until the cluster is gone, and recreates it when
+    // late performance events arrive after it was deleted: it goes once the cluster is gone.
+    let insights: Vec<&Resource> = live.iter().copied().filter(is_insights_group).collect();
+    rep.merge(delete_in_order(c, ledger, insights.clone(), vpc_id, t).await);
     let net = of(&[ResourceKind::CacheSubnetGroup, ResourceKind::SecurityGroup]);
     rep.merge(delete_in_order(c, ledger, net, vpc_id, t).await);
+    rep.merge(recheck_insights(c, ledger, &insights, vpc_id, t).await);
     rep
+}
+
+/// Whether a ledger resource is the log group Container Insights makes for the run's cluster.
+fn is_insights_group(r: &&Resource) -> bool {
+    r.kind == ResourceKind::LogGroup && r.name.starts_with(ecs::INSIGHTS_LOG_GROUP_PREFIX)
+}
+
+/// Look once more at Container Insights' log group (its late events can bring it back after it
+/// was deleted) and delete it again if it is there.
+async fn recheck_insights(
+    c: &Clients,
+    ledger: &SharedLedger,
+    insights: &[&Resource],
+    vpc_id: Option<&str>,
+    t: &Timeouts,
+) -> TeardownReport {
+    let mut again = Vec::new();
+    for r in insights {
+        match logs::log_group_exists(&c.logs, &r.name).await {
+            Ok(true) => {
+                tracing::info!(
+                    "{} is back (Container Insights recreates it from late events): deleting it again",
+                    r.describe()
+                );
+                again.push(*r);
+            }
+            Ok(false) => {}
+            Err(e) => tracing::warn!("checking {} once more: {e}", r.describe()),
+        }
+    }
+    delete_in_order(c, ledger, again, vpc_id, t).await
 }

@@ -8,6 +8,7 @@ use std::time::Duration;
 use super::parse::parse_bool;
 use super::shapes::{
     bucket_problem, is_ec2_id, is_engine_version, is_image, is_node_type, is_region, is_role_arn,
+    is_secret_arn,
 };
 use super::{ConfigError, RunInputs};
 
@@ -17,14 +18,40 @@ pub use super::shapes::fargate_memory_options;
 pub const DEFAULT_LOADGEN_IMAGE: &str = "redislabs/memtier_benchmark:2.3.0";
 /// Default extra lifetime after the test duration before the expiry tag says a run is stale.
 pub const DEFAULT_TTL_MARGIN_MINUTES: u64 = 120;
-/// Shortest margin between the test duration and the expiry (provisioning + collection + teardown).
-pub const MIN_TTL_MARGIN_MINUTES: u64 = 30;
-/// Most shards one run may create (the ElastiCache maximum with a quota increase).
-pub const MAX_SHARDS: u32 = 500;
+/// Longest wait for the cache to become available (the AWS target's creation timeout).
+pub const CACHE_CREATE_TIMEOUT_MINUTES: u64 = 45;
+/// Longest a prefill may take (the plan's prefill timeout plus its kill delay, rounded up; a test
+/// in `plan` keeps the two in step).
+pub const PREFILL_BOUND_MINUTES: u64 = 31;
+/// Margin on top of creation, prefill and test for collection and the start of teardown.
+pub const TTL_SAFETY_MINUTES: u64 = 15;
+/// Most shards one run may create (ElastiCache's default quota of nodes per cluster).
+pub const MAX_SHARDS: u32 = 90;
 /// Most replicas per shard ElastiCache allows.
 pub const MAX_REPLICAS: u32 = 5;
-/// Most nodes one run may create (ElastiCache's hard cap per cluster).
-pub const MAX_NODES: u32 = 500;
+/// Most nodes one run may create: ElastiCache's default quota of nodes per cluster (cluster mode
+/// enabled). A larger cache needs a quota increase, and CreateReplicationGroup would refuse it
+/// only after the run had created its network and roles.
+pub const MAX_NODES: u32 = 90;
+/// The first Valkey version ElastiCache offers.
+pub const MIN_VALKEY_VERSION: (u32, u32) = (7, 2);
+
+/// The shortest `ttl_minutes` for a test of `duration_min` minutes: the expiry (and the dead-man's
+/// switch, which deletes the cache then) must not come before creation, prefill and test are over.
+pub fn min_ttl_minutes(duration_min: u64, prefill: bool) -> u64 {
+    duration_min
+        + CACHE_CREATE_TIMEOUT_MINUTES
+        + if prefill { PREFILL_BOUND_MINUTES } else { 0 }
+        + TTL_SAFETY_MINUTES
+}
+
+/// `major.minor` of an engine version such as `7.2` or `7.1.0`.
+fn major_minor(v: &str) -> Option<(u32, u32)> {
+    let mut it = v.split('.');
+    let major = it.next()?.parse().ok()?;
+    let minor = it.next().map_or(Some(0), |m| m.parse().ok())?;
+    Some((major, minor))
+}
 
 /// memtier flags the tool sets itself; `extra_memtier_args` may not repeat them.
 const RESERVED_MEMTIER_FLAGS: &[&str] = &[
@@ -93,6 +120,8 @@ pub struct AwsConfig {
     pub loadgen_memory_mib: u32,
     /// Container image.
     pub loadgen_image: String,
+    /// Secrets Manager secret with the image registry's credentials (ECS repositoryCredentials).
+    pub loadgen_repository_credentials: Option<String>,
     /// Extra memtier arguments, one element per argument.
     pub extra_memtier_args: Vec<String>,
     /// Export bucket.
@@ -299,6 +328,14 @@ impl AwsConfig {
                     "must be a version like 7.1 or 8.0 (or empty for the service default)",
                 ));
             }
+            let valkey = i.engine_type.trim().eq_ignore_ascii_case("valkey");
+            if valkey && major_minor(v).is_some_and(|mm| mm < MIN_VALKEY_VERSION) {
+                return Err(ConfigError::new(
+                    "engine_version",
+                    v,
+                    "must be 7.2 or later with engine_type valkey (ElastiCache offers Valkey from 7.2)",
+                ));
+            }
         }
         let node_type = i.node_type.trim().to_string();
         if !is_node_type(&node_type) {
@@ -315,7 +352,7 @@ impl AwsConfig {
                 "num_shards",
                 &i.num_shards,
                 format!(
-                    "times (1 + num_replicas = {}) must be at most {MAX_NODES} nodes",
+                    "times (1 + num_replicas = {}) must be at most {MAX_NODES} nodes (ElastiCache's default quota of nodes per cluster)",
                     1 + num_replicas
                 ),
             ));
@@ -383,6 +420,17 @@ impl AwsConfig {
                 "must be a container image reference like redislabs/memtier_benchmark:2.3.0",
             ));
         }
+        let loadgen_repository_credentials =
+            opt(i.loadgen_repository_credentials.as_ref()).map(str::to_string);
+        if let Some(a) = &loadgen_repository_credentials {
+            if !is_secret_arn(a) {
+                return Err(ConfigError::new(
+                    "loadgen_repository_credentials",
+                    a,
+                    "must be a Secrets Manager secret ARN like arn:aws:secretsmanager:us-east-1:123456789012:secret:dockerhub-AbCdEf",
+                ));
+            }
+        }
         let extra_memtier_args = extra_args(i.extra_memtier_args.as_ref())?;
         let s3_bucket = required(
             "metrics_export_s3_bucket",
@@ -401,7 +449,8 @@ impl AwsConfig {
         let ttl = match opt(i.ttl_minutes.as_ref()) {
             None => Duration::from_secs((duration_min + DEFAULT_TTL_MARGIN_MINUTES) * 60),
             Some(t) => {
-                let min = duration_min + MIN_TTL_MARGIN_MINUTES;
+                let prefill = parse_bool("prefill", &i.prefill, None).unwrap_or(false);
+                let min = min_ttl_minutes(duration_min, prefill);
                 let n: u64 = t.parse().map_err(|_| {
                     ConfigError::new("ttl_minutes", t, "must be a whole number of minutes")
                 })?;
@@ -410,7 +459,8 @@ impl AwsConfig {
                         "ttl_minutes",
                         t,
                         format!(
-                            "must be at least the test duration plus {MIN_TTL_MARGIN_MINUTES} minutes ({min}), or the run would count as expired while it runs"
+                            "must be at least {min}: the test's {duration_min} minutes plus {CACHE_CREATE_TIMEOUT_MINUTES} for the cache's creation{} and {TTL_SAFETY_MINUTES} more; an earlier expiry could have the dead-man's switch delete the cache while the test runs",
+                            if prefill { format!(", {PREFILL_BOUND_MINUTES} for the prefill") } else { String::new() }
                         ),
                     ));
                 }
@@ -466,6 +516,7 @@ impl AwsConfig {
             loadgen_cpu,
             loadgen_memory_mib,
             loadgen_image,
+            loadgen_repository_credentials,
             extra_memtier_args,
             s3_bucket: s3_bucket.to_string(),
             s3_prefix,

@@ -187,6 +187,32 @@ fn every_bad_aws_input_is_named_with_its_value() {
         ),
         (&["--s3-prefix", "a/../b"], "s3_prefix", "a/../b"),
         (&["--ttl-minutes", "60"], "ttl_minutes", "60"),
+        // A test of 60 minutes needs 60 + 45 (creation) + 15; with a prefill 31 more.
+        (&["--ttl-minutes", "119"], "ttl_minutes", "119"),
+        (
+            &["--ttl-minutes", "150", "--prefill", "true"],
+            "ttl_minutes",
+            "150",
+        ),
+        (
+            &["--engine-type", "valkey", "--engine-version", "7.1"],
+            "engine_version",
+            "7.1",
+        ),
+        (&["--num-shards", "91"], "num_shards", "91"),
+        (
+            &["--num-shards", "31", "--num-replicas", "2"],
+            "num_shards",
+            "31",
+        ),
+        (
+            &[
+                "--loadgen-repository-credentials",
+                "arn:aws:iam::123456789012:role/x",
+            ],
+            "loadgen_repository_credentials",
+            "arn:aws:iam::123456789012:role/x",
+        ),
         (&["--ttl-minutes", "soon"], "ttl_minutes", "soon"),
         (&["--max-cost-usd", "0"], "max_cost_usd", "0"),
         (&["--max-cost-usd", "lots"], "max_cost_usd", "lots"),
@@ -295,7 +321,9 @@ fn lists_and_shapes() {
         "--max-cost-usd",
         "none",
         "--ttl-minutes",
-        "90",
+        "200",
+        "--loadgen-repository-credentials",
+        "arn:aws:secretsmanager:us-east-1:123456789012:secret:dockerhub-AbCdEf",
         "--node-type",
         "cache.r6gd.2xlarge",
         "--transit-encryption",
@@ -311,7 +339,11 @@ fn lists_and_shapes() {
     assert_eq!(a.s3_prefix, "bench/redis");
     assert_eq!(a.engine_version.as_deref(), Some("7.1"));
     assert_eq!(a.max_cost_usd, None);
-    assert_eq!(a.ttl.as_secs(), 90 * 60);
+    assert_eq!(a.ttl.as_secs(), 200 * 60);
+    assert_eq!(
+        a.loadgen_repository_credentials.as_deref(),
+        Some("arn:aws:secretsmanager:us-east-1:123456789012:secret:dockerhub-AbCdEf")
+    );
     assert!(!a.transit_encryption);
     let lines = aws(&[
         "--extra-memtier-args",

@@ -202,6 +202,14 @@ pub struct RunInputs {
         help_heading = "AWS target"
     )]
     pub loadgen_image: String,
+    /// Secrets Manager secret (ARN) with the registry credentials of a private loadgen_image, e.g.
+    /// Docker Hub credentials against its anonymous pull limit (ECS repositoryCredentials).
+    #[arg(
+        long,
+        env = "INPUT_LOADGEN_REPOSITORY_CREDENTIALS",
+        help_heading = "AWS target"
+    )]
+    pub loadgen_repository_credentials: Option<String>,
     /// More memtier arguments: a JSON array of strings, or one argument per line. Never a shell string.
     #[arg(
         long,

@@ -92,6 +92,40 @@ pub(super) fn is_image(v: &str) -> bool {
 }
 
 /// IAM role ARN: `arn:<partition>:iam::<12 digits>:role/<path/name>`.
+/// A Secrets Manager secret ARN: `arn:<partition>:secretsmanager:<region>:<account>:secret:<name>`.
+pub(super) fn is_secret_arn(v: &str) -> bool {
+    let mut p = v.splitn(7, ':');
+    let (
+        Some("arn"),
+        Some(part),
+        Some("secretsmanager"),
+        Some(region),
+        Some(acct),
+        Some("secret"),
+        Some(name),
+    ) = (
+        p.next(),
+        p.next(),
+        p.next(),
+        p.next(),
+        p.next(),
+        p.next(),
+        p.next(),
+    )
+    else {
+        return false;
+    };
+    part.starts_with("aws")
+        && is_region(region)
+        && acct.len() == 12
+        && acct.bytes().all(|b| b.is_ascii_digit())
+        && !name.is_empty()
+        && name.len() <= 512
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"/_+=.@-".contains(&b))
+}
+
 pub(super) fn is_role_arn(v: &str) -> bool {
     let mut p = v.splitn(6, ':');
     let (Some("arn"), Some(part), Some("iam"), Some(""), Some(acct), Some(res)) =

@@ -98,6 +98,8 @@ pub struct NetworkSpec {
 pub struct TasksSpec {
     /// Container image.
     pub image: String,
+    /// Secrets Manager secret with the image registry's credentials (ECS repositoryCredentials).
+    pub repository_credentials: Option<String>,
     /// Fargate CPU units.
     pub cpu: u32,
     /// Fargate memory, MiB.
@@ -234,6 +236,7 @@ pub fn plan(cfg: &Config, ctx: &PlanContext<'_>) -> Result<RunPlan, PlanError> {
     let stop_after_secs = script.timed_timeout_secs + script::KILL_AFTER_SECS + STOP_GRACE_SECS;
     let tasks = TasksSpec {
         image: aws.loadgen_image.clone(),
+        repository_credentials: aws.loadgen_repository_credentials.clone(),
         cpu: aws.loadgen_cpu,
         memory_mib: aws.loadgen_memory_mib,
         count: cfg.task_count,

@@ -288,3 +288,12 @@ fn the_script_runs_and_frames_its_outputs() {
     assert_eq!(t.stdout.as_deref(), Some("done\n"));
     assert_eq!(t.exit_code, Some(3));
 }
+
+#[test]
+fn the_ttl_minimum_covers_the_prefill_timeout() {
+    let prefill_secs = script::PREFILL_TIMEOUT_SECS + script::KILL_AFTER_SECS;
+    assert_eq!(
+        crate::config::aws::PREFILL_BOUND_MINUTES,
+        prefill_secs.div_ceil(60)
+    );
+}

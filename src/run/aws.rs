@@ -37,13 +37,12 @@ pub(super) async fn run(
     mut tl: Timeline,
     inputs: &crate::config::RunInputs,
 ) -> anyhow::Result<(RunResult, Outcome)> {
-    let timeouts = crate::aws::Timeouts {
-        poll: cfg
-            .aws
-            .as_ref()
-            .map_or(crate::aws::Timeouts::default().poll, |a| a.poll),
-        ..crate::aws::Timeouts::default()
-    };
+    let timeouts = cfg
+        .aws
+        .as_ref()
+        .map_or_else(crate::aws::Timeouts::default, |a| {
+            crate::aws::Timeouts::with_poll(a.poll)
+        });
     let aws = crate::aws::run::run(cfg, run_id, out_dir, cancel, &mut tl, &timeouts).await?;
     tl.phase("merge");
     let p = &aws.plan;

@@ -20,10 +20,7 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 }
 
 fn timeouts(poll_seconds: f64) -> Timeouts {
-    Timeouts {
-        poll: Duration::from_secs_f64(poll_seconds.clamp(0.05, 300.0)),
-        ..Timeouts::default()
-    }
+    Timeouts::with_poll(Duration::from_secs_f64(poll_seconds.clamp(0.05, 300.0)))
 }
 
 fn env_region() -> Option<String> {

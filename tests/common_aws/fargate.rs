@@ -148,6 +148,22 @@ pub async fn emulate_task(
     env
 }
 
+/// How the emulated Fargate treats the tasks it sees.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// Run every task.
+    Run,
+    /// Run the first `n` tasks; leave the others RUNNING (hung) until something stops them.
+    RunFirst(usize),
+    /// No task can pull its image (Docker Hub's anonymous pull limit): each stops at once with
+    /// ECS's `CannotPullContainerError`, before its container (and its log stream) exists.
+    PullFails,
+}
+
+/// ECS's stop reason for a task behind Docker Hub's anonymous pull limit (as AWS re:Post and
+/// Docker's announcement show it).
+pub const PULL_LIMIT_REASON: &str = "CannotPullContainerError: pull image manifest has been retried 7 time(s): failed to resolve ref docker.io/redislabs/memtier_benchmark:2.3.0: unexpected status from HEAD request to https://registry-1.docker.io/v2/redislabs/memtier_benchmark/manifests/2.3.0: 429 Too Many Requests - Server message: toomanyrequests: You have reached your unauthenticated pull rate limit. https://www.docker.com/increase-rate-limit";
+
 /// Emulate every task that appears in `cluster` until `stop` is cancelled; returns each task's
 /// environment in the order the tasks were seen.
 pub async fn fargate(
@@ -156,14 +172,39 @@ pub async fn fargate(
     work: PathBuf,
     stop: CancellationToken,
 ) -> Vec<BTreeMap<String, String>> {
+    fargate_with(c, cluster, work, stop, Mode::Run).await
+}
+
+/// [`fargate`] in another [`Mode`]; returns the environments of the tasks it ran.
+pub async fn fargate_with(
+    c: Clients,
+    cluster: String,
+    work: PathBuf,
+    stop: CancellationToken,
+    mode: Mode,
+) -> Vec<BTreeMap<String, String>> {
     let bin = stand_in(&work);
     let mut seen = HashSet::new();
     let mut envs = Vec::new();
     while !stop.is_cancelled() {
         if let Ok(list) = c.ecs.list_tasks().cluster(&cluster).send().await {
             for arn in list.task_arns() {
-                if seen.insert(arn.clone()) {
-                    envs.push(emulate_task(&c, &cluster, arn, &work, &bin).await);
+                if !seen.insert(arn.clone()) {
+                    continue;
+                }
+                match mode {
+                    Mode::PullFails => {
+                        let _ = c
+                            .ecs
+                            .stop_task()
+                            .cluster(&cluster)
+                            .task(arn)
+                            .reason(PULL_LIMIT_REASON)
+                            .send()
+                            .await;
+                    }
+                    Mode::RunFirst(n) if seen.len() > n => {}
+                    _ => envs.push(emulate_task(&c, &cluster, arn, &work, &bin).await),
                 }
             }
         }

@@ -35,6 +35,11 @@ pub async fn inventory(c: &Clients, run_id: &str, vpc_id: &str) -> Vec<String> {
         (ResourceKind::ReplicationGroup, n.replication_group.clone()),
         (ResourceKind::CacheSubnetGroup, n.cache_subnet_group.clone()),
         (ResourceKind::LogGroup, n.log_group.clone()),
+        // Made by Container Insights, untagged: only its name finds it.
+        (
+            ResourceKind::LogGroup,
+            elasticache_perf::aws::ecs::insights_log_group(&n.ecs_cluster),
+        ),
         (ResourceKind::EcsCluster, n.ecs_cluster.clone()),
         (ResourceKind::IamRole, n.execution_role.clone()),
         (ResourceKind::IamRole, n.expiry_role.clone()),

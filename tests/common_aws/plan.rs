@@ -22,7 +22,7 @@ pub fn fast() -> Timeouts {
         create: Duration::from_secs(30),
         delete: Duration::from_secs(30),
         in_use: Duration::from_secs(5),
-        poll: Duration::from_millis(100),
+        ..Timeouts::with_poll(Duration::from_millis(100))
     }
 }
 

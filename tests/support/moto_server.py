@@ -15,13 +15,50 @@ AWS-correct code can be tested end to end. Each patch states the gap it closes:
 2. DeleteCacheSubnetGroup is not implemented in moto (HTTP 500). Here it deletes the group,
    refuses while a replication group still uses it (CacheSubnetGroupInUse, as AWS does), and
    answers CacheSubnetGroupNotFoundFault for an unknown name.
+3. DescribeCacheEngineVersions is not implemented in moto. Here it answers, for redis and
+   valkey, the versions ElastiCache offers with their parameter group families (`redis7`,
+   `valkey8`, ...), the default version marked as such.
+
+## Strict switches: what AWS documents and moto does not do
+
+Each behaviour below is off unless its environment variable is set; `ECP_MOTO_STRICT=1` turns
+every one on with the value given in brackets (a variable set explicitly wins). They are the
+behaviours listed in shared docs/real-aws-behaviours.md, reproduced so that the product's
+handling of each can be tested, and the happy path run with all of them on.
+
+- `ECP_MOTO_EC2_LAG_SECONDS` [2]: EC2 is eventually consistent. AuthorizeSecurityGroupIngress on a
+  security group created less than this long ago answers `InvalidGroup.NotFound`.
+- `ECP_MOTO_IAM_LAG_SECONDS` [3]: IAM propagation. RegisterTaskDefinition naming an execution role
+  created less than this long ago answers `ClientException: Role is not valid`; CreateSchedule
+  with such a role answers Scheduler's `ValidationException` about its execution role.
+- `ECP_MOTO_CAPACITY_FAILURES` [2]: the first this-many RunTask calls (Fargate) start only half of
+  their tasks (rounded down: none of one) and list the rest in `failures` with Fargate's
+  "Capacity is unavailable at this time..." reason.
+- `ECP_MOTO_CLUSTER_GONE` [1]: after DeleteCluster, ECS answers `ClusterNotFoundException` for
+  the cluster's tasks (DescribeTasks, ListTasks, StopTask, RunTask), as AWS does for an INACTIVE
+  cluster; DescribeClusters still shows it INACTIVE.
+- `ECP_MOTO_INSIGHTS_RECREATE` [1]: Container Insights. The first RunTask in a cluster with
+  containerInsights enabled creates `/aws/ecs/containerinsights/<cluster>/performance`
+  (untagged, as the service does), and DeleteCluster of a cluster that ran tasks creates it again
+  when it is gone: late performance events arrive after it was deleted.
+- `ECP_MOTO_LOG_LAG_SECONDS` [3]: CloudWatch Logs is eventually visible. GetLogEvents does not
+  show events ingested less than this long ago.
+- `ECP_MOTO_S3_REGION_REDIRECT` [1]: S3 answers a request signed for another region than the
+  bucket's with `301 PermanentRedirect` and the bucket's region in `x-amz-bucket-region`.
+- `ECP_MOTO_SLOW_STOP_TASKS` [0, not part of strict]: the first this-many tasks the tool stops
+  (StopTask with the tool's reason) stay `STOPPING` for good, as a Fargate task whose network
+  interface is slow to detach.
+- `ECP_MOTO_CLUSTER_MODE_STRICT` [1]: CreateReplicationGroup with more than one node group but no
+  cluster-enabled parameter group (`default.<family>.cluster.on`) answers
+  `InvalidParameterCombination`, as the cluster-disabled default group cannot hold shards.
 """
 
 import os
 import sys
+import threading
 import time
 
-from moto.core.responses import EmptyResult
+from moto.core.responses import ActionResult, EmptyResult
 from moto.elasticache import models as ec_models
 from moto.elasticache import responses as ec_responses
 from moto.elasticache.exceptions import (
@@ -124,6 +161,359 @@ Backend.delete_cache_subnet_group = _delete_subnet_group
 ec_responses.ElastiCacheResponse.delete_cache_subnet_group = _delete_subnet_group_response
 
 
+# --- 3. DescribeCacheEngineVersions ----------------------------------------------------------
+ENGINE_VERSIONS = {
+    # engine: [(version, family)], the default last
+    "redis": [("6.0", "redis6.x"), ("6.2", "redis6.x"), ("7.0", "redis7"), ("7.1", "redis7")],
+    "valkey": [("7.2", "valkey7"), ("8.0", "valkey8"), ("8.1", "valkey8")],
+}
+
+
+def _describe_cache_engine_versions(self):
+    engine = (self._get_param("Engine") or "").lower()
+    version = self._get_param("EngineVersion")
+    family = self._get_param("CacheParameterGroupFamily")
+    default_only = self._get_bool_param("DefaultOnly")
+    out = []
+    for eng, versions in ENGINE_VERSIONS.items():
+        if engine and eng != engine:
+            continue
+        for i, (v, fam) in enumerate(versions):
+            if version and not (v == version or v.startswith(version + ".")):
+                continue
+            if family and fam != family:
+                continue
+            if default_only and i != len(versions) - 1:
+                continue
+            out.append(
+                {
+                    "Engine": eng,
+                    "EngineVersion": v,
+                    "CacheParameterGroupFamily": fam,
+                    "CacheEngineDescription": eng,
+                    "CacheEngineVersionDescription": f"{eng} {v}",
+                }
+            )
+    return ActionResult({"CacheEngineVersions": out})
+
+
+ec_responses.ElastiCacheResponse.describe_cache_engine_versions = _describe_cache_engine_versions
+
+
+# --- strict switches ----------------------------------------------------------------------------
+STRICT = os.environ.get("ECP_MOTO_STRICT", "") not in ("", "0", "false")
+
+
+def _switch(name, strict_value):
+    v = os.environ.get(name)
+    if v is not None and v != "":
+        return float(v)
+    return float(strict_value) if STRICT else 0.0
+
+
+EC2_LAG = _switch("ECP_MOTO_EC2_LAG_SECONDS", 2)
+IAM_LAG = _switch("ECP_MOTO_IAM_LAG_SECONDS", 3)
+CAPACITY_FAILURES = int(_switch("ECP_MOTO_CAPACITY_FAILURES", 2))
+CLUSTER_GONE = _switch("ECP_MOTO_CLUSTER_GONE", 1) > 0
+INSIGHTS_RECREATE = _switch("ECP_MOTO_INSIGHTS_RECREATE", 1) > 0
+LOG_LAG = _switch("ECP_MOTO_LOG_LAG_SECONDS", 3)
+S3_REGION_REDIRECT = _switch("ECP_MOTO_S3_REGION_REDIRECT", 1) > 0
+CLUSTER_MODE_STRICT = _switch("ECP_MOTO_CLUSTER_MODE_STRICT", 1) > 0
+
+_lock = threading.RLock()
+_created_at = {}  # security group id / role ARN -> time.monotonic() of its creation
+
+
+def _log_switches():
+    on = {
+        "EC2_LAG": EC2_LAG,
+        "IAM_LAG": IAM_LAG,
+        "CAPACITY_FAILURES": CAPACITY_FAILURES,
+        "CLUSTER_GONE": CLUSTER_GONE,
+        "INSIGHTS_RECREATE": INSIGHTS_RECREATE,
+        "LOG_LAG": LOG_LAG,
+        "S3_REGION_REDIRECT": S3_REGION_REDIRECT,
+        "CLUSTER_MODE_STRICT": CLUSTER_MODE_STRICT,
+    }
+    print("moto_server.py strict switches: " + ", ".join(f"{k}={v}" for k, v in on.items()), flush=True)
+
+
+def _young(key, lag):
+    t = _created_at.get(key)
+    return t is not None and time.monotonic() - t < lag
+
+
+# EC2 eventual consistency.
+from moto.ec2.exceptions import InvalidSecurityGroupNotFoundError  # noqa: E402
+from moto.ec2.models.security_groups import SecurityGroupBackend  # noqa: E402
+
+_orig_create_sg = SecurityGroupBackend.create_security_group
+_orig_authorize = SecurityGroupBackend.authorize_security_group_ingress
+
+
+def _create_sg(self, *args, **kwargs):
+    group = _orig_create_sg(self, *args, **kwargs)
+    _created_at[group.id] = time.monotonic()
+    return group
+
+
+def _authorize(self, group_name_or_id, *args, **kwargs):
+    if EC2_LAG > 0 and _young(group_name_or_id, EC2_LAG):
+        raise InvalidSecurityGroupNotFoundError(group_name_or_id)
+    return _orig_authorize(self, group_name_or_id, *args, **kwargs)
+
+
+SecurityGroupBackend.create_security_group = _create_sg
+SecurityGroupBackend.authorize_security_group_ingress = _authorize
+
+# IAM propagation.
+from moto.iam.models import IAMBackend  # noqa: E402
+from moto.ecs.models import EC2ContainerServiceBackend as EcsBackend  # noqa: E402
+from moto.ecs.exceptions import ClusterNotFoundException, EcsClientException  # noqa: E402
+from moto.scheduler.models import EventBridgeSchedulerBackend  # noqa: E402
+from moto.scheduler.exceptions import ValidationException as SchedulerValidation  # noqa: E402
+
+_orig_create_role = IAMBackend.create_role
+
+
+def _create_role(self, *args, **kwargs):
+    role = _orig_create_role(self, *args, **kwargs)
+    _created_at[role.arn] = time.monotonic()
+    return role
+
+
+IAMBackend.create_role = _create_role
+
+_orig_register_td = EcsBackend.register_task_definition
+
+
+def _register_td(self, *args, **kwargs):
+    role = kwargs.get("execution_role_arn")
+    if IAM_LAG > 0 and role and _young(role, IAM_LAG):
+        raise EcsClientException("Role is not valid")
+    return _orig_register_td(self, *args, **kwargs)
+
+
+EcsBackend.register_task_definition = _register_td
+
+_orig_create_schedule = EventBridgeSchedulerBackend.create_schedule
+
+
+def _create_schedule(self, *args, **kwargs):
+    target = kwargs.get("target") or {}
+    role = target.get("RoleArn")
+    if IAM_LAG > 0 and role and _young(role, IAM_LAG):
+        raise SchedulerValidation(
+            "The execution role you provide must allow AWS EventBridge Scheduler to assume the role."
+        )
+    return _orig_create_schedule(self, *args, **kwargs)
+
+
+EventBridgeSchedulerBackend.create_schedule = _create_schedule
+
+# ECS: capacity, clusters that are gone, Container Insights' log group.
+from moto.ecs import responses as ecs_responses  # noqa: E402
+from moto.logs.models import logs_backends, LogStream  # noqa: E402
+
+CAPACITY_REASON = (
+    "Capacity is unavailable at this time. Please try again later or in a different "
+    "availability zone"
+)
+_run_task_calls = {"n": 0}
+_orig_run_task_response = ecs_responses.EC2ContainerServiceResponse.run_task
+_orig_get_cluster = EcsBackend._get_cluster
+_orig_run_task = EcsBackend.run_task
+_orig_delete_cluster = EcsBackend.delete_cluster
+
+
+def _insights_group(cluster):
+    return f"/aws/ecs/containerinsights/{cluster.name}/performance"
+
+
+def _insights_on(cluster):
+    return any(
+        s.get("name") == "containerInsights" and s.get("value") in ("enabled", "enhanced")
+        for s in (cluster.settings or [])
+    )
+
+
+def _ensure_insights_group(backend, cluster):
+    logs = logs_backends[backend.account_id][backend.region_name]
+    name = _insights_group(cluster)
+    if name not in logs.groups:
+        logs.create_log_group(name, {})
+
+
+def _run_task_response(self):
+    with _lock:
+        _run_task_calls["n"] += 1
+        n = _run_task_calls["n"]
+    if n > CAPACITY_FAILURES:
+        return _orig_run_task_response(self)
+    count = self._get_int_param("count", 1)
+    start = count // 2
+    tasks = []
+    if start > 0:
+        tasks = self.ecs_backend.run_task(
+            self._get_param("cluster", "default"),
+            self._get_param("taskDefinition"),
+            start,
+            self._get_param("overrides"),
+            self._get_param("startedBy"),
+            self._get_param("tags"),
+            self._get_param("launchType"),
+            self._get_param("networkConfiguration"),
+            self._get_param("group"),
+            self._get_param("platformVersion"),
+            self._get_param("capacityProviderStrategy"),
+        )
+    failures = [{"reason": CAPACITY_REASON} for _ in range(count - start)]
+    return ActionResult({"tasks": tasks, "failures": failures})
+
+
+def _get_cluster(self, name):
+    cluster = _orig_get_cluster(self, name)
+    if CLUSTER_GONE and cluster.status == "INACTIVE":
+        raise ClusterNotFoundException()
+    return cluster
+
+
+def _run_task(self, cluster_str, *args, **kwargs):
+    tasks = _orig_run_task(self, cluster_str, *args, **kwargs)
+    if INSIGHTS_RECREATE and tasks:
+        cluster = self._get_cluster(cluster_str)
+        if _insights_on(cluster):
+            cluster._ecp_ran_tasks = True
+            _ensure_insights_group(self, cluster)
+    return tasks
+
+
+def _delete_cluster(self, cluster_str):
+    cluster = _orig_delete_cluster(self, cluster_str)
+    if INSIGHTS_RECREATE and getattr(cluster, "_ecp_ran_tasks", False) and _insights_on(cluster):
+        # The last performance events arrive after the tasks stopped: the service writes them,
+        # creating the group again if it was deleted.
+        _ensure_insights_group(self, cluster)
+    return cluster
+
+
+SLOW_STOPS = int(float(os.environ.get("ECP_MOTO_SLOW_STOP_TASKS") or 0))
+_slow_stops = {"n": 0}
+_orig_stop_task = EcsBackend.stop_task
+
+
+def _stop_task(self, cluster_str, task_str, reason):
+    if SLOW_STOPS > 0 and "elasticache-perf" in (reason or ""):
+        with _lock:
+            take = _slow_stops["n"] < SLOW_STOPS
+            if take:
+                _slow_stops["n"] += 1
+        if take:
+            cluster = self._get_cluster(cluster_str)
+            for arn, task in self.tasks.get(cluster.name, {}).items():
+                if arn.endswith(task_str.split("/")[-1]):
+                    task.desired_status = "STOPPED"
+                    task.last_status = "STOPPING"
+                    task._ecp_stuck = True
+                    return task
+    return _orig_stop_task(self, cluster_str, task_str, reason)
+
+
+ecs_responses.EC2ContainerServiceResponse.run_task = _run_task_response
+EcsBackend.stop_task = _stop_task
+EcsBackend._get_cluster = _get_cluster
+EcsBackend.run_task = _run_task
+EcsBackend.delete_cluster = _delete_cluster
+
+# CloudWatch Logs: late visibility.
+_orig_put_events = LogStream.put_log_events
+_orig_get_events = LogStream.get_log_events
+
+
+def _put_events(self, *args, **kwargs):
+    with _lock:
+        return _orig_put_events(self, *args, **kwargs)
+
+
+def _get_events(self, *args, **kwargs):
+    with _lock:
+        if LOG_LAG <= 0:
+            return _orig_get_events(self, *args, **kwargs)
+        cutoff = int(time.time() * 1000) - int(LOG_LAG * 1000)
+        everything = self.events
+        self.events = [e for e in everything if e.ingestion_time <= cutoff]
+        try:
+            return _orig_get_events(self, *args, **kwargs)
+        finally:
+            self.events = everything
+
+
+LogStream.put_log_events = _put_events
+LogStream.get_log_events = _get_events
+
+# ElastiCache: cluster mode needs a cluster-enabled parameter group.
+from moto.elasticache.exceptions import InvalidParameterCombinationException  # noqa: E402
+
+_orig_create_rg_strict = Backend.create_replication_group
+
+
+def _create_rg_strict(self, *args, **kwargs):
+    groups = kwargs.get("num_node_groups") or 1
+    pg = kwargs.get("cache_parameter_group_name") or ""
+    if CLUSTER_MODE_STRICT and int(groups) > 1 and not pg.endswith(".cluster.on"):
+        raise InvalidParameterCombinationException(
+            f"Cluster mode needs a parameter group with cluster-enabled set to yes, "
+            f"got '{pg or 'the default group'}' for {groups} node groups."
+        )
+    return _orig_create_rg_strict(self, *args, **kwargs)
+
+
+Backend.create_replication_group = _create_rg_strict
+
+
+# S3: a bucket in another region.
+import re  # noqa: E402
+import moto.server as moto_server_module  # noqa: E402
+from moto.s3.models import s3_backends  # noqa: E402
+
+_CRED_REGION = re.compile(r"Credential=[^/]+/\d{8}/([a-z0-9-]+)/s3/")
+
+
+def _bucket_region(name):
+    for account in list(s3_backends.keys()):
+        b = s3_backends[account]["global"].buckets.get(name)
+        if b is not None:
+            return b.region_name
+    return None
+
+
+class _RedirectingApp(moto_server_module.DomainDispatcherApplication):
+    def __call__(self, environ, start_response):
+        if S3_REGION_REDIRECT:
+            m = _CRED_REGION.search(environ.get("HTTP_AUTHORIZATION", ""))
+            bucket = environ.get("PATH_INFO", "/").lstrip("/").split("/", 1)[0]
+            if m and bucket:
+                region = _bucket_region(bucket)
+                if region and region != m.group(1):
+                    body = (
+                        '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>PermanentRedirect'
+                        "</Code><Message>The bucket you are attempting to access must be "
+                        "addressed using the specified endpoint.</Message>"
+                        f"<Bucket>{bucket}</Bucket></Error>"
+                    ).encode()
+                    headers = [
+                        ("x-amz-bucket-region", region),
+                        ("Content-Type", "application/xml"),
+                        ("Content-Length", str(len(body))),
+                    ]
+                    start_response("301 Moved Permanently", headers)
+                    return [b"" if environ.get("REQUEST_METHOD") == "HEAD" else body]
+        return super().__call__(environ, start_response)
+
+
+moto_server_module.DomainDispatcherApplication = _RedirectingApp
+
+
 def _exit_with_parent():
     """The tests start one server each and may be killed without a chance to stop it: leave when
     the parent process goes away (we are then re-parented)."""
@@ -142,7 +532,8 @@ def _exit_with_parent():
 
 
 if __name__ == "__main__":
-    from moto.server import main
+    main = moto_server_module.main
 
     _exit_with_parent()
+    _log_switches()
     main(sys.argv[1:])
