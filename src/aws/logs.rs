@@ -99,13 +99,3 @@ pub async fn read_more(
         *cursor = next;
     }
 }
-
-/// Every message of one log stream visible now, oldest first.
-pub async fn read_stream(
-    logs: &aws_sdk_cloudwatchlogs::Client,
-    group: &str,
-    stream: &str,
-    policy: &Policy,
-) -> Result<Vec<String>> {
-    read_more(logs, group, stream, &mut None, policy).await
-}
