@@ -340,6 +340,10 @@ fn lists_and_shapes() {
     assert_eq!(a.engine_version.as_deref(), Some("7.1"));
     assert_eq!(a.max_cost_usd, None);
     assert_eq!(a.ttl.as_secs(), 200 * 60);
+    // An ECR copy of the image (a pull-through cache of Docker Hub) is an image like any other.
+    let ecr =
+        "123456789012.dkr.ecr.us-east-1.amazonaws.com/docker-hub/redislabs/memtier_benchmark:2.3.0";
+    assert_eq!(aws(&["--loadgen-image", ecr]).loadgen_image, ecr);
     assert_eq!(
         a.loadgen_repository_credentials.as_deref(),
         Some("arn:aws:secretsmanager:us-east-1:123456789012:secret:dockerhub-AbCdEf")

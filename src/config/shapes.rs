@@ -91,7 +91,6 @@ pub(super) fn is_image(v: &str) -> bool {
         && !v.starts_with(['-', '/', ':', '@'])
 }
 
-/// IAM role ARN: `arn:<partition>:iam::<12 digits>:role/<path/name>`.
 /// A Secrets Manager secret ARN: `arn:<partition>:secretsmanager:<region>:<account>:secret:<name>`.
 pub(super) fn is_secret_arn(v: &str) -> bool {
     let mut p = v.splitn(7, ':');
@@ -126,6 +125,7 @@ pub(super) fn is_secret_arn(v: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b"/_+=.@-".contains(&b))
 }
 
+/// IAM role ARN: `arn:<partition>:iam::<12 digits>:role/<path/name>`.
 pub(super) fn is_role_arn(v: &str) -> bool {
     let mut p = v.splitn(6, ':');
     let (Some("arn"), Some(part), Some("iam"), Some(""), Some(acct), Some(res)) =
