@@ -11,8 +11,9 @@ use std::time::Duration;
 
 use common_aws::fargate::hold_tasks_until_stopped;
 use common_aws::plan::plan_for;
+use common_aws::run::task_side;
 use common_aws::{bucket, Moto};
-use elasticache_perf::aws::{self, ecs, load, logs, Provisioned, Timeouts};
+use elasticache_perf::aws::{self, load, Timeouts};
 use elasticache_perf::client::TaskStatus;
 use elasticache_perf::run::ledger::{replay, Ledger, ResourceKind};
 use tokio_util::sync::CancellationToken;
@@ -30,24 +31,7 @@ async fn stragglers_are_stopped_after_their_deadline_and_judged_by_their_results
     .await;
     // A deadline of one second: the tasks (held RUNNING, never finishing) become stragglers.
     p.tasks.stop_after_secs = 1;
-    let n = &p.names;
-    logs::create_log_group(&c.logs, &n.log_group, &p.tags, 1)
-        .await
-        .unwrap();
-    ecs::create_cluster(&c.ecs, &n.ecs_cluster, &p.tags)
-        .await
-        .unwrap();
-    let td = ecs::register_task_definition(&c.ecs, &p, "arn:aws:iam::123456789012:role/x")
-        .await
-        .unwrap();
-    let prov = Provisioned {
-        cache_security_groups: vec![],
-        task_security_groups: vec![],
-        execution_role_arn: "arn:aws:iam::123456789012:role/x".into(),
-        task_definition_arn: td,
-        endpoint: "cache.example".into(),
-        member_clusters: vec![],
-    };
+    let prov = task_side(&c, &p).await;
     let dir = tempfile::tempdir().unwrap();
     let ledger = Mutex::new(Ledger::open(dir.path(), &p.run_id, "us-east-1").unwrap());
     let t = Timeouts::with_poll(Duration::from_millis(100));

@@ -10,88 +10,38 @@
 mod common_aws;
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
-use common_aws::fargate::{fargate, hold_tasks_until_stopped};
-use common_aws::{bucket, default_vpc, Moto};
+use common_aws::fargate::Mode;
+use common_aws::run::run_aws;
+use common_aws::Moto;
 use elasticache_perf::aws::leaks;
 use elasticache_perf::run::ledger::{replay, Ledger};
-use tokio_util::sync::CancellationToken;
 
 const RUN_ID: &str = "ecp-e2e-1";
+const EXPORTS: &str = "ecp-e2e-1-exports";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn run_on_aws_end_to_end() {
     let moto = Moto::start(true);
-    hold_tasks_until_stopped(&moto.endpoint);
     let c = moto.clients().await;
-    let (vpc, subnets) = default_vpc(&c).await;
-    bucket(&c, "ecp-e2e-exports").await;
-    let work = tempfile::tempdir().unwrap();
-    let out_dir = work.path().join("out");
-    let stop = CancellationToken::new();
-    let emulator = tokio::spawn(fargate(
-        c.clone(),
-        RUN_ID.to_string(),
-        work.path().join("fargate"),
-        stop.clone(),
-    ));
-
-    let args: Vec<String> = [
-        "run",
-        "--target",
-        "aws",
-        "--run-id",
+    let run = run_aws(
+        &moto,
         RUN_ID,
-        "--vpc-id",
-        &vpc,
-        "--subnet-ids",
-        &subnets.join(","),
-        "--metrics-export-s3-bucket",
-        "ecp-e2e-exports",
-        "--s3-prefix",
-        "bench",
-        "--test-duration-seconds",
-        "8",
-        "--loadgen-task-count",
-        "2",
-        "--prefill",
-        "true",
-        "--aws-poll-seconds",
-        "0.2",
-        "--aws-metrics-wait-seconds",
-        "0",
-        "--engine-type",
-        "valkey",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    let env = moto.env();
-    let out_arg = out_dir.clone();
-    let out = tokio::task::spawn_blocking(move || {
-        assert_cmd::Command::cargo_bin("elasticache-perf")
-            .unwrap()
-            .args(&args)
-            .arg("--out")
-            .arg(&out_arg)
-            .envs(env)
-            .env("ELASTICACHE_PERF_LOG", "info")
-            .timeout(Duration::from_secs(300))
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap();
-    stop.cancel();
-    let envs = emulator.await.unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        out.status.success(),
-        "exit {:?}\nstdout:\n{stdout}\nstderr:\n{stderr}",
-        out.status.code()
-    );
+        Mode::Run,
+        &[
+            "--s3-prefix",
+            "bench",
+            "--prefill",
+            "true",
+            "--aws-metrics-wait-seconds",
+            "0",
+        ],
+    )
+    .await;
+    let (stdout, stderr, envs) = (&run.stdout, &run.stderr, &run.envs);
+    let (out_dir, vpc) = (run.out_dir.clone(), run.vpc.clone());
+    let work = run.work.path();
+    assert_eq!(run.code, Some(0), "stdout:\n{stdout}\nstderr:\n{stderr}");
 
     // One prefill task, then two timed tasks, with the cache host and the token in their env.
     assert_eq!(envs.len(), 3, "{envs:?}");
@@ -103,7 +53,7 @@ async fn run_on_aws_end_to_end() {
         .iter()
         .all(|e| e["ECP_AUTH_TOKEN"] == token && e["ECP_HOST"].contains(RUN_ID)));
     // memtier got the token as one argument, and never anywhere else.
-    let args_files: Vec<PathBuf> = std::fs::read_dir(work.path().join("fargate"))
+    let args_files: Vec<PathBuf> = std::fs::read_dir(work.join("fargate"))
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|x| x == "args"))
@@ -191,12 +141,7 @@ async fn run_on_aws_end_to_end() {
     );
 
     // S3: the plan (pre-flight write check) and every local file under bench/exports/<timestamp>/.
-    let listed =
-        c.s3.list_objects_v2()
-            .bucket("ecp-e2e-exports")
-            .send()
-            .await
-            .unwrap();
+    let listed = c.s3.list_objects_v2().bucket(EXPORTS).send().await.unwrap();
     let keys: Vec<&str> = listed.contents().iter().filter_map(|o| o.key()).collect();
     let prefix = keys
         .iter()

@@ -14,7 +14,8 @@ use std::time::{Duration, Instant};
 use common_aws::fargate::{fargate, fargate_with, hold_tasks_until_stopped, Mode};
 use common_aws::inventory::inventory;
 use common_aws::plan::{fast, plan_for};
-use common_aws::{bucket, default_vpc, Moto};
+use common_aws::run::{run_aws, task_side};
+use common_aws::Moto;
 use elasticache_perf::aws::{self, ecs, leaks, load, logs, tasks, Clients, Provisioned};
 use elasticache_perf::client::TaskStatus;
 use elasticache_perf::plan::RunPlan;
@@ -119,28 +120,6 @@ async fn cluster_mode_gets_the_cluster_enabled_parameter_group() {
         .unwrap();
     assert_eq!(family, "valkey8");
     teardown_and_check(&c, &p, dir.path(), &ledger).await;
-}
-
-/// The cluster, log group and task definition of `p`, made directly (no cache), for load tests.
-async fn task_side(c: &Clients, p: &RunPlan) -> Provisioned {
-    let n = &p.names;
-    logs::create_log_group(&c.logs, &n.log_group, &p.tags, 1)
-        .await
-        .unwrap();
-    ecs::create_cluster(&c.ecs, &n.ecs_cluster, &p.tags)
-        .await
-        .unwrap();
-    let td = ecs::register_task_definition(&c.ecs, p, "arn:aws:iam::123456789012:role/x")
-        .await
-        .unwrap();
-    Provisioned {
-        cache_security_groups: vec![],
-        task_security_groups: vec![],
-        execution_role_arn: "arn:aws:iam::123456789012:role/x".into(),
-        task_definition_arn: td,
-        endpoint: "cache.example".into(),
-        member_clusters: vec![],
-    }
 }
 
 /// Run the load of `p` with Fargate emulated in `mode`; returns the outcome and the ledger's folder.
@@ -401,87 +380,8 @@ async fn an_export_bucket_in_another_region_is_used_there() {
     assert!(keys.iter().any(|k| k.ends_with("plan.json")), "{keys:?}");
 }
 
-/// One `run --target aws` through the binary with Fargate emulated in `mode`; returns the exit
-/// code, stderr, results.json (when written) and how long after the emulated tasks stopped the
-/// process ended.
-struct Run {
-    code: Option<i32>,
-    stderr: String,
-    results: Option<serde_json::Value>,
-    vpc: String,
-}
-
-async fn run_binary(moto: &Moto, run_id: &str, mode: Mode, extra: &[&str]) -> Run {
-    hold_tasks_until_stopped(&moto.endpoint);
-    let c = moto.clients().await;
-    let (vpc, subnets) = default_vpc(&c).await;
-    let bucket_name = format!("{run_id}-exports");
-    bucket(&c, &bucket_name).await;
-    let work = tempfile::tempdir().unwrap();
-    let out_dir = work.path().join("out");
-    let stop = CancellationToken::new();
-    let emulator = tokio::spawn(fargate_with(
-        c.clone(),
-        run_id.to_string(),
-        work.path().join("fargate"),
-        stop.clone(),
-        mode,
-    ));
-    let mut args: Vec<String> = [
-        "run",
-        "--target",
-        "aws",
-        "--run-id",
-        run_id,
-        "--vpc-id",
-        &vpc,
-        "--subnet-ids",
-        &subnets.join(","),
-        "--metrics-export-s3-bucket",
-        &bucket_name,
-        "--test-duration-seconds",
-        "8",
-        "--loadgen-task-count",
-        "2",
-        "--aws-poll-seconds",
-        "0.2",
-        "--aws-metrics-wait-seconds",
-        "3",
-        "--engine-type",
-        "valkey",
-    ]
-    .iter()
-    .map(ToString::to_string)
-    .collect();
-    args.extend(extra.iter().map(ToString::to_string));
-    let env = moto.env();
-    let out_arg = out_dir.clone();
-    let out = tokio::task::spawn_blocking(move || {
-        assert_cmd::Command::cargo_bin("elasticache-perf")
-            .unwrap()
-            .args(&args)
-            .arg("--out")
-            .arg(&out_arg)
-            .envs(env)
-            .env("ELASTICACHE_PERF_LOG", "info")
-            .timeout(Duration::from_secs(300))
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap();
-    stop.cancel();
-    emulator.await.unwrap();
-    let results = std::fs::read_to_string(out_dir.join("results.json"))
-        .ok()
-        .map(|s| serde_json::from_str(&s).unwrap());
-    Run {
-        code: out.status.code(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        results,
-        vpc,
-    }
-}
+/// A short wait for CloudWatch: long enough to show whether it is waited for at all.
+const METRICS_WAIT: &[&str] = &["--aws-metrics-wait-seconds", "3"];
 
 /// The client numbers of a run: what must not change when AWS is slow to agree with itself.
 fn numbers(r: &serde_json::Value) -> serde_json::Value {
@@ -495,11 +395,11 @@ fn numbers(r: &serde_json::Value) -> serde_json::Value {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_run_with_every_switch_on_matches_one_without() {
     let lenient = Moto::start(true);
-    let plain = run_binary(&lenient, "ecp-st-plain", Mode::Run, &[]).await;
+    let plain = run_aws(&lenient, "ecp-st-plain", Mode::Run, METRICS_WAIT).await;
     assert_eq!(plain.code, Some(0), "{}", plain.stderr);
 
     let strict = Moto::start_with(true, &[("ECP_MOTO_STRICT", "1")]);
-    let run = run_binary(&strict, "ecp-st-all", Mode::Run, &[]).await;
+    let run = run_aws(&strict, "ecp-st-all", Mode::Run, METRICS_WAIT).await;
     assert_eq!(run.code, Some(0), "{}", run.stderr);
     // Each behaviour showed up and was handled (logged at info as it happened).
     for seen in [
@@ -528,11 +428,11 @@ async fn tasks_that_cannot_pull_their_image_fail_fast_and_say_why() {
     let moto = Moto::start_with(true, &[("ECP_MOTO_STRICT", "1")]);
     let start = Instant::now();
     // A prefill, so that the timed tasks are never started once its pull failed.
-    let run = run_binary(
+    let run = run_aws(
         &moto,
         "ecp-st-pull",
         Mode::PullFails,
-        &["--prefill", "true"],
+        &["--prefill", "true", "--aws-metrics-wait-seconds", "3"],
     )
     .await;
     let took = start.elapsed();

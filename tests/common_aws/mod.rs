@@ -16,6 +16,7 @@ pub mod fargate;
 pub mod faults;
 pub mod inventory;
 pub mod plan;
+pub mod run;
 
 #[allow(unused_imports)]
 pub use fargate::hold_tasks_until_stopped;
