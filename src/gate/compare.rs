@@ -4,11 +4,11 @@
 use std::collections::BTreeSet;
 
 use super::decide::{metric_verdict, overall};
-use super::estimate::{between_runs, per_metric_confidence, within_runs, Estimate};
-use super::extract::{commands, value, window_samples, TOTAL};
+use super::estimate::{between_runs, per_metric_confidence, Estimate, MIN_RUN_TO_RUN_SD};
+use super::extract::{commands, value, TOTAL};
 use super::inputs::GateConfig;
+use super::noise::{one_run, run_relative_error};
 use super::profile::{ProfileDifference, ProfileKey};
-use super::sample::{batch_means, BatchMeans};
 use super::types::{
     Baseline, BaselineInfo, BaselineKind, Comparison, Metric, MetricComparison, NoiseMethod,
     Verdict,
@@ -138,32 +138,21 @@ fn scopes(current: &RunResult, runs: &[&RunResult], notes: &mut Vec<String>) -> 
         .collect()
 }
 
-/// A run's batch means for `metric` in `scope`, and whether they were borrowed from the total:
-/// commands have no per-second percentiles of their own, so their latency noise is taken from the
-/// total's per-second series, scaled by √(total count / command count) because a quantile's
-/// standard error grows as 1/√count (conservative: the shared, time-varying part of the noise does
-/// not shrink with the count).
-fn series_noise(r: &RunResult, scope: &str, metric: Metric) -> (Option<BatchMeans>, bool) {
-    if let Some(bm) = window_samples(r, scope, metric).and_then(|x| batch_means(&x)) {
-        return (Some(bm), false);
-    }
-    if metric == Metric::Throughput || scope == TOTAL {
-        return (None, false);
-    }
-    let Some(total) = window_samples(r, TOTAL, metric).and_then(|x| batch_means(&x)) else {
-        return (None, false);
+/// The least run-to-run standard deviation a history's spread is raised to: the baseline runs'
+/// own sampling noise (the root mean square of their per-second relative standard errors — the
+/// values of independent runs differ by at least that much even if nothing else varied), and never
+/// below [`MIN_RUN_TO_RUN_SD`].
+fn history_floor(runs: &[&RunResult], scope: &str, metric: Metric) -> f64 {
+    let rs: Vec<f64> = runs
+        .iter()
+        .filter_map(|r| run_relative_error(r, scope, metric))
+        .collect();
+    let rms = if rs.is_empty() {
+        0.0
+    } else {
+        (rs.iter().map(|r| r * r).sum::<f64>() / rs.len() as f64).sqrt()
     };
-    let n_total = r.steady_state.total.count;
-    let n_cmd = r.steady_state.commands.get(scope).map_or(0, |s| s.count);
-    if n_total == 0 || n_cmd == 0 {
-        return (None, false);
-    }
-    let scale = (n_total as f64 / n_cmd as f64).sqrt().max(1.0);
-    let bm = BatchMeans {
-        std_error: total.std_error * scale,
-        ..total
-    };
-    (Some(bm), true)
+    rms.max(MIN_RUN_TO_RUN_SD)
 }
 
 fn estimate(
@@ -181,24 +170,12 @@ fn estimate(
         .collect();
     match with_value.as_slice() {
         [] => None,
-        [(b, base)] => {
-            let th = &cfg.thresholds;
-            let floor = if metric == Metric::Throughput {
-                th.throughput_noise_floor_pct
-            } else {
-                th.latency_noise_floor_pct
-            };
-            let (nb, borrowed_b) = series_noise(b, scope, metric);
-            let (nc, borrowed_c) = series_noise(current, scope, metric);
-            let mut e = within_runs(*base, cur, nb, nc, floor, confidence)?;
-            if e.method == NoiseMethod::BatchMeans && (borrowed_b || borrowed_c) {
-                e.method = NoiseMethod::TotalBatchMeans;
-            }
-            Some(e)
-        }
+        [(b, _)] => one_run(current, b, scope, metric, cfg, confidence),
         many => {
             let vals: Vec<f64> = many.iter().map(|(_, v)| *v).collect();
-            between_runs(&vals, cur, confidence)
+            let used: Vec<&RunResult> = many.iter().map(|(r, _)| *r).collect();
+            let floor = history_floor(&used, scope, metric);
+            between_runs(&vals, cur, confidence, floor)
         }
     }
 }

@@ -2,7 +2,7 @@
 //! samples inside the steady-state window that the within-run noise estimate uses. Pure.
 
 use super::types::Metric;
-use crate::results::{RunResult, StatsJson};
+use crate::results::{RunResult, SeriesPoint, StatsJson};
 
 /// The scope name of all commands together.
 pub(crate) const TOTAL: &str = "total";
@@ -46,22 +46,33 @@ pub(crate) fn commands(r: &RunResult) -> Vec<String> {
 /// for `total` and only when the load generator kept per-second histograms; seconds without a
 /// value are skipped. `None` when there is no window or no sample.
 pub(crate) fn window_samples(r: &RunResult, scope: &str, metric: Metric) -> Option<Vec<f64>> {
-    let w = &r.steady_state.window;
-    let (start, end) = (w.start_unix_ms? / 1000, w.end_unix_ms? / 1000);
     if metric != Metric::Throughput && scope != TOTAL {
         return None;
     }
+    in_window(r, |p| match metric {
+        Metric::Throughput if scope == TOTAL => Some(p.ops_per_sec as f64),
+        Metric::Throughput => Some(p.commands.get(scope).copied().unwrap_or(0) as f64),
+        Metric::LatencyP50 => p.p50_ms,
+        Metric::LatencyP99 => p.p99_ms,
+        Metric::LatencyP999 => p.p99_9_ms,
+    })
+}
+
+/// The per-second mean latency of all commands (ms) inside the steady-state window, as
+/// [`window_samples`]: an exact per-second figure for every load generator, memtier included
+/// (the count-weighted mean of the generators' per-second averages).
+pub(crate) fn window_mean_latency(r: &RunResult) -> Option<Vec<f64>> {
+    in_window(r, |p| p.mean_latency_ms.filter(|&m| m > 0.0))
+}
+
+fn in_window(r: &RunResult, pick: impl Fn(&SeriesPoint) -> Option<f64>) -> Option<Vec<f64>> {
+    let w = &r.steady_state.window;
+    let (start, end) = (w.start_unix_ms? / 1000, w.end_unix_ms? / 1000);
     let xs: Vec<f64> = r
         .series
         .iter()
         .filter(|p| p.t >= start && p.t < end)
-        .filter_map(|p| match metric {
-            Metric::Throughput if scope == TOTAL => Some(p.ops_per_sec as f64),
-            Metric::Throughput => Some(p.commands.get(scope).copied().unwrap_or(0) as f64),
-            Metric::LatencyP50 => p.p50_ms,
-            Metric::LatencyP99 => p.p99_ms,
-            Metric::LatencyP999 => p.p99_9_ms,
-        })
+        .filter_map(pick)
         .filter(|x| x.is_finite())
         .collect();
     (!xs.is_empty()).then_some(xs)
@@ -104,11 +115,15 @@ mod tests {
     }
 
     #[test]
-    fn memtier_runs_have_no_latency_samples() {
+    fn memtier_runs_have_no_latency_samples_but_a_mean_latency() {
         let mut r = run_with(&[100.0, 200.0], &[1.0, 2.0]);
         for p in &mut r.series {
             p.p99_ms = None;
         }
         assert_eq!(window_samples(&r, TOTAL, Metric::LatencyP99), None);
+        // run_with's mean latency is p99 / 3.
+        assert_eq!(window_mean_latency(&r), Some(vec![1.0 / 3.0, 2.0 / 3.0]));
+        r.series[1].mean_latency_ms = None;
+        assert_eq!(window_mean_latency(&r), Some(vec![1.0 / 3.0]));
     }
 }

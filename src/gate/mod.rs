@@ -8,6 +8,7 @@ pub mod estimate;
 mod extract;
 pub mod history;
 mod inputs;
+mod noise;
 mod profile;
 mod render;
 pub mod sample;

@@ -249,6 +249,21 @@ fn trend_section(t: &super::trend::Trend) -> String {
     out
 }
 
+/// A few words on where a metric's noise estimate came from, for the terminal table.
+fn method_short(m: super::types::NoiseMethod) -> &'static str {
+    use super::types::NoiseMethod as N;
+    match m {
+        N::BetweenRuns => "runs' spread",
+        N::BetweenRunsFloor => "runs' spread (floor)",
+        N::BatchMeans => "per-second series",
+        N::TotalBatchMeans => "total's per-second series",
+        N::MeanLatency => "per-second mean latency",
+        N::ClosedLoop => "throughput (closed loop)",
+        N::NoiseFloor => "floor only",
+        N::None => "-",
+    }
+}
+
 fn method_words(m: &MetricComparison) -> String {
     use super::types::NoiseMethod as N;
     let df = m
@@ -256,11 +271,20 @@ fn method_words(m: &MetricComparison) -> String {
         .map_or_else(|| "normal".into(), |d| format!("df {d:.1}"));
     match m.method {
         N::BetweenRuns => format!("noise from the spread between baseline runs, {df}"),
+        N::BetweenRunsFloor => format!(
+            "noise from the baseline runs' own per-second noise or the 0.5 % minimum, because the runs agree more closely than that, {df}"
+        ),
         N::BatchMeans => {
             format!("noise from per-second batch means plus the run-to-run floor, {df}")
         }
         N::TotalBatchMeans => format!(
             "noise from batch means of the total's per-second latency, scaled to the command's count, plus the run-to-run floor, {df}"
+        ),
+        N::MeanLatency => format!(
+            "noise from batch means of the per-second mean latency plus the run-to-run floor, {df}"
+        ),
+        N::ClosedLoop => format!(
+            "noise of the throughput (closed loop: latency = connections / throughput), wider than the latency's own, {df}"
         ),
         N::NoiseFloor => "noise from the assumed run-to-run floor only".into(),
         N::None => "not estimated".into(),
@@ -292,20 +316,21 @@ pub fn text(c: &Comparison) -> String {
         let _ = writeln!(out, "{}; {}", confidence_words(c), tolerated(c));
         let _ = writeln!(
             out,
-            "  {:<8} {:<9} {:>12} {:>12} {:>9}  {:<22} verdict",
-            "scope", "metric", "baseline", "current", "change", "interval"
+            "  {:<8} {:<9} {:>12} {:>12} {:>9}  {:<22} {:<13} noise from",
+            "scope", "metric", "baseline", "current", "change", "interval", "verdict"
         );
         for m in &c.metrics {
             let _ = writeln!(
                 out,
-                "  {:<8} {:<9} {:>12} {:>12} {:>9}  {:<22} {}",
+                "  {:<8} {:<9} {:>12} {:>12} {:>9}  {:<22} {:<13} {}",
                 m.scope,
                 m.metric.label(),
                 num(m.metric, m.baseline),
                 num(m.metric, m.current),
                 change(m),
                 interval(m),
-                m.verdict
+                m.verdict.as_str(),
+                method_short(m.method)
             );
         }
     }

@@ -5,14 +5,17 @@ use super::testing::{nth_run, run_with, steady};
 use super::*;
 use crate::results::RunResult;
 
+/// Runs with the given throughputs and a p99 that moves against them as in a closed loop
+/// (latency ∝ 1 / throughput, Little's law): realistic noise, never identical latencies.
 fn history(ops: &[f64], p99: f64) -> Baseline {
+    let mean = ops.iter().sum::<f64>() / ops.len() as f64;
     Baseline {
         source: "test".into(),
         runs: ops
             .iter()
             .enumerate()
             .map(|(i, &o)| {
-                let mut r = steady(o, p99, 20, 0.01);
+                let mut r = steady(o, p99 * mean / o, 20, 0.01);
                 r.run.id = Some(format!("base-{i}"));
                 r
             })
@@ -163,28 +166,171 @@ fn a_pinned_run_uses_batch_means_and_the_floor() {
     );
 }
 
+fn strip_percentiles(mut r: RunResult) -> RunResult {
+    for p in &mut r.series {
+        (p.p50_ms, p.p99_ms, p.p99_9_ms) = (None, None, None);
+    }
+    r
+}
+
 #[test]
-fn a_memtier_run_without_per_second_latency_falls_back_to_the_floor() {
-    let strip = |mut r: RunResult| {
+fn a_memtier_run_without_per_second_percentiles_uses_its_per_second_mean_latency() {
+    let base = strip_percentiles(steady(10_000.0, 1.0, 30, 0.02));
+    let c = compare(
+        &strip_percentiles(current(10_000.0, 2.0)),
+        &pinned(base.clone()),
+        &GateConfig::default(),
+    );
+    let l = metric(&c, "total", Metric::LatencyP99);
+    assert_eq!(l.method, NoiseMethod::MeanLatency, "{}", text(&c));
+    assert_eq!(
+        metric(&c, "set", Metric::LatencyP99).method,
+        NoiseMethod::MeanLatency
+    );
+    assert_eq!(l.verdict, Verdict::Regressed, "{}", text(&c));
+    assert!(text(&c).contains("per-second mean latency"), "{}", text(&c));
+    // Without any per-second latency the floor (5 %, wider than throughput's 2 %) is all there is.
+    let bare = |r: RunResult| {
+        let mut r = strip_percentiles(r);
         for p in &mut r.series {
-            (p.p50_ms, p.p99_ms, p.p99_9_ms) = (None, None, None);
+            p.mean_latency_ms = None;
         }
         r
     };
-    let base = strip(steady(10_000.0, 1.0, 30, 0.02));
     let c = compare(
-        &strip(current(10_000.0, 2.0)),
-        &pinned(base),
+        &bare(current(10_000.0, 2.0)),
+        &pinned(bare(base)),
         &GateConfig::default(),
     );
     let l = metric(&c, "total", Metric::LatencyP99);
     assert_eq!(l.method, NoiseMethod::NoiseFloor);
-    assert_eq!(
-        metric(&c, "set", Metric::LatencyP99).method,
-        NoiseMethod::NoiseFloor
-    );
     assert_eq!(l.degrees_of_freedom, None);
     assert_eq!(l.verdict, Verdict::Regressed, "{}", text(&c));
+}
+
+/// A run whose per-second throughput swings ±`swing` (in 4-second stretches, so batch means see
+/// it) while its latency moves against it as in a closed loop, both around `ops` and `p99`.
+fn swinging(ops: f64, p99: f64, swing: f64) -> RunResult {
+    let f = |i: usize| {
+        if (i / 4) % 2 == 0 {
+            1.0 + swing
+        } else {
+            1.0 - swing
+        }
+    };
+    let o: Vec<f64> = (0..32).map(|i| ops * f(i)).collect();
+    let l: Vec<f64> = (0..32).map(|i| p99 / f(i)).collect();
+    let mut r = run_with(&o, &l);
+    // The steady-state p99 is the window's, not the mean of the seconds: keep the one given.
+    r.steady_state.total.latency_ms.p99 = Some(p99);
+    r
+}
+
+#[test]
+fn latency_against_one_run_is_never_surer_than_throughput() {
+    // Both runs' throughput swings ±30 % within the run: a 20 % lower throughput and a 25 %
+    // higher p99 (the same change seen from both sides, Little's law) are noise for both metrics.
+    let base = swinging(10_000.0, 1.0, 0.3);
+    let mut cur = swinging(8_000.0, 1.25, 0.3);
+    cur.run.id = Some("current".into());
+    // Remove the p99's own per-second series: only the floor and the coupling remain for it.
+    let cur = strip_percentiles(cur);
+    let base = strip_percentiles(base);
+    let c = compare(&cur, &pinned(base), &GateConfig::default());
+    let t = metric(&c, "total", Metric::Throughput);
+    let l = metric(&c, "total", Metric::LatencyP99);
+    assert_eq!(t.verdict, Verdict::Inconclusive, "{}", text(&c));
+    assert_eq!(l.verdict, Verdict::Inconclusive, "{}", text(&c));
+    assert_ne!(c.verdict, Verdict::Regressed, "{}", text(&c));
+    // The latency interval is at least as wide as the throughput's, on the log scale.
+    let w = |m: &MetricComparison| {
+        let i = m.interval.unwrap();
+        (1.0 + i.high_pct / 100.0).ln() - (1.0 + i.low_pct / 100.0).ln()
+    };
+    assert!(w(l) >= w(t) - 1e-12, "{} vs {}", w(l), w(t));
+    assert!(
+        matches!(l.method, NoiseMethod::ClosedLoop | NoiseMethod::MeanLatency),
+        "{:?}",
+        l.method
+    );
+    // The 5 % floor alone would have called it: +25 % with ±~20 % (√2·5 % · z(0.99792)).
+    let floor_only =
+        super::estimate::within_runs(1.0, 1.25, None, None, 5.0, c.per_metric_confidence).unwrap();
+    assert!(floor_only.interval.low_pct > 0.0, "{floor_only:?}");
+}
+
+#[test]
+fn a_closed_loop_latency_takes_the_throughput_noise_when_it_is_wider() {
+    // Throughput swings, latency's own series are quiet and there is no mean latency: the
+    // closed-loop coupling is the widest estimate, and the verdict says so.
+    let mut base = swinging(10_000.0, 1.0, 0.3);
+    let mut cur = swinging(8_000.0, 1.25, 0.3);
+    cur.run.id = Some("current".into());
+    for r in [&mut base, &mut cur] {
+        let p = r.steady_state.total.latency_ms.p99.unwrap();
+        for s in &mut r.series {
+            (s.p50_ms, s.p99_ms, s.p99_9_ms, s.mean_latency_ms) =
+                (Some(p / 4.0), Some(p), Some(p * 2.0), None);
+        }
+    }
+    let c = compare(&cur, &pinned(base), &GateConfig::default());
+    let l = metric(&c, "total", Metric::LatencyP99);
+    assert_eq!(l.method, NoiseMethod::ClosedLoop, "{}", text(&c));
+    assert_eq!(l.verdict, Verdict::Inconclusive, "{}", text(&c));
+    assert!(
+        text(&c).contains("throughput (closed loop)"),
+        "{}",
+        text(&c)
+    );
+    assert!(markdown_section(&c).contains("closed loop: latency = connections / throughput"));
+}
+
+#[test]
+fn a_real_slowdown_against_one_run_is_still_caught() {
+    // −37 % throughput and +70 % p99 with ±3 % per-second swings: regressed on both.
+    let base = swinging(10_000.0, 1.0, 0.03);
+    let mut cur = swinging(6_300.0, 1.7, 0.03);
+    cur.run.id = Some("current".into());
+    let c = compare(&cur, &pinned(base), &GateConfig::default());
+    assert_eq!(c.verdict, Verdict::Regressed, "{}", text(&c));
+    assert_eq!(
+        metric(&c, "total", Metric::Throughput).verdict,
+        Verdict::Regressed
+    );
+    assert_eq!(
+        metric(&c, "total", Metric::LatencyP99).verdict,
+        Verdict::Regressed,
+        "{}",
+        text(&c)
+    );
+}
+
+#[test]
+fn a_history_of_identical_runs_gets_a_floor() {
+    // Five copies of one run: a zero spread. A 1 % difference must not be "significant".
+    let copies = Baseline {
+        source: "copies".into(),
+        runs: (0..5)
+            .map(|i| {
+                let mut r = steady(10_000.0, 1.0, 20, 0.0);
+                r.run.id = Some(format!("copy-{i}"));
+                r
+            })
+            .collect(),
+        notes: Vec::new(),
+    };
+    let mut cfg = GateConfig::default();
+    cfg.thresholds.max_throughput_drop_pct = 0.0;
+    cfg.thresholds.max_latency_increase_pct = 0.0;
+    let c = compare(&current(9_900.0, 1.01), &copies, &cfg);
+    for m in &c.metrics {
+        assert_ne!(m.verdict, Verdict::Regressed, "{}", text(&c));
+        let i = m.interval.unwrap();
+        assert!(i.high_pct - i.low_pct > 1.0, "{m:?}");
+    }
+    let t = metric(&c, "total", Metric::Throughput);
+    assert_eq!(t.method, NoiseMethod::BetweenRunsFloor);
+    assert!(text(&c).contains("runs' spread (floor)"), "{}", text(&c));
 }
 
 #[test]
@@ -333,12 +479,14 @@ fn synthetic_helpers_agree_with_themselves() {
 
 #[test]
 fn the_trend_flags_a_step_in_the_history_and_shows_in_the_markdown() {
-    // Five runs near 10 000 ops/s, then three near 8 500, then this run.
+    // Five runs near 10 000 ops/s, then three near 8 500, then this run; in a closed loop the
+    // p99 steps up by the same factor (1 / 0.85: +17.6 %).
     let ops = [
         10_000.0, 10_080.0, 9_940.0, 10_050.0, 9_970.0, 8_500.0, 8_560.0, 8_450.0,
     ];
+    let mean = ops.iter().sum::<f64>() / ops.len() as f64;
     let c = compare(
-        &current(8_520.0, 1.0),
+        &current(8_520.0, mean / 8_520.0),
         &history(&ops, 1.0),
         &GateConfig::default(),
     );
@@ -350,8 +498,9 @@ fn the_trend_flags_a_step_in_the_history_and_shows_in_the_markdown() {
         .iter()
         .map(|c| (c.metric.as_str(), c.index))
         .collect();
-    assert_eq!(steps, [("throughput", 5)]);
+    assert_eq!(steps, [("throughput", 5), ("p99", 5)]);
     assert!((t.change_points[0].change_pct + 15.0).abs() < 1.0);
+    assert!((t.change_points[1].change_pct - 17.6).abs() < 1.0);
     let md = super::markdown_section(&c);
     assert!(md.contains("#### Trend of the last 9 runs"), "{md}");
     assert!(md.contains("change point in throughput: -15."), "{md}");

@@ -89,11 +89,20 @@ impl Metric {
 pub enum NoiseMethod {
     /// From the spread of the baseline runs' values (history of several runs).
     BetweenRuns,
+    /// As `BetweenRuns`, but the runs agreed more closely than their own per-second noise (or the
+    /// 0.5 % minimum), so that was used instead: copies of one run never give a zero-width interval.
+    BetweenRunsFloor,
     /// From batch means of both runs' per-second series, plus the assumed run-to-run floor.
     BatchMeans,
     /// As `BatchMeans`, from the total's per-second latency scaled by √(total/command count)
     /// (commands have no per-second percentiles of their own).
     TotalBatchMeans,
+    /// From batch means of both runs' per-second mean latency (exact for every load generator,
+    /// memtier included), scaled to the command's count for a command, plus the floor.
+    MeanLatency,
+    /// A latency against one run, from the throughput's noise: the load is a closed loop, so by
+    /// Little's law latency and throughput are two views of one quantity and share its noise.
+    ClosedLoop,
     /// Only the assumed run-to-run floor (no per-second data for this metric).
     NoiseFloor,
     /// Not estimated (the metric could not be compared).
