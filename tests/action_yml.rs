@@ -402,3 +402,73 @@ fn the_image_ships_a_stripped_binary_labelled_with_its_source() {
         );
     }
 }
+
+#[test]
+fn pinned_actions_are_on_their_node_24_majors() {
+    // The runners dropped Node 20; these are the first majors of each that run on Node 24.
+    const MIN_MAJOR: [(&str, u32); 4] = [
+        ("actions/checkout", 5),
+        ("actions/upload-artifact", 6),
+        ("actions/download-artifact", 5),
+        ("aws-actions/configure-aws-credentials", 5),
+    ];
+    let mut seen = 0;
+    for f in workflow_files() {
+        let text = std::fs::read_to_string(&f).unwrap();
+        for line in text.lines() {
+            let Some(uses) = line.trim().trim_start_matches("- ").strip_prefix("uses: ") else {
+                continue;
+            };
+            let Some((action, rest)) = uses.split_once('@') else {
+                continue;
+            };
+            let Some((_, min)) = MIN_MAJOR.iter().find(|(a, _)| *a == action) else {
+                continue;
+            };
+            seen += 1;
+            let major: u32 = rest
+                .split_once("# v")
+                .and_then(|(_, v)| v.split('.').next())
+                .and_then(|m| m.parse().ok())
+                .unwrap_or_else(|| panic!("{}: '{uses}' has no version comment", f.display()));
+            assert!(
+                major >= *min,
+                "{}: '{uses}' runs on Node 20; v{min} or later runs on Node 24",
+                f.display()
+            );
+        }
+    }
+    assert!(seen >= 15, "only {seen} pinned actions found");
+}
+
+#[test]
+fn the_release_moves_no_tag_before_the_image_pulls_anonymously_and_the_action_ran() {
+    let y: serde_yaml_ng::Value = serde_yaml_ng::from_str(
+        &std::fs::read_to_string(root().join(".github/workflows/release.yml")).unwrap(),
+    )
+    .unwrap();
+    let jobs = &y["jobs"];
+    let needs = |job: &str| -> Vec<String> {
+        match &jobs[job]["needs"] {
+            serde_yaml_ng::Value::String(s) => vec![s.clone()],
+            v => v
+                .as_sequence()
+                .unwrap()
+                .iter()
+                .map(|x| x.as_str().unwrap().to_string())
+                .collect(),
+        }
+    };
+    assert_eq!(needs("tag"), ["smoke"]);
+    let smoke = serde_yaml_ng::to_string(&jobs["smoke"]).unwrap();
+    assert!(smoke.contains("DOCKER_CONFIG=\"$(mktemp -d)\"") && smoke.contains("docker pull"));
+    assert!(smoke.contains("uses: ./") && smoke.contains("target: local"));
+    assert!(smoke.contains("ref: release/v${{ inputs.version }}"));
+    // Only the tag job pushes tags.
+    for (name, job) in jobs.as_mapping().unwrap() {
+        let text = serde_yaml_ng::to_string(job).unwrap();
+        if name.as_str() != Some("tag") {
+            assert!(!text.contains("git tag"), "{name:?} tags");
+        }
+    }
+}
