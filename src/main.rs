@@ -5,7 +5,10 @@ use std::process::ExitCode;
 fn main() -> ExitCode {
     let cli = elasticache_perf::cli::Cli::parse_invocation();
     elasticache_perf::init_logging();
-    match elasticache_perf::run(cli) {
+    let r = elasticache_perf::run(cli);
+    // Inside Actions: what the action wrote into the workspace goes to the workspace's owner.
+    elasticache_perf::github::workspace::hand_back();
+    match r {
         Ok(outcome) => ExitCode::from(outcome.exit_code()),
         Err(e) => {
             let code = elasticache_perf::exit_code_for(&e);

@@ -31,6 +31,16 @@ fn baseline_pixels(png: &std::path::Path) -> usize {
         .count()
 }
 
+/// A copy of `from` at `to` (a history handed from one job's workspace to the next one's, as an
+/// artifact or a cache would).
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    for f in files_under(from) {
+        let dest = to.join(f.strip_prefix(from).unwrap());
+        std::fs::create_dir_all(dest.parent().unwrap()).unwrap();
+        std::fs::copy(&f, &dest).unwrap();
+    }
+}
+
 fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
@@ -49,8 +59,8 @@ fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
 
 #[test]
 fn runs_are_stored_gated_against_history_and_a_regression_fails_the_step() {
-    let hist = tempfile::tempdir().unwrap();
-    let h = hist.path().to_str().unwrap();
+    // The history is a folder in the workspace (paths outside it are refused in Actions).
+    let h = "perf-history";
 
     // 1. A run on main: no baseline, stored in the history.
     let a = Step::new("push", &json!({}));
@@ -65,10 +75,11 @@ fn runs_are_stored_gated_against_history_and_a_regression_fails_the_step() {
     let (_, stderr) = text(&o);
     assert_eq!(o.status.code(), Some(0), "{stderr}");
     assert_eq!(output(&a, "verdict"), "none");
-    let stored = files_under(hist.path());
+    let hist_a = a.workspace.join(h);
+    let stored = files_under(&hist_a);
     assert_eq!(stored.len(), 1, "{stored:?}");
     let rel = stored[0]
-        .strip_prefix(hist.path())
+        .strip_prefix(&hist_a)
         .unwrap()
         .to_string_lossy()
         .into_owned();
@@ -82,6 +93,7 @@ fn runs_are_stored_gated_against_history_and_a_regression_fails_the_step() {
 
     // 2. A PR run gated against that history: a verdict, in the outputs, the summary and files.
     let b = Step::new("pull_request", &json!({"pull_request": {"number": 3}}));
+    copy_dir(&hist_a, &b.workspace.join(h));
     let o = b
         .main(
             &Step::local_inputs(
@@ -123,12 +135,13 @@ fn runs_are_stored_gated_against_history_and_a_regression_fails_the_step() {
         "the verdict leads the summary"
     );
     // The PR run went to its own branch's history, not main's.
-    assert!(files_under(hist.path())
+    assert!(files_under(&b.workspace.join(h))
         .iter()
         .any(|p| p.to_string_lossy().contains("/feature-x/")));
 
     // 3. Against a history three times as fast (three runs, a few % apart): regressed, exit 1.
-    let fast = hist.path().join("fast");
+    let c = Step::new("push", &json!({}));
+    let fast = c.workspace.join("fast");
     std::fs::create_dir_all(&fast).unwrap();
     for (i, k) in [2.95, 3.0, 3.05].into_iter().enumerate() {
         let mut base: Value =
@@ -141,11 +154,9 @@ fn runs_are_stored_gated_against_history_and_a_regression_fails_the_step() {
         )
         .unwrap();
     }
-    let base_path = fast;
-    let c = Step::new("push", &json!({}));
     let o = c
         .main(
-            &Step::local_inputs("ecp-gate-3", &[("baseline", base_path.to_str().unwrap())]),
+            &Step::local_inputs("ecp-gate-3", &[("baseline", "fast")]),
             NO_API,
         )
         .output()
@@ -170,7 +181,7 @@ fn runs_are_stored_gated_against_history_and_a_regression_fails_the_step() {
     let d = Step::new("push", &json!({}));
     let o = d
         .main(
-            &Step::local_inputs("ecp-gate-4", &[("baseline", "/nonexistent/results.json")]),
+            &Step::local_inputs("ecp-gate-4", &[("baseline", "nonexistent/results.json")]),
             NO_API,
         )
         .output()
@@ -178,7 +189,7 @@ fn runs_are_stored_gated_against_history_and_a_regression_fails_the_step() {
     let (_, stderr) = text(&o);
     assert_eq!(o.status.code(), Some(2), "{stderr}");
     assert!(
-        stderr.contains("input 'baseline' names '/nonexistent/results.json'"),
+        stderr.contains("input 'baseline' names 'nonexistent/results.json'"),
         "{stderr}"
     );
     assert!(!d.out_dir().join("results.json").exists());

@@ -58,6 +58,7 @@ fn a_run_writes_outputs_summary_and_state_in_the_runners_formats() {
     let links = Links {
         chart_url: None,
         run_url: Some("https://github.com/o/r/actions/runs/42".into()),
+        export: None,
     };
     assert_eq!(summary, body::report(&r, &links, None));
     assert!(

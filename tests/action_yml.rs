@@ -293,3 +293,182 @@ fn the_readme_shows_the_pr_gate_nightly_and_sweep_examples_as_they_are() {
         );
     }
 }
+
+/// `rust-version` of Cargo.toml.
+fn rust_version() -> String {
+    let toml = std::fs::read_to_string(root().join("Cargo.toml")).unwrap();
+    toml.lines()
+        .find_map(|l| l.strip_prefix("rust-version = \""))
+        .and_then(|l| l.strip_suffix('"'))
+        .expect("Cargo.toml has a rust-version")
+        .to_string()
+}
+
+#[test]
+fn the_msrv_job_checks_cargo_tomls_rust_version() {
+    let msrv = rust_version();
+    let ci: serde_yaml_ng::Value = serde_yaml_ng::from_str(
+        &std::fs::read_to_string(root().join(".github/workflows/ci.yml")).unwrap(),
+    )
+    .unwrap();
+    let job = &ci["jobs"]["msrv"];
+    assert_eq!(
+        job["name"].as_str(),
+        Some(format!("MSRV ({msrv})").as_str())
+    );
+    let runs: Vec<&str> = job["steps"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .filter_map(|s| s["run"].as_str())
+        .collect();
+    assert!(
+        runs.iter()
+            .any(|r| r.contains(&format!("rustup toolchain install {msrv} "))),
+        "{runs:?}"
+    );
+    assert!(
+        runs.iter()
+            .any(|r| r.contains(&format!("cargo +{msrv} check --locked"))),
+        "{runs:?}"
+    );
+    // Every toolchain the job names is the MSRV.
+    let re = regex::Regex::new(r"(?:\+|install |Rust )(\d+\.\d+(?:\.\d+)?)").unwrap();
+    for r in &runs {
+        for c in re.captures_iter(r) {
+            assert_eq!(&c[1], msrv, "{r}");
+        }
+    }
+    // The aggregate `ci` job needs it, so the two must agree for CI to be green.
+    let needs: Vec<&str> = ci["jobs"]["ci"]["needs"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert!(needs.contains(&"msrv") && needs.contains(&"test"));
+}
+
+#[test]
+fn the_toolchain_is_pinned_at_or_above_the_msrv_and_the_image_builds_with_it() {
+    let text = std::fs::read_to_string(root().join("rust-toolchain.toml")).unwrap();
+    let channel = text
+        .lines()
+        .find_map(|l| l.strip_prefix("channel = \""))
+        .and_then(|l| l.strip_suffix('"'))
+        .expect("rust-toolchain.toml pins a channel");
+    let parse = |v: &str| -> Vec<u32> { v.split('.').map(|p| p.parse().unwrap()).collect() };
+    assert_eq!(parse(channel).len(), 3, "a release, not '{channel}'");
+    assert!(parse(channel) >= parse(&rust_version()));
+    let dockerfile = std::fs::read_to_string(root().join("Dockerfile")).unwrap();
+    assert!(
+        dockerfile.contains(&format!("ARG RUST_VERSION={channel}\n")),
+        "the image builds with another toolchain than {channel}"
+    );
+    // CI's test job installs what the file names instead of a moving `stable`.
+    let ci = std::fs::read_to_string(root().join(".github/workflows/ci.yml")).unwrap();
+    assert!(
+        !ci.contains("stable"),
+        "ci.yml still names a moving toolchain"
+    );
+}
+
+#[test]
+fn the_image_ships_a_stripped_binary_labelled_with_its_source() {
+    let toml = std::fs::read_to_string(root().join("Cargo.toml")).unwrap();
+    let dist = toml
+        .split("[profile.dist]\n")
+        .nth(1)
+        .expect("Cargo.toml has a dist profile")
+        .split("\n[")
+        .next()
+        .unwrap();
+    for want in ["inherits = \"release\"", "debug = false", "strip = true"] {
+        assert!(
+            dist.lines().any(|l| l == want),
+            "[profile.dist] lacks {want}"
+        );
+    }
+    let dockerfile = std::fs::read_to_string(root().join("Dockerfile")).unwrap();
+    assert!(dockerfile.contains("cargo chef cook --profile dist "));
+    assert!(dockerfile.contains("cargo build --profile dist "));
+    assert!(dockerfile.contains("cp target/dist/elasticache-perf /out/"));
+    assert!(dockerfile.contains("LABEL org.opencontainers.image.source=\"https://github.com/"));
+    let ignore = std::fs::read_to_string(root().join(".dockerignore")).unwrap();
+    for dir in ["target/", ".tools/", ".venv/", ".git/"] {
+        assert!(
+            ignore.lines().any(|l| l == dir),
+            "{dir} is sent to the build"
+        );
+    }
+}
+
+#[test]
+fn pinned_actions_are_on_their_node_24_majors() {
+    // The runners dropped Node 20; these are the first majors of each that run on Node 24.
+    const MIN_MAJOR: [(&str, u32); 4] = [
+        ("actions/checkout", 5),
+        ("actions/upload-artifact", 6),
+        ("actions/download-artifact", 5),
+        ("aws-actions/configure-aws-credentials", 5),
+    ];
+    let mut seen = 0;
+    for f in workflow_files() {
+        let text = std::fs::read_to_string(&f).unwrap();
+        for line in text.lines() {
+            let Some(uses) = line.trim().trim_start_matches("- ").strip_prefix("uses: ") else {
+                continue;
+            };
+            let Some((action, rest)) = uses.split_once('@') else {
+                continue;
+            };
+            let Some((_, min)) = MIN_MAJOR.iter().find(|(a, _)| *a == action) else {
+                continue;
+            };
+            seen += 1;
+            let major: u32 = rest
+                .split_once("# v")
+                .and_then(|(_, v)| v.split('.').next())
+                .and_then(|m| m.parse().ok())
+                .unwrap_or_else(|| panic!("{}: '{uses}' has no version comment", f.display()));
+            assert!(
+                major >= *min,
+                "{}: '{uses}' runs on Node 20; v{min} or later runs on Node 24",
+                f.display()
+            );
+        }
+    }
+    assert!(seen >= 15, "only {seen} pinned actions found");
+}
+
+#[test]
+fn the_release_moves_no_tag_before_the_image_pulls_anonymously_and_the_action_ran() {
+    let y: serde_yaml_ng::Value = serde_yaml_ng::from_str(
+        &std::fs::read_to_string(root().join(".github/workflows/release.yml")).unwrap(),
+    )
+    .unwrap();
+    let jobs = &y["jobs"];
+    let needs = |job: &str| -> Vec<String> {
+        match &jobs[job]["needs"] {
+            serde_yaml_ng::Value::String(s) => vec![s.clone()],
+            v => v
+                .as_sequence()
+                .unwrap()
+                .iter()
+                .map(|x| x.as_str().unwrap().to_string())
+                .collect(),
+        }
+    };
+    assert_eq!(needs("tag"), ["smoke"]);
+    let smoke = serde_yaml_ng::to_string(&jobs["smoke"]).unwrap();
+    assert!(smoke.contains("DOCKER_CONFIG=\"$(mktemp -d)\"") && smoke.contains("docker pull"));
+    assert!(smoke.contains("uses: ./") && smoke.contains("target: local"));
+    assert!(smoke.contains("ref: release/v${{ inputs.version }}"));
+    // Only the tag job pushes tags.
+    for (name, job) in jobs.as_mapping().unwrap() {
+        let text = serde_yaml_ng::to_string(job).unwrap();
+        if name.as_str() != Some("tag") {
+            assert!(!text.contains("git tag"), "{name:?} tags");
+        }
+    }
+}

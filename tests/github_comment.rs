@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use action_harness::*;
 use elasticache_perf::config::Secret;
-use elasticache_perf::github::comment::{self, PullRequest, Upserted};
+use elasticache_perf::github::comment::{self, Author, PullRequest, Upserted};
 use github_fake::{FakeGithub, BOT};
 use serde_json::json;
 
@@ -222,6 +222,11 @@ async fn publish_rejects_what_is_not_a_results_file() {
 
 const FAST: Duration = Duration::from_millis(10);
 
+/// Whose comments are ours with a workflow token (`GET /user` refused).
+fn bot() -> Author {
+    Author::AnyBot
+}
+
 const PR: PullRequest<'static> = PullRequest {
     owner: "o",
     repo: "r",
@@ -239,12 +244,12 @@ async fn our_comment_is_found_on_a_later_page() {
         elasticache_perf::github::client::client(&gh.api_url(""), &Secret::new(TOKEN)).unwrap();
     let marker = "<!-- elasticache-perf:comment profile=p -->";
     let body = format!("{marker}\nnew");
-    let r = comment::upsert(&octo, PR, &body, marker, BOT, true, FAST)
+    let r = comment::upsert(&octo, PR, &body, marker, &bot(), true, FAST)
         .await
         .unwrap();
     assert_eq!(r, Upserted::Updated(ours));
     assert_eq!(gh.comments(11).len(), 151);
-    let r = comment::upsert(&octo, PR, &body, marker, BOT, true, FAST)
+    let r = comment::upsert(&octo, PR, &body, marker, &bot(), true, FAST)
         .await
         .unwrap();
     assert_eq!(
@@ -255,24 +260,24 @@ async fn our_comment_is_found_on_a_later_page() {
 }
 
 #[tokio::test]
-async fn transient_failures_are_retried_and_the_author_defaults_to_the_bot() {
+async fn transient_failures_are_retried_and_without_a_user_any_bot_is_the_author() {
     let gh = FakeGithub::start("").await;
     gh.state.lock().unwrap().fail_lists = 2;
     let octo =
         elasticache_perf::github::client::client(&gh.api_url(""), &Secret::new(TOKEN)).unwrap();
     assert_eq!(
-        comment::author_login(&octo, FAST).await,
-        BOT,
+        comment::author(&octo, FAST).await,
+        Author::AnyBot,
         "GET /user is refused to a workflow token"
     );
     let marker = "<!-- elasticache-perf:comment profile=q -->";
-    let r = comment::upsert(&octo, PR, marker, marker, BOT, true, FAST)
+    let r = comment::upsert(&octo, PR, marker, marker, &bot(), true, FAST)
         .await
         .unwrap();
     assert!(matches!(r, Upserted::Created(_)), "{r:?}");
 
     gh.state.lock().unwrap().fail_lists = 3;
-    let e = comment::upsert(&octo, PR, "x", "y", BOT, true, FAST)
+    let e = comment::upsert(&octo, PR, "x", "y", &bot(), true, FAST)
         .await
         .unwrap_err();
     assert_eq!(e.status(), Some(502), "three attempts at most: {e}");
@@ -288,9 +293,87 @@ async fn on_regression_without_a_comment_creates_none() {
     let octo =
         elasticache_perf::github::client::client(&gh.api_url(""), &Secret::new(TOKEN)).unwrap();
     let marker = "<!-- elasticache-perf:comment profile=r -->";
-    let r = comment::upsert(&octo, PR, marker, marker, BOT, false, FAST)
+    let r = comment::upsert(&octo, PR, marker, marker, &bot(), false, FAST)
         .await
         .unwrap();
     assert_eq!(r, Upserted::Skipped);
     assert!(gh.comments(11).is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_app_token_finds_its_own_comment_and_updates_it() {
+    // An installation token: GET /user is refused, the comments are by `<app>[bot]`.
+    let gh = FakeGithub::start("").await;
+    gh.state.lock().unwrap().author = "perf-app[bot]".into();
+    let api = gh.api_url("");
+    let quoted = gh.seed(
+        8,
+        "mallory",
+        "<!-- elasticache-perf:comment profile=ci-app -->",
+    );
+    let inputs = |id| Step::local_inputs(id, &[("profile", "ci-app")]);
+    for (i, id) in ["ecp-app-1", "ecp-app-2"].into_iter().enumerate() {
+        let step = Step::new("pull_request", &pr_event(8));
+        let o = run(step.main(&inputs(id), &api)).await;
+        assert_eq!(o.status.code(), Some(0), "run {i}: {}", text(&o).1);
+        check_no_token(&step, &o);
+    }
+    let comments = gh.comments(8);
+    let mine: Vec<_> = comments
+        .iter()
+        .filter(|c| c.login == "perf-app[bot]")
+        .collect();
+    assert_eq!(mine.len(), 1, "one comment, then updated: {comments:?}");
+    assert!(mine[0].body.contains("ecp-app-2"), "{}", mine[0].body);
+    let s = gh.state.lock().unwrap();
+    assert_eq!((s.creates, s.updates), (1, 1));
+    let q = comments.iter().find(|c| c.id == quoted).unwrap();
+    assert_eq!(q.body, "<!-- elasticache-perf:comment profile=ci-app -->");
+}
+
+#[tokio::test]
+async fn a_rate_limited_403_is_waited_out_and_a_refusal_is_not() {
+    let gh = FakeGithub::start("").await;
+    let octo =
+        elasticache_perf::github::client::client(&gh.api_url(""), &Secret::new(TOKEN)).unwrap();
+    let marker = "<!-- elasticache-perf:comment profile=rl -->";
+    // The list and the create are each answered with a rate limit once first.
+    gh.state.lock().unwrap().rate_limit = 1;
+    let t0 = std::time::Instant::now();
+    let r = comment::upsert(&octo, PR, marker, marker, &bot(), true, FAST)
+        .await
+        .unwrap();
+    assert!(matches!(r, Upserted::Created(_)), "{r:?}");
+    assert!(
+        t0.elapsed() >= Duration::from_secs(1),
+        "retry-after: 1 was honoured"
+    );
+    assert_eq!(gh.state.lock().unwrap().rate_limited, 1);
+
+    // Rate limited on every attempt: the error says so; it is not taken for a read-only token.
+    gh.state.lock().unwrap().rate_limit = 3;
+    let e = comment::upsert(&octo, PR, "x", "y", &bot(), true, FAST)
+        .await
+        .unwrap_err();
+    assert!(
+        e.is_transient() && e.to_string().contains("rate limited"),
+        "{e}"
+    );
+    assert_eq!(gh.state.lock().unwrap().rate_limited, 4);
+
+    // A plain 403 (a read-only token) is refused at once.
+    gh.state.lock().unwrap().read_only = true;
+    let before = gh.server.received_requests().await.unwrap().len();
+    let e = comment::upsert(&octo, PR, "z", "<!-- none -->", &bot(), true, FAST)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            e,
+            elasticache_perf::github::client::GithubError::Forbidden { .. }
+        ),
+        "{e}"
+    );
+    let after = gh.server.received_requests().await.unwrap().len();
+    assert_eq!(after - before, 2, "one list, one create, no retry");
 }

@@ -8,6 +8,7 @@ mod inputs;
 mod parse;
 mod secret;
 mod shapes;
+pub mod workspace;
 
 use std::path::PathBuf;
 use std::time::Duration;

@@ -14,6 +14,55 @@ pub struct Links {
     pub chart_url: Option<String>,
     /// The workflow run's page (its artifacts are listed there).
     pub run_url: Option<String>,
+    /// Where an AWS run's output folder was exported.
+    pub export: Option<ExportLink>,
+}
+
+/// An export to S3: the `s3://` prefix as text, and the S3 console's page of it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExportLink {
+    /// `s3://bucket/prefix/`.
+    pub uri: String,
+    /// The S3 console's page of that prefix.
+    pub url: String,
+}
+
+/// `s` with everything but unreserved characters and `/` percent-encoded (a query value). Pure.
+fn query_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~/".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+impl ExportLink {
+    /// The export of `s3://{bucket}/{prefix}` in `region` (`prefix` ends with `/`). Pure.
+    pub fn new(bucket: &str, prefix: &str, region: &str) -> Self {
+        Self {
+            uri: format!("s3://{bucket}/{prefix}"),
+            url: format!(
+                "https://console.aws.amazon.com/s3/buckets/{}?region={}&prefix={}",
+                query_escape(bucket),
+                query_escape(region),
+                query_escape(prefix)
+            ),
+        }
+    }
+
+    /// The S3 console's page of the object `{prefix}{name}` of this export. Pure.
+    pub fn object_url(bucket: &str, prefix: &str, name: &str, region: &str) -> String {
+        format!(
+            "https://console.aws.amazon.com/s3/object/{}?region={}&prefix={}",
+            query_escape(bucket),
+            query_escape(region),
+            query_escape(&format!("{prefix}{name}"))
+        )
+    }
 }
 
 /// Every marker starts with this; the profile key follows.
@@ -25,15 +74,33 @@ pub fn marker(profile: &str) -> String {
 }
 
 fn links_line(links: &Links) -> String {
-    match (&links.chart_url, &links.run_url) {
-        (Some(c), Some(r)) => format!(
-            "📈 [chart.png]({c}) · full report, CSVs and logs: [workflow run]({r}) (artifacts)\n"
-        ),
-        (Some(c), None) => format!("📈 [chart.png]({c})\n"),
-        (None, Some(r)) => format!(
-            "📈 `chart.png`, `results.json`, the CSVs and logs are in the output folder; see the [workflow run]({r}) for its artifacts (upload `output_dir` with actions/upload-artifact).\n"
-        ),
-        (None, None) => String::new(),
+    let mut parts = Vec::new();
+    if let Some(c) = &links.chart_url {
+        parts.push(format!("📈 [chart.png]({c})"));
+    }
+    if let Some(e) = &links.export {
+        // The URI is built from the inputs; a backtick would end the code span early.
+        parts.push(format!(
+            "📦 exported to [`{}`]({}) (results.json, summary, CSVs, logs)",
+            e.uri.replace('`', "'"),
+            e.url
+        ));
+    }
+    match &links.run_url {
+        Some(r) if parts.is_empty() => {
+            return format!(
+                "📈 `chart.png`, `results.json`, the CSVs and logs are in the output folder; see the [workflow run]({r}) for its artifacts (upload `output_dir` with actions/upload-artifact).\n"
+            )
+        }
+        Some(r) => parts.push(format!(
+            "full report, CSVs and logs: [workflow run]({r}) (artifacts)"
+        )),
+        None => {}
+    }
+    if parts.is_empty() {
+        String::new()
+    } else {
+        parts.join(" · ") + "\n"
     }
 }
 
@@ -125,6 +192,7 @@ mod tests {
         let links = Links {
             chart_url: None,
             run_url: Some("https://github.com/o/r/actions/runs/1".into()),
+            export: None,
         };
         let c = comment(&r, &links, &marker("p1"), None);
         assert!(
@@ -146,6 +214,7 @@ mod tests {
         let links = Links {
             chart_url: Some("https://example.invalid/chart.png".into()),
             run_url: None,
+            export: None,
         };
         let m = marker(&"p".repeat(100));
         let charts = "```mermaid\nxychart-beta\n```\n";
@@ -160,5 +229,27 @@ mod tests {
             .all(|l| l.is_empty() || !l.starts_with("| a | b |x")));
         let small = fit_comment(&m, "| a | b |\n", charts, &links);
         assert!(small.contains("mermaid") && !small.contains("cut to fit"));
+    }
+
+    #[test]
+    fn an_export_is_linked_beside_the_chart() {
+        let bucket = "my-bench-exports";
+        let prefix = "team a/exports/20261206T050000Z/";
+        let links = Links {
+            chart_url: Some(ExportLink::object_url(
+                bucket,
+                prefix,
+                "chart.png",
+                "eu-west-1",
+            )),
+            run_url: Some("https://github.com/o/r/actions/runs/1".into()),
+            export: Some(ExportLink::new(bucket, prefix, "eu-west-1")),
+        };
+        assert_eq!(
+            links_line(&links),
+            "📈 [chart.png](https://console.aws.amazon.com/s3/object/my-bench-exports?region=eu-west-1&prefix=team%20a/exports/20261206T050000Z/chart.png) · \
+             📦 exported to [`s3://my-bench-exports/team a/exports/20261206T050000Z/`](https://console.aws.amazon.com/s3/buckets/my-bench-exports?region=eu-west-1&prefix=team%20a/exports/20261206T050000Z/) (results.json, summary, CSVs, logs) · \
+             full report, CSVs and logs: [workflow run](https://github.com/o/r/actions/runs/1) (artifacts)\n"
+        );
     }
 }

@@ -1,6 +1,8 @@
 //! The GitHub REST client: octocrab on `GITHUB_API_URL` (GHES keeps its `/api/v3` path), the token
 //! sent as a bearer and never printed, errors sorted into [`GithubError`] (with the HTTP status
-//! and GitHub's message, which callers branch on), and bounded retries of transient failures.
+//! and GitHub's message, which callers branch on), and bounded retries of transient failures —
+//! rate limits included, which GitHub may answer with a 403 that only its headers tell apart from
+//! a refusal (docs: "Rate limits for the REST API", "Exceeding the rate limit").
 
 use std::future::Future;
 use std::time::Duration;
@@ -12,9 +14,26 @@ use crate::config::Secret;
 /// Attempts of one call, the first included (house rule: at most three).
 pub const MAX_ATTEMPTS: u32 = 3;
 
+/// Longest wait for a rate limit to lift that a call sits through; a longer one fails the call
+/// (the report is in the job summary either way).
+pub const MAX_RATE_LIMIT_WAIT: Duration = Duration::from_secs(60);
+
 /// A failed GitHub call.
 #[derive(Debug, thiserror::Error)]
 pub enum GithubError {
+    /// 429, or a 403 with a rate-limit signal (`retry-after`, `x-ratelimit-remaining: 0`):
+    /// transient, retried after the wait GitHub asks for.
+    #[error("HTTP {status} from {what}: rate limited: {message}")]
+    RateLimited {
+        /// What was being done.
+        what: String,
+        /// 403 or 429.
+        status: u16,
+        /// GitHub's message.
+        message: String,
+        /// How long GitHub asked us to wait (`retry-after`, or until `x-ratelimit-reset`).
+        retry_after: Option<Duration>,
+    },
     /// 403: the token may not do this (a fork PR's read-only token, missing `pull-requests: write`).
     #[error("HTTP 403 from {what}: {message}")]
     Forbidden {
@@ -50,7 +69,20 @@ impl GithubError {
             octocrab::Error::GitHub { source, .. } => {
                 let status = source.status_code.as_u16();
                 let message = source.message.trim().to_string();
-                if status == 403 {
+                let now = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap_or_default()
+                    .as_secs();
+                let headers = source.headers.as_ref();
+                let header = |name: &str| headers?.get(name).and_then(|v| v.to_str().ok());
+                if let Some(retry_after) = rate_limit_signal(status, header, now) {
+                    Self::RateLimited {
+                        what: what.to_string(),
+                        status,
+                        message,
+                        retry_after,
+                    }
+                } else if status == 403 {
                     Self::Forbidden {
                         what: what.to_string(),
                         message,
@@ -72,9 +104,11 @@ impl GithubError {
         }
     }
 
-    /// Worth another try: server errors, rate limiting (429) and no answer at all.
+    /// Worth another try: server errors, rate limiting (429, or a 403 that says so) and no
+    /// answer at all.
     pub fn is_transient(&self) -> bool {
         match self {
+            Self::RateLimited { .. } => true,
             Self::Forbidden { .. } => false,
             Self::Status { status, .. } => *status >= 500 || *status == 429,
             Self::Transport { .. } => true,
@@ -84,10 +118,51 @@ impl GithubError {
     /// The HTTP status, when there was one.
     pub fn status(&self) -> Option<u16> {
         match self {
+            Self::RateLimited { status, .. } => Some(*status),
             Self::Forbidden { .. } => Some(403),
             Self::Status { status, .. } => Some(*status),
             Self::Transport { .. } => None,
         }
+    }
+}
+
+/// Whether an error answer is a rate limit, and how long GitHub asks to wait: `Some(wait)` for a
+/// 429 or a 403 carrying `retry-after` or `x-ratelimit-remaining: 0` (the wait from `retry-after`
+/// in seconds, else from `x-ratelimit-reset`, a Unix time, against `now_unix`), `None` for
+/// anything else — a 403 without those headers is a refusal. Pure.
+pub fn rate_limit_signal<'h>(
+    status: u16,
+    header: impl Fn(&str) -> Option<&'h str>,
+    now_unix: u64,
+) -> Option<Option<Duration>> {
+    let header = |name: &str| header(name).map(str::trim);
+    let retry_after = header("retry-after").and_then(|v| v.parse::<u64>().ok());
+    let exhausted = header("x-ratelimit-remaining") == Some("0");
+    if !(status == 429 || (status == 403 && (retry_after.is_some() || exhausted))) {
+        return None;
+    }
+    let wait = retry_after.map(Duration::from_secs).or_else(|| {
+        header("x-ratelimit-reset")
+            .and_then(|v| v.parse::<u64>().ok())
+            .map(|reset| Duration::from_secs(reset.saturating_sub(now_unix)))
+    });
+    Some(wait)
+}
+
+/// How long to wait before attempt `attempt + 1`: GitHub's own wait for a rate limit, else
+/// `base` doubled per attempt; `None` when GitHub asks for more than [`MAX_RATE_LIMIT_WAIT`].
+pub fn backoff(err: &GithubError, attempt: u32, base: Duration) -> Option<Duration> {
+    let exp = base * 2u32.pow(attempt.saturating_sub(1));
+    match err {
+        GithubError::RateLimited {
+            retry_after: Some(w),
+            ..
+        } if *w > MAX_RATE_LIMIT_WAIT => None,
+        GithubError::RateLimited {
+            retry_after: Some(w),
+            ..
+        } => Some((*w).max(exp)),
+        _ => Some(exp),
     }
 }
 
@@ -123,8 +198,13 @@ where
                 if attempt >= MAX_ATTEMPTS || !err.is_transient() {
                     return Err(err);
                 }
-                tracing::debug!("attempt {attempt} of {MAX_ATTEMPTS} failed: {err}; retrying");
-                tokio::time::sleep(base * 2u32.pow(attempt - 1)).await;
+                let Some(wait) = backoff(&err, attempt, base) else {
+                    return Err(err);
+                };
+                tracing::debug!(
+                    "attempt {attempt} of {MAX_ATTEMPTS} failed: {err}; retrying in {wait:?}"
+                );
+                tokio::time::sleep(wait).await;
                 attempt += 1;
             }
         }
@@ -150,5 +230,55 @@ mod tests {
         };
         assert!(!f.is_transient());
         assert_eq!(f.status(), Some(403));
+    }
+
+    fn headers(
+        pairs: &'static [(&'static str, &'static str)],
+    ) -> impl Fn(&str) -> Option<&'static str> {
+        move |name| pairs.iter().find(|(k, _)| *k == name).map(|(_, v)| *v)
+    }
+
+    #[test]
+    fn a_403_is_a_rate_limit_only_when_its_headers_say_so() {
+        let now = 1_000_000;
+        // The primary limit: nothing left until the reset time.
+        let primary = headers(&[
+            ("x-ratelimit-remaining", "0"),
+            ("x-ratelimit-reset", "1000030"),
+        ]);
+        assert_eq!(
+            rate_limit_signal(403, &primary, now),
+            Some(Some(Duration::from_secs(30)))
+        );
+        // A secondary limit: retry-after wins.
+        let secondary = headers(&[("retry-after", "7"), ("x-ratelimit-remaining", "12")]);
+        assert_eq!(
+            rate_limit_signal(403, &secondary, now),
+            Some(Some(Duration::from_secs(7)))
+        );
+        assert_eq!(rate_limit_signal(429, headers(&[]), now), Some(None));
+        // A refusal (a read-only token) carries the ordinary rate-limit headers, with some left.
+        let refusal = headers(&[("x-ratelimit-remaining", "4999")]);
+        assert_eq!(rate_limit_signal(403, &refusal, now), None);
+        assert_eq!(rate_limit_signal(404, &secondary, now), None);
+    }
+
+    #[test]
+    fn the_wait_is_githubs_for_a_rate_limit_and_too_long_a_wait_gives_up() {
+        let base = Duration::from_millis(100);
+        let limited = |s| GithubError::RateLimited {
+            what: "x".into(),
+            status: 403,
+            message: String::new(),
+            retry_after: Some(Duration::from_secs(s)),
+        };
+        assert!(limited(1).is_transient());
+        assert_eq!(backoff(&limited(2), 1, base), Some(Duration::from_secs(2)));
+        assert_eq!(backoff(&limited(3600), 1, base), None);
+        let other = GithubError::Transport {
+            what: "x".into(),
+            message: String::new(),
+        };
+        assert_eq!(backoff(&other, 2, base), Some(Duration::from_millis(200)));
     }
 }

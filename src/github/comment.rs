@@ -1,16 +1,49 @@
 //! The sticky PR comment: one per pull request and profile, found by its hidden marker *and* its
 //! author (so a user's comment quoting the marker is never taken for ours), updated in place,
 //! created only when there is none.
+//!
+//! The author is the token's own user when `GET /user` answers (a personal token). The workflow
+//! token and GitHub App installation tokens are refused there, and their comments are made by
+//! `github-actions[bot]` or `<app>[bot]` respectively, so then any bot's comment with the marker
+//! is ours: users cannot post as a bot, so a user quoting the marker is still left alone.
 
 use std::time::Duration;
 
 use octocrab::{Octocrab, Page};
 use serde::Deserialize;
 
-use super::client::{with_retry, GithubError, MAX_ATTEMPTS};
+use super::client::{backoff, with_retry, GithubError, MAX_ATTEMPTS};
 
 /// The author of comments made with a workflow's `GITHUB_TOKEN`.
 pub const ACTIONS_BOT_LOGIN: &str = "github-actions[bot]";
+
+/// Whose comments (and issues) are ours.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Author {
+    /// The token's own user, read from `GET /user`.
+    Login(String),
+    /// The token cannot read its user (the workflow token, an App installation token): any bot.
+    AnyBot,
+}
+
+impl Author {
+    /// Whether `user` is this author. Pure.
+    pub fn is(&self, user: Option<&Login>) -> bool {
+        let Some(u) = user else { return false };
+        match self {
+            Self::Login(l) => u.login == *l,
+            Self::AnyBot => u.is_bot(),
+        }
+    }
+
+    /// The login to filter a listing by, when known.
+    pub fn login(&self) -> Option<&str> {
+        match self {
+            Self::Login(l) => Some(l),
+            Self::AnyBot => None,
+        }
+    }
+}
 
 /// More pages than this (100 comments each) are not searched.
 const MAX_PAGES: usize = 50;
@@ -33,6 +66,20 @@ pub struct IssueComment {
 pub struct Login {
     /// The login, e.g. `github-actions[bot]`.
     pub login: String,
+    /// `User`, `Bot` or `Organization`.
+    #[serde(default, rename = "type")]
+    pub kind: Option<String>,
+}
+
+impl Login {
+    /// A bot account: `type` is `Bot` (every App's and the workflow token's comments), or, where
+    /// a payload leaves `type` out, a login ending in `[bot]` (which users cannot register).
+    pub fn is_bot(&self) -> bool {
+        match self.kind.as_deref() {
+            Some(k) => k == "Bot",
+            None => self.login.ends_with("[bot]"),
+        }
+    }
 }
 
 /// Which pull request.
@@ -59,19 +106,20 @@ pub enum Upserted {
     Skipped,
 }
 
-/// The login our comments are made under: the token's user (`GET /user`: personal tokens), else
-/// `github-actions[bot]` (the workflow token cannot read `/user`).
-pub async fn author_login(octo: &Octocrab, base: Duration) -> String {
+/// Who our comments are made by: the token's user (`GET /user`: personal tokens), else any bot
+/// (the workflow token and App installation tokens get 403 there; their comments are by
+/// `github-actions[bot]` or `<app>[bot]`).
+pub async fn author(octo: &Octocrab, base: Duration) -> Author {
     let r = with_retry("reading the token's user", base, || {
         octo.get::<Login, _, ()>("/user", None)
     })
     .await;
     match r {
-        Ok(u) if !u.login.is_empty() => u.login,
-        Ok(_) => ACTIONS_BOT_LOGIN.to_string(),
+        Ok(u) if !u.login.is_empty() => Author::Login(u.login),
+        Ok(_) => Author::AnyBot,
         Err(e) => {
-            tracing::debug!("{e}; taking comments by {ACTIONS_BOT_LOGIN} as ours");
-            ACTIONS_BOT_LOGIN.to_string()
+            tracing::debug!("{e}; taking bots' comments with our marker as ours");
+            Author::AnyBot
         }
     }
 }
@@ -81,7 +129,7 @@ pub async fn find(
     octo: &Octocrab,
     pr: PullRequest<'_>,
     marker: &str,
-    login: &str,
+    author: &Author,
     base: Duration,
 ) -> Result<Option<IssueComment>, GithubError> {
     let what = format!("listing the comments of PR #{}", pr.number);
@@ -93,8 +141,7 @@ pub async fn find(
         with_retry(&what, base, || octo.get(&route, None::<&()>)).await?;
     for _ in 0..MAX_PAGES {
         let mine = page.items.iter().find(|c| {
-            c.user.as_ref().is_some_and(|u| u.login == login)
-                && c.body.as_deref().is_some_and(|b| b.contains(marker))
+            author.is(c.user.as_ref()) && c.body.as_deref().is_some_and(|b| b.contains(marker))
         });
         if let Some(c) = mine {
             return Ok(Some(c.clone()));
@@ -129,13 +176,13 @@ pub async fn upsert(
     pr: PullRequest<'_>,
     body: &str,
     marker: &str,
-    login: &str,
+    author: &Author,
     create: bool,
     base: Duration,
 ) -> Result<Upserted, GithubError> {
     let mut attempt = 1;
     loop {
-        match find(octo, pr, marker, login, base).await? {
+        match find(octo, pr, marker, author, base).await? {
             Some(c) if c.body.as_deref() == Some(body) => return Ok(Upserted::Unchanged(c.id)),
             Some(c) => {
                 let route = format!("/repos/{}/{}/issues/comments/{}", pr.owner, pr.repo, c.id);
@@ -161,10 +208,13 @@ pub async fn upsert(
                 match r {
                     Ok(c) => return Ok(Upserted::Created(c.id)),
                     Err(e) if e.is_transient() && attempt < MAX_ATTEMPTS => {
+                        let Some(wait) = backoff(&e, attempt, base) else {
+                            return Err(e);
+                        };
                         tracing::debug!(
-                            "attempt {attempt} of {MAX_ATTEMPTS} failed: {e}; listing again before retrying"
+                            "attempt {attempt} of {MAX_ATTEMPTS} failed: {e}; listing again in {wait:?} before retrying"
                         );
-                        tokio::time::sleep(base * 2u32.pow(attempt - 1)).await;
+                        tokio::time::sleep(wait).await;
                         attempt += 1;
                     }
                     Err(e) => return Err(e),
@@ -193,4 +243,29 @@ pub async fn pr_head_sha(
     let what = format!("reading PR #{}", pr.number);
     let p: Pull = with_retry(&what, base, || octo.get(&route, None::<&()>)).await?;
     Ok(p.head.sha)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn user(login: &str, kind: Option<&str>) -> Login {
+        Login {
+            login: login.into(),
+            kind: kind.map(Into::into),
+        }
+    }
+
+    #[test]
+    fn without_its_own_login_the_token_owns_only_bots_comments() {
+        let app = user("perf-app[bot]", Some("Bot"));
+        let actions = user(ACTIONS_BOT_LOGIN, Some("Bot"));
+        let mallory = user("mallory", Some("User"));
+        assert!(Author::AnyBot.is(Some(&app)) && Author::AnyBot.is(Some(&actions)));
+        assert!(!Author::AnyBot.is(Some(&mallory)) && !Author::AnyBot.is(None));
+        assert!(Author::AnyBot.is(Some(&user("x[bot]", None))));
+        assert!(!Author::AnyBot.is(Some(&user("mallory", None))));
+        let me = Author::Login("me".into());
+        assert!(me.is(Some(&user("me", Some("User")))) && !me.is(Some(&app)));
+    }
 }

@@ -1,5 +1,6 @@
 //! The regression issue (opt-in, `regression_issue`): on a confirmed regression, one open issue per
-//! profile, found by its exact title among the open issues our login created, gets a comment with
+//! profile, found by its exact title among the open issues we created (by our login, or by a bot
+//! when the token cannot read its own user: see [`super::comment::Author`]), gets a comment with
 //! the new numbers; when there is none, it is opened. Several regressed nights therefore make one
 //! issue with a comment each, not one issue per night.
 
@@ -9,6 +10,7 @@ use octocrab::{Octocrab, Page};
 use serde::{Deserialize, Serialize};
 
 use super::client::{with_retry, GithubError};
+use super::comment::{Author, Login};
 
 /// More pages than this (100 issues each) are not searched.
 const MAX_PAGES: usize = 10;
@@ -25,6 +27,9 @@ struct Issue {
     /// Present on pull requests, which the issues list also returns.
     #[serde(default)]
     pull_request: Option<serde_json::Value>,
+    /// Who opened it.
+    #[serde(default)]
+    user: Option<Login>,
 }
 
 #[derive(Serialize)]
@@ -58,20 +63,21 @@ async fn find(
     owner: &str,
     repo: &str,
     title: &str,
-    login: &str,
+    author: &Author,
     base: Duration,
 ) -> Result<Option<u64>, GithubError> {
     let what = "listing the open issues";
-    let route = format!(
-        "/repos/{owner}/{repo}/issues?state=open&creator={}&per_page=100",
-        url_escape(login)
-    );
+    let creator = author
+        .login()
+        .map(|l| format!("&creator={}", url_escape(l)))
+        .unwrap_or_default();
+    let route = format!("/repos/{owner}/{repo}/issues?state=open{creator}&per_page=100");
     let mut page: Page<Issue> = with_retry(what, base, || octo.get(&route, None::<&()>)).await?;
     for _ in 0..MAX_PAGES {
         if let Some(i) = page
             .items
             .iter()
-            .find(|i| i.pull_request.is_none() && i.title == title)
+            .find(|i| i.pull_request.is_none() && i.title == title && author.is(i.user.as_ref()))
         {
             return Ok(Some(i.number));
         }
@@ -100,10 +106,10 @@ pub async fn file(
     repo: &str,
     title: &str,
     body: &str,
-    login: &str,
+    author: &Author,
     base: Duration,
 ) -> Result<Filed, GithubError> {
-    if let Some(n) = find(octo, owner, repo, title, login, base).await? {
+    if let Some(n) = find(octo, owner, repo, title, author, base).await? {
         let route = format!("/repos/{owner}/{repo}/issues/{n}/comments");
         let json = NewComment { body };
         with_retry(&format!("commenting on issue #{n}"), base, || {

@@ -16,14 +16,18 @@ pub mod outputs;
 pub mod post;
 pub mod profile;
 mod publish;
+pub mod workspace;
 
 pub use context::in_actions;
-pub use publish::{load_results, publish, publish_file, MAX_RESULTS_BYTES};
+pub use publish::{
+    load_results, publish, publish_exported, publish_file, Exported, MAX_RESULTS_BYTES,
+};
 
 use crate::config::{parse_endpoint, Config, RunInputs};
 use crate::InputError;
 
-/// Before a run inside Actions: mask the secrets among the inputs, check the GitHub inputs, fix
+/// Before a run inside Actions: mask the secrets among the inputs, check the GitHub inputs and
+/// that the paths are inside the workspace (the rest is the run's own validation), fix
 /// the run id and save it (and the target) as state for the post step, before anything is
 /// created. Outside Actions it does nothing.
 pub fn prepare(inputs: &mut RunInputs) -> anyhow::Result<()> {
@@ -39,6 +43,8 @@ pub fn prepare(inputs: &mut RunInputs) -> anyhow::Result<()> {
         }
     }
     options::Options::from_inputs(&inputs.github).map_err(|e| InputError::new(e.to_string()))?;
+    workspace::check_run_paths(inputs)?;
+    check_local_server(inputs)?;
     // Invalid inputs are reported by the run itself, which has made nothing yet: no state then.
     crate::fill_region_from_env(inputs);
     if Config::from_inputs(inputs).is_err() {
@@ -59,6 +65,31 @@ pub fn prepare(inputs: &mut RunInputs) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// The local target starts a server inside the action's container, whose image has
+/// `redis-server` only (Debian bookworm has no Valkey package): refuse `engine_type: valkey`
+/// there up front, naming `endpoint` as the way to benchmark Valkey in a job.
+fn check_local_server(inputs: &RunInputs) -> Result<(), InputError> {
+    let engine = inputs.engine_type.trim();
+    let has_endpoint = inputs
+        .endpoint
+        .as_deref()
+        .is_some_and(|e| !e.trim().is_empty());
+    if inputs.target.trim() != "local" || engine != "valkey" || has_endpoint {
+        return Ok(());
+    }
+    let binary = crate::config::Engine::Valkey.server_binary();
+    let on_path = std::env::var_os("PATH")
+        .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(binary).is_file()));
+    if on_path {
+        return Ok(());
+    }
+    Err(InputError::new(format!(
+        "input 'engine_type' is 'valkey' on the local target, but this image has no {binary} \
+         (only redis-server); run Valkey as a service container of the job and give its address \
+         as input 'endpoint' (e.g. redis://valkey:6379), or use target 'aws'"
+    )))
 }
 
 /// What to mask in an endpoint: its password, or, when it does not parse, everything before the

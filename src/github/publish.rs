@@ -8,7 +8,7 @@ use std::time::Duration;
 use octocrab::Octocrab;
 
 use super::actions;
-use super::body::{self, Links};
+use super::body::{self, ExportLink, Links};
 use super::client::{self, GithubError};
 use super::commands::{self, Level};
 use super::comment::{self, PullRequest, Upserted};
@@ -24,6 +24,19 @@ use crate::{InputError, Outcome};
 /// First wait between attempts of a GitHub call.
 const RETRY_BASE: Duration = Duration::from_millis(500);
 
+/// Where an AWS run's output folder was exported: the `s3_prefix` output and the comment's links.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Exported {
+    /// The bucket.
+    pub bucket: String,
+    /// The key prefix of the run's files, ending with `/`.
+    pub prefix: String,
+    /// The bucket's region (for the console links).
+    pub region: String,
+    /// Whether `chart.png` is among the exported files.
+    pub chart: bool,
+}
+
 /// Publish a run whose files are in `out_dir`. Outside Actions (`GITHUB_ACTIONS` unset) it does
 /// nothing. Fails only when the runner's files cannot be written.
 pub async fn publish(
@@ -33,13 +46,25 @@ pub async fn publish(
     outcome: Outcome,
     gate: Option<&Comparison>,
 ) -> anyhow::Result<()> {
+    publish_exported(result, out_dir, inputs, outcome, gate, None).await
+}
+
+/// [`publish`] a run whose output folder was also exported to S3.
+pub async fn publish_exported(
+    result: &RunResult,
+    out_dir: &Path,
+    inputs: &GithubInputs,
+    outcome: Outcome,
+    gate: Option<&Comparison>,
+    exported: Option<&Exported>,
+) -> anyhow::Result<()> {
     if !super::context::in_actions() {
         return Ok(());
     }
     let opts = Options::from_inputs(inputs).map_err(|e| InputError::new(e.to_string()))?;
     let ctx = ActionContext::from_env();
     commands::group("publish");
-    let r = publish_with(&ctx, &opts, result, out_dir, outcome, gate).await;
+    let r = publish_with(&ctx, &opts, result, out_dir, outcome, gate, exported).await;
     commands::end_group();
     r
 }
@@ -51,6 +76,7 @@ async fn publish_with(
     out_dir: &Path,
     outcome: Outcome,
     gate: Option<&Comparison>,
+    exported: Option<&Exported>,
 ) -> anyhow::Result<()> {
     let verdict = gate.map_or(outputs::NO_VERDICT, |c| c.verdict.as_str());
     let gate_md = gate.map(crate::gate::markdown_section);
@@ -62,14 +88,17 @@ async fn publish_with(
         } else {
             String::new()
         },
-        s3_prefix: String::new(),
+        s3_prefix: exported.map_or_else(String::new, |e| format!("s3://{}/{}", e.bucket, e.prefix)),
     };
     let values = outputs::values(result, verdict, &paths);
     let pairs: Vec<(&str, &str)> = values.iter().map(|(k, v)| (*k, v.as_str())).collect();
     actions::set_outputs(&pairs)?;
     let links = Links {
-        chart_url: None,
+        chart_url: exported
+            .filter(|e| e.chart)
+            .map(|e| ExportLink::object_url(&e.bucket, &e.prefix, "chart.png", &e.region)),
         run_url: ctx.run_url(),
+        export: exported.map(|e| ExportLink::new(&e.bucket, &e.prefix, &e.region)),
     };
     actions::append_step_summary(&body::report(result, &links, gate_md.as_deref()))?;
     match outcome {
@@ -149,9 +178,9 @@ async fn regression_issue(
         .clone()
         .unwrap_or_else(|| super::profile::derive(result));
     let title = issue::title(&profile);
-    let login = comment::author_login(&octo, RETRY_BASE).await;
+    let author = comment::author(&octo, RETRY_BASE).await;
     let text = body::comment(result, links, &body::marker(&profile), gate_md);
-    match issue::file(&octo, &owner, &repo, &title, &text, &login, RETRY_BASE).await {
+    match issue::file(&octo, &owner, &repo, &title, &text, &author, RETRY_BASE).await {
         Ok(issue::Filed::Opened(n)) => tracing::info!("regression issue #{n} opened: {title}"),
         Ok(issue::Filed::Commented(n)) => {
             tracing::info!("regression issue #{n} ({title}): this run added as a comment");
@@ -215,10 +244,10 @@ pub(crate) async fn comment_on_pr(
                 }
             }
         }
-        let login = comment::author_login(&octo, RETRY_BASE).await;
+        let author = comment::author(&octo, RETRY_BASE).await;
         let marker = body::marker(&profile);
         let text = body::comment(result, links, &marker, gate_md);
-        comment::upsert(&octo, pr, &text, &marker, &login, create, RETRY_BASE)
+        comment::upsert(&octo, pr, &text, &marker, &author, create, RETRY_BASE)
             .await
             .map(Some)
     }
@@ -284,6 +313,7 @@ pub fn load_results(path: &Path) -> Result<RunResult, InputError> {
 /// `workflow_run` pattern: the unprivileged workflow uploads it, the privileged one comments).
 /// Reports are rendered afresh from the numbers; no markdown from the artifact is posted.
 pub async fn publish_file(path: &Path, inputs: &GithubInputs) -> anyhow::Result<Outcome> {
+    super::workspace::check_results_path(path)?;
     let result = load_results(path)?;
     if super::context::in_actions() {
         let dir = path.parent().unwrap_or_else(|| Path::new("."));

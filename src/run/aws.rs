@@ -159,12 +159,23 @@ pub(super) async fn run(
             outcome = Outcome::RunFailed;
         }
     }
-    crate::github::publish(
+    // The `s3_prefix` output and the comment's links name what was written, when anything was.
+    let exported = (!rep.uploaded.is_empty()).then(|| crate::github::Exported {
+        bucket: p.export.bucket.clone(),
+        prefix: p.export.prefix.clone(),
+        region: p.region.clone(),
+        chart: rep
+            .uploaded
+            .iter()
+            .any(|u| *u == format!("s3://{}/{}chart.png", p.export.bucket, p.export.prefix)),
+    });
+    crate::github::publish_exported(
         &result,
         out_dir,
         &inputs.github,
         outcome,
         comparison.as_ref(),
+        exported.as_ref(),
     )
     .await?;
     Ok((result, outcome))

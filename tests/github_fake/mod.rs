@@ -1,6 +1,7 @@
 //! A small stateful fake of the GitHub REST API on loopback (wiremock): issue comments that can be
 //! listed (paginated, 100 a page), created and updated, `GET /user` refused as for a workflow
-//! token, pull requests with a head commit, and switches for a read-only token and for failures.
+//! token or an App installation token (whose comments are by `<app>[bot]`, `type: Bot`), pull
+//! requests with a head commit, and switches for a read-only token, rate limits and failures.
 //! It serves under any path prefix, so GHES's `/api/v3` works too.
 
 #![allow(dead_code, unreachable_pub, clippy::unwrap_used)]
@@ -45,6 +46,13 @@ pub struct State {
     pub fail_lists: usize,
     /// Head commit of every PR.
     pub head_sha: String,
+    /// The login the token writes as: `github-actions[bot]`, or an App's `<app>[bot]`.
+    pub author: String,
+    /// Answer this many requests with a rate-limited 403 first (`retry-after: 1`,
+    /// `x-ratelimit-remaining: 0`), as GitHub does for a secondary rate limit.
+    pub rate_limit: usize,
+    /// How many rate-limited answers were given.
+    pub rate_limited: usize,
 }
 
 /// The fake server.
@@ -58,8 +66,18 @@ struct Responder {
     base: String,
 }
 
+/// A user object as GitHub returns it: bots (whose logins end in `[bot]`) have `type: Bot`.
+fn user_json(login: &str) -> serde_json::Value {
+    let kind = if login.ends_with("[bot]") {
+        "Bot"
+    } else {
+        "User"
+    };
+    json!({"login": login, "type": kind})
+}
+
 fn comment_json(c: &Comment) -> serde_json::Value {
-    json!({"id": c.id, "body": c.body, "user": {"login": c.login, "type": "Bot"},
+    json!({"id": c.id, "body": c.body, "user": user_json(&c.login),
            "html_url": format!("https://github.com/o/r/pull/{}#issuecomment-{}", c.pr, c.id)})
 }
 
@@ -80,6 +98,17 @@ impl Respond for Responder {
                 "documentation_url": "https://docs.github.com/rest/issues/comments#create-an-issue-comment"
             }))
         };
+        if s.rate_limit > 0 {
+            s.rate_limit -= 1;
+            s.rate_limited += 1;
+            return ResponseTemplate::new(403)
+                .insert_header("retry-after", "1")
+                .insert_header("x-ratelimit-remaining", "0")
+                .set_body_json(json!({
+                    "message": "You have exceeded a secondary rate limit. Please wait a few minutes before you try again.",
+                    "documentation_url": "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api"
+                }));
+        }
         match (method, seg.as_slice()) {
             ("GET", ["user"]) => forbidden(),
             ("GET", ["repos", "o", "r", "issues", n, "comments"]) => {
@@ -122,7 +151,7 @@ impl Respond for Responder {
                 let c = Comment {
                     id: 1000 + s.next_id,
                     pr: n.parse().unwrap(),
-                    login: BOT.into(),
+                    login: s.author.clone(),
                     body: body(),
                 };
                 s.creates += 1;
@@ -159,11 +188,11 @@ impl Respond for Responder {
                     .filter(|i| creator.as_ref().is_none_or(|c| *c == i.login))
                     .map(|i| {
                         json!({"number": i.number, "title": i.title, "body": i.body,
-                                    "user": {"login": i.login}, "state": "open"})
+                                    "user": user_json(&i.login), "state": "open"})
                     })
                     // The issues list also returns pull requests.
                     .chain(std::iter::once(json!({"number": 1, "title": "a PR",
-                        "user": {"login": BOT}, "state": "open", "pull_request": {"url": "x"}})))
+                        "user": user_json(BOT), "state": "open", "pull_request": {"url": "x"}})))
                     .collect();
                 ResponseTemplate::new(200).set_body_json(items)
             }
@@ -177,7 +206,7 @@ impl Respond for Responder {
                     number: 500 + s.next_id,
                     title: v["title"].as_str().unwrap().into(),
                     body: v["body"].as_str().unwrap().into(),
-                    login: BOT.into(),
+                    login: s.author.clone(),
                 };
                 s.issues.push(i.clone());
                 ResponseTemplate::new(201)
@@ -197,6 +226,7 @@ impl FakeGithub {
         let server = MockServer::start().await;
         let state = Arc::new(Mutex::new(State {
             head_sha: "0123abc".into(),
+            author: BOT.into(),
             ..State::default()
         }));
         let base = format!("{}{prefix}", server.uri());
