@@ -72,8 +72,16 @@ fn relative(bm: BatchMeans) -> Option<f64> {
     (bm.mean > 0.0).then(|| bm.std_error / bm.mean)
 }
 
+/// Fewest batches a run's own standard error needs to serve as a floor under a history's spread.
+/// A standard error from k batch means is itself uncertain by about 1/√(2(k−1)) (the relative
+/// standard error of a sample standard deviation): 71 % from two batches, 41 % from four. A
+/// floor must be a lower bound one can believe, so a run of a few seconds (whose first seconds
+/// may be its ramp-up) sets none, rather than one that swamps every change.
+pub(super) const MIN_FLOOR_BATCHES: usize = 4;
+
 /// A run's own relative standard error of `metric` in `scope` from its per-second series: the
-/// metric's series, else (latency) the per-second mean latency's. `None` without a series.
+/// metric's series, else (latency) the per-second mean latency's. `None` without a series, or
+/// with fewer than [`MIN_FLOOR_BATCHES`] batches.
 pub(super) fn run_relative_error(r: &RunResult, scope: &str, metric: Metric) -> Option<f64> {
     let own = percentile_noise(r, scope, metric).map(|(bm, _)| bm);
     let bm = match own {
@@ -81,6 +89,9 @@ pub(super) fn run_relative_error(r: &RunResult, scope: &str, metric: Metric) -> 
         None if metric != Metric::Throughput => mean_latency_noise(r, scope)?,
         None => return None,
     };
+    if bm.batches < MIN_FLOOR_BATCHES {
+        return None;
+    }
     relative(bm)
 }
 
@@ -168,5 +179,8 @@ mod tests {
         assert!((mean - own).abs() < 1e-9);
         // Constant throughput: zero relative error, not missing.
         assert_eq!(run_relative_error(&r, TOTAL, Metric::Throughput), Some(0.0));
+        // Three seconds make one-second batches, too few to believe as a floor.
+        let short = run_with(&[1100.0, 300.0, 1200.0], &[1.0, 2.0, 3.0]);
+        assert_eq!(run_relative_error(&short, TOTAL, Metric::Throughput), None);
     }
 }
