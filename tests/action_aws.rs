@@ -1,6 +1,6 @@
 //! The action on the AWS target, as the runner runs it, against moto with Fargate emulated and a
-//! fake GitHub API: the `s3_prefix` output is the prefix the run's files were exported under, and
-//! the PR comment links that export and its chart.
+//! fake GitHub API: the `s3_prefix` output is the prefix the run's files were exported under, the
+//! PR comment links that export and its chart, and the cache's AUTH token is masked.
 
 #![allow(clippy::unwrap_used)]
 
@@ -58,11 +58,18 @@ async fn an_aws_run_sets_s3_prefix_and_the_comment_links_the_export() {
         .env("ELASTICACHE_PERF_AWS_METRICS_WAIT_SECONDS", "0");
     let o = run(cmd).await;
     stop.cancel();
-    emulator.await.unwrap();
+    let envs = emulator.await.unwrap();
     let (stdout, stderr) = text(&o);
     assert_eq!(o.status.code(), Some(0), "{stdout}\n{stderr}");
     assert_no_token("stdout", &stdout);
     assert_no_token("stderr", &stderr);
+    // The cache's AUTH token is masked before anything could print it, and appears nowhere else.
+    let auth = &envs[0]["ECP_AUTH_TOKEN"];
+    assert_eq!(auth.len(), 32);
+    let mask = format!("::add-mask::{auth}");
+    assert!(stderr.lines().any(|l| l == mask), "{stderr}");
+    assert_eq!(stderr.matches(auth.as_str()).count(), 1, "{stderr}");
+    assert!(!stdout.contains(auth.as_str()));
 
     // The output names the prefix, and the run's files are under it.
     let outputs = step.read(&step.output);
