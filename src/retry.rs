@@ -8,7 +8,8 @@ use std::fmt::Display;
 use std::future::Future;
 use std::time::{Duration, Instant};
 
-/// How a step tries again: pauses of `first`, doubling up to `max`, for at most `budget` in all.
+/// How a step tries again: pauses of `first`, doubling up to `max`, for at most `budget` in all
+/// (and at most `attempts` calls, when that is not 0).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Policy {
     /// What the retries wait out, for the log (e.g. `IAM propagation`).
@@ -19,17 +20,25 @@ pub struct Policy {
     pub max: Duration,
     /// The longest the step may keep trying, pauses included.
     pub budget: Duration,
+    /// The most calls, the first included; 0: as many as the budget allows.
+    pub attempts: u32,
 }
 
 impl Policy {
-    /// A policy.
+    /// A policy bounded by its budget alone.
     pub const fn new(name: &'static str, first: Duration, max: Duration, budget: Duration) -> Self {
         Self {
             name,
             first,
             max,
             budget,
+            attempts: 0,
         }
+    }
+
+    /// The same policy bounded to `attempts` calls as well.
+    pub const fn with_attempts(self, attempts: u32) -> Self {
+        Self { attempts, ..self }
     }
 
     /// The pause after the `attempt`-th failure (1-based): `first · 2^(attempt−1)`, at most `max`.
@@ -64,6 +73,23 @@ pub async fn retry<T, E, F, Fut>(
     what: &str,
     policy: &Policy,
     is_retryable: impl Fn(&E) -> bool,
+    op: F,
+) -> Result<T, E>
+where
+    E: Display,
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, E>>,
+{
+    retry_hinted(what, policy, |e| is_retryable(e).then_some(None), op).await
+}
+
+/// [`retry`] for services that say how long to wait (GitHub's `retry-after`): `hint` gives `None`
+/// for an error not worth another try, `Some(None)` for the policy's own pause, and
+/// `Some(Some(wait))` for the service's, which is kept to when it is longer than the policy's.
+pub async fn retry_hinted<T, E, F, Fut>(
+    what: &str,
+    policy: &Policy,
+    hint: impl Fn(&E) -> Option<Option<Duration>>,
     mut op: F,
 ) -> Result<T, E>
 where
@@ -81,8 +107,18 @@ where
                 }
                 return Ok(v);
             }
-            Err(e) if is_retryable(&e) => {
-                let pause = policy.pause(attempt);
+            Err(e) => {
+                let Some(asked) = hint(&e) else {
+                    return Err(e);
+                };
+                let pause = asked.map_or(policy.pause(attempt), |w| w.max(policy.pause(attempt)));
+                if policy.attempts != 0 && attempt >= policy.attempts {
+                    tracing::warn!(
+                        "{what}: giving up after {attempt} attempt(s) ({}); last error: {e}",
+                        policy.name
+                    );
+                    return Err(e);
+                }
                 if start.elapsed() + pause > policy.budget {
                     tracing::warn!(
                         "{what}: giving up after {attempt} attempt(s) in {:.1} s: the {} budget of {} s is spent; last error: {e}",
@@ -100,7 +136,6 @@ where
                 tokio::time::sleep(pause).await;
                 attempt += 1;
             }
-            Err(e) => return Err(e),
         }
     }
 }
@@ -258,6 +293,41 @@ mod tests {
         // 5 + 10 + 20 + 20 + … ms within 200 ms: more than a few attempts, far fewer than 200.
         let n = calls.load(Ordering::SeqCst);
         assert!((4..=12).contains(&n), "{n}");
+    }
+
+    #[tokio::test]
+    async fn a_service_s_wait_is_kept_and_attempts_are_bounded() {
+        let calls = AtomicU32::new(0);
+        let start = Instant::now();
+        let p = QUICK.with_attempts(2);
+        let r: Result<(), String> = retry_hinted(
+            "op",
+            &p,
+            |_: &String| Some(Some(Duration::from_millis(60))),
+            || async {
+                calls.fetch_add(1, Ordering::SeqCst);
+                Err("slow down".to_string())
+            },
+        )
+        .await;
+        assert!(r.is_err());
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+        assert!(start.elapsed() >= Duration::from_millis(60));
+        // A wait beyond the budget is not sat through.
+        let calls = AtomicU32::new(0);
+        let start = Instant::now();
+        let r: Result<(), String> = retry_hinted(
+            "op",
+            &QUICK,
+            |_: &String| Some(Some(Duration::from_secs(3600))),
+            || async {
+                calls.fetch_add(1, Ordering::SeqCst);
+                Err("come back in an hour".to_string())
+            },
+        )
+        .await;
+        assert!(r.is_err() && start.elapsed() < Duration::from_secs(1));
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
     }
 
     #[tokio::test]

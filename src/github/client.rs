@@ -10,6 +10,7 @@ use std::time::Duration;
 use octocrab::Octocrab;
 
 use crate::config::Secret;
+use crate::retry::{retry_hinted, Policy};
 
 /// Attempts of one call, the first included (house rule: at most three).
 pub const MAX_ATTEMPTS: u32 = 3;
@@ -149,21 +150,22 @@ pub fn rate_limit_signal<'h>(
     Some(wait)
 }
 
-/// How long to wait before attempt `attempt + 1`: GitHub's own wait for a rate limit, else
-/// `base` doubled per attempt; `None` when GitHub asks for more than [`MAX_RATE_LIMIT_WAIT`].
-pub fn backoff(err: &GithubError, attempt: u32, base: Duration) -> Option<Duration> {
-    let exp = base * 2u32.pow(attempt.saturating_sub(1));
+/// Whether a failed call is tried again, and after GitHub's own wait when it named one (a rate
+/// limit's `retry-after` or reset time): the hint of [`crate::retry::retry_hinted`].
+pub fn retry_hint(err: &GithubError) -> Option<Option<Duration>> {
     match err {
-        GithubError::RateLimited {
-            retry_after: Some(w),
-            ..
-        } if *w > MAX_RATE_LIMIT_WAIT => None,
-        GithubError::RateLimited {
-            retry_after: Some(w),
-            ..
-        } => Some((*w).max(exp)),
-        _ => Some(exp),
+        GithubError::RateLimited { retry_after, .. } => Some(*retry_after),
+        e if e.is_transient() => Some(None),
+        _ => None,
     }
+}
+
+/// The retry policy of GitHub calls: at most [`MAX_ATTEMPTS`] calls, pausing `base` then twice
+/// that, or as long as GitHub asks up to [`MAX_RATE_LIMIT_WAIT`] (a longer wait is not sat
+/// through: the budget would be spent).
+pub fn policy(base: Duration) -> Policy {
+    Policy::new("GitHub", base, base * 2, MAX_RATE_LIMIT_WAIT + base * 4)
+        .with_attempts(MAX_ATTEMPTS)
 }
 
 /// A client for `api_url` (e.g. `https://api.github.com`, `https://HOST/api/v3`) with `token`.
@@ -178,8 +180,7 @@ pub fn client(api_url: &str, token: &Secret) -> anyhow::Result<Octocrab> {
         .map_err(|e| anyhow::anyhow!("building the GitHub client for '{api_url}': {e}"))
 }
 
-/// Run `call` up to [`MAX_ATTEMPTS`] times while it fails transiently, waiting `base`, then twice
-/// that, between attempts.
+/// Run `call` while it fails transiently, as [`policy`] says (GitHub's own wait for a rate limit).
 pub async fn with_retry<T, F, Fut>(
     what: &str,
     base: Duration,
@@ -189,26 +190,11 @@ where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T, octocrab::Error>>,
 {
-    let mut attempt = 1;
-    loop {
-        match call().await {
-            Ok(v) => return Ok(v),
-            Err(e) => {
-                let err = GithubError::from_octocrab(what, &e);
-                if attempt >= MAX_ATTEMPTS || !err.is_transient() {
-                    return Err(err);
-                }
-                let Some(wait) = backoff(&err, attempt, base) else {
-                    return Err(err);
-                };
-                tracing::debug!(
-                    "attempt {attempt} of {MAX_ATTEMPTS} failed: {err}; retrying in {wait:?}"
-                );
-                tokio::time::sleep(wait).await;
-                attempt += 1;
-            }
-        }
-    }
+    retry_hinted(what, &policy(base), retry_hint, || {
+        let fut = call();
+        async move { fut.await.map_err(|e| GithubError::from_octocrab(what, &e)) }
+    })
+    .await
 }
 
 #[cfg(test)]
@@ -273,12 +259,21 @@ mod tests {
             retry_after: Some(Duration::from_secs(s)),
         };
         assert!(limited(1).is_transient());
-        assert_eq!(backoff(&limited(2), 1, base), Some(Duration::from_secs(2)));
-        assert_eq!(backoff(&limited(3600), 1, base), None);
+        assert_eq!(retry_hint(&limited(2)), Some(Some(Duration::from_secs(2))));
+        // An hour is beyond the budget: not sat through.
+        let p = policy(base);
+        assert!(Duration::from_secs(3600) > p.budget && MAX_RATE_LIMIT_WAIT < p.budget);
+        assert_eq!(p.attempts, MAX_ATTEMPTS);
         let other = GithubError::Transport {
             what: "x".into(),
             message: String::new(),
         };
-        assert_eq!(backoff(&other, 2, base), Some(Duration::from_millis(200)));
+        assert_eq!(retry_hint(&other), Some(None));
+        assert_eq!(p.pause(2), Duration::from_millis(200));
+        let refused = GithubError::Forbidden {
+            what: "x".into(),
+            message: String::new(),
+        };
+        assert_eq!(retry_hint(&refused), None);
     }
 }

@@ -12,7 +12,8 @@ use std::time::Duration;
 use octocrab::{Octocrab, Page};
 use serde::Deserialize;
 
-use super::client::{backoff, with_retry, GithubError, MAX_ATTEMPTS};
+use super::client::{policy, retry_hint, with_retry, GithubError};
+use crate::retry::retry_hinted;
 
 /// The author of comments made with a workflow's `GITHUB_TOKEN`.
 pub const ACTIONS_BOT_LOGIN: &str = "github-actions[bot]";
@@ -180,10 +181,19 @@ pub async fn upsert(
     create: bool,
     base: Duration,
 ) -> Result<Upserted, GithubError> {
-    let mut attempt = 1;
-    loop {
-        match find(octo, pr, marker, author, base).await? {
-            Some(c) if c.body.as_deref() == Some(body) => return Ok(Upserted::Unchanged(c.id)),
+    let what = format!("upserting the comment on PR #{}", pr.number);
+    // Only a failed create is tried again, and only by listing again first; every other call has
+    // its own retries (`with_retry`).
+    let hint = |a: &Attempt| match a {
+        Attempt::Create(e) => retry_hint(e),
+        Attempt::Final(_) => None,
+    };
+    retry_hinted(&what, &policy(base), hint, || async {
+        match find(octo, pr, marker, author, base)
+            .await
+            .map_err(Attempt::Final)?
+        {
+            Some(c) if c.body.as_deref() == Some(body) => Ok(Upserted::Unchanged(c.id)),
             Some(c) => {
                 let route = format!("/repos/{}/{}/issues/comments/{}", pr.owner, pr.repo, c.id);
                 let what = format!("updating comment {} on PR #{}", c.id, pr.number);
@@ -191,35 +201,41 @@ pub async fn upsert(
                 with_retry(&what, base, || {
                     octo.patch::<IssueComment, _, _>(&route, Some(&json))
                 })
-                .await?;
-                return Ok(Upserted::Updated(c.id));
+                .await
+                .map_err(Attempt::Final)?;
+                Ok(Upserted::Updated(c.id))
             }
-            None if !create => return Ok(Upserted::Skipped),
+            None if !create => Ok(Upserted::Skipped),
             None => {
                 let route = format!(
                     "/repos/{}/{}/issues/{}/comments",
                     pr.owner, pr.repo, pr.number
                 );
                 let what = format!("creating a comment on PR #{}", pr.number);
-                let r = octo
-                    .post::<_, IssueComment>(&route, Some(&BodyJson { body }))
+                octo.post::<_, IssueComment>(&route, Some(&BodyJson { body }))
                     .await
-                    .map_err(|e| GithubError::from_octocrab(&what, &e));
-                match r {
-                    Ok(c) => return Ok(Upserted::Created(c.id)),
-                    Err(e) if e.is_transient() && attempt < MAX_ATTEMPTS => {
-                        let Some(wait) = backoff(&e, attempt, base) else {
-                            return Err(e);
-                        };
-                        tracing::debug!(
-                            "attempt {attempt} of {MAX_ATTEMPTS} failed: {e}; listing again in {wait:?} before retrying"
-                        );
-                        tokio::time::sleep(wait).await;
-                        attempt += 1;
-                    }
-                    Err(e) => return Err(e),
-                }
+                    .map(|c| Upserted::Created(c.id))
+                    .map_err(|e| Attempt::Create(GithubError::from_octocrab(&what, &e)))
             }
+        }
+    })
+    .await
+    .map_err(|a| match a {
+        Attempt::Create(e) | Attempt::Final(e) => e,
+    })
+}
+
+/// How one round of [`upsert`] failed: its create call (worth another round), or anything else.
+#[derive(Debug)]
+enum Attempt {
+    Create(GithubError),
+    Final(GithubError),
+}
+
+impl std::fmt::Display for Attempt {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Create(e) | Self::Final(e) => e.fmt(f),
         }
     }
 }
