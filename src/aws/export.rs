@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use super::s3;
 use super::timeouts::Policies;
 use super::Clients;
-use crate::retry::{retry, Policy};
+use crate::retry::retry;
 
 /// What the export did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -44,17 +44,7 @@ fn content_type(p: &Path) -> &'static str {
 
 /// Upload every file under `dir` to `s3://bucket/prefix<relative path>`.
 pub async fn upload_dir(c: &Clients, bucket: &str, prefix: &str, dir: &Path) -> ExportReport {
-    upload_dir_with(c, bucket, prefix, dir, &Policies::AWS.upload).await
-}
-
-/// [`upload_dir`] with another retry policy.
-pub async fn upload_dir_with(
-    c: &Clients,
-    bucket: &str,
-    prefix: &str,
-    dir: &Path,
-    policy: &Policy,
-) -> ExportReport {
+    let policy = &Policies::AWS.upload;
     let mut rep = ExportReport::default();
     // The bucket may be in another region than the run (preflight found it; look again here).
     let s3 = match s3::client_for_bucket(&c.s3, bucket).await {

@@ -44,14 +44,6 @@ pub async fn lookup_bucket(s3: &aws_sdk_s3::Client, bucket: &str) -> Result<Buck
     }
 }
 
-/// Whether the bucket exists (and the caller may see it).
-pub async fn bucket_exists(s3: &aws_sdk_s3::Client, bucket: &str) -> Result<bool> {
-    Ok(matches!(
-        lookup_bucket(s3, bucket).await?,
-        BucketLookup::Found(_)
-    ))
-}
-
 /// A copy of `s3` that talks to `region` (same credentials, HTTP client and addressing).
 pub fn client_in(s3: &aws_sdk_s3::Client, region: &str) -> aws_sdk_s3::Client {
     let conf = s3

@@ -118,11 +118,6 @@ impl Timeouts {
     pub fn in_use_policy(&self) -> Policy {
         Policy::new("resource still in use", self.poll, self.poll, self.in_use)
     }
-
-    /// The policy of a wait for the replication group: a read every `poll`, for `budget`.
-    pub fn state_policy(&self, budget: Duration) -> Policy {
-        Policy::new("replication group state", self.poll, self.poll, budget)
-    }
 }
 
 #[cfg(test)]
