@@ -41,6 +41,8 @@ async fn one_call(c: &Clients, r: &Resource, vpc_id: Option<&str>) -> Result<()>
         in_use: Duration::ZERO,
         poll: Duration::ZERO,
         stop_grace: Duration::ZERO,
+        progress_every: Duration::ZERO,
+        stall_limit: Duration::ZERO,
         retry: super::timeouts::Policies::ONE_TRY,
     };
     match r.kind {

@@ -9,14 +9,14 @@ use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
 
 use super::provision::{record, SharedLedger, Timeouts};
-use super::{logs, tasks, Clients, Provisioned};
+use super::{logs, progress, tasks, Clients, Provisioned};
 use crate::client::{ClientResult, ClientSource, JudgedClient, TaskStatus};
 use crate::config::Secret;
 use crate::memtier::{parse_task, ParseError};
 use crate::plan::frames::{self, Shipped};
 use crate::plan::names::ResourceNames;
 use crate::plan::script::{
-    ENV_AUTH_TOKEN, ENV_HOST, ENV_MODE, KILL_AFTER_SECS, PREFILL_TIMEOUT_SECS,
+    ENV_AUTH_TOKEN, ENV_HOST, ENV_MODE, KILL_AFTER_SECS, PREFILL_TIMEOUT_SECS, TIMEOUT_GRACE_SECS,
 };
 use crate::plan::{RunPlan, STOP_GRACE_SECS};
 use crate::retry::{PollError, Probe};
@@ -35,6 +35,8 @@ pub struct TaskRun {
     pub stopped_by_tool: bool,
     /// Whether it was still not STOPPED when the tool stopped waiting for it.
     pub never_stopped: bool,
+    /// Why the tool stopped it before its deadline (every running task had stalled).
+    pub gave_up: Option<String>,
 }
 
 impl TaskRun {
@@ -60,6 +62,10 @@ pub struct LoadOutcome {
     /// When the timed tasks were started (Unix seconds): the start of the window in which
     /// CloudWatch's metrics describe the timed load and not the prefill.
     pub timed_started_s: Option<i64>,
+    /// When the timed tasks had all stopped (Unix seconds): the end of that window.
+    pub timed_ended_s: Option<i64>,
+    /// Why the tool ended the load before its time (every running task had stalled).
+    pub gave_up: Option<String>,
 }
 
 fn failed(id: &str, exit_code: Option<i32>, reasons: Vec<String>) -> JudgedClient {
@@ -76,8 +82,10 @@ fn failed(id: &str, exit_code: Option<i32>, reasons: Vec<String>) -> JudgedClien
 pub fn judge(run: &TaskRun) -> JudgedClient {
     let out = run.shipped.task_outputs(&run.id);
     let mut extra: Vec<String> = run.shipped.problems.clone();
-    if run.stopped_by_tool {
-        extra.push("still running after its deadline: stopped by the tool".into());
+    match (&run.gave_up, run.stopped_by_tool) {
+        (Some(why), true) => extra.push(format!("stopped by the tool before its deadline: {why}")),
+        (None, true) => extra.push("still running after its deadline: stopped by the tool".into()),
+        _ => {}
     }
     if run.never_stopped {
         extra.push(
@@ -225,45 +233,145 @@ fn lock<T>(m: &std::sync::Mutex<T>) -> anyhow::Result<std::sync::MutexGuard<'_, 
 struct Waited {
     /// The last state of each task ECS described.
     states: Vec<tasks::TaskState>,
-    /// Tasks the tool stopped (after their deadline, or on a signal).
+    /// Tasks the tool stopped (after their deadline, on a signal, or because they stalled).
     stopped_by_tool: Vec<String>,
     /// Tasks still not STOPPED when the wait ended (a slow stop): judged, not waited for.
     never_stopped: Vec<String>,
     /// Whether a signal cut the wait short.
     interrupted: bool,
+    /// Why the tool stopped every task before its deadline (they had all stalled).
+    gave_up: Option<String>,
 }
 
-/// Wait until every task stopped; stop those still running at `deadline`, and wait for them to stop
-/// for at most the stop grace more: a task that is slow to stop (Fargate's ENI detachment can take
-/// minutes) does not cost the others their results.
+/// What a wait is for: the tasks' label and how long their load should last (`None` for the
+/// prefill, which lasts as long as it takes).
+#[derive(Clone, Copy)]
+struct Expect<'a> {
+    label: &'a str,
+    load: Option<Duration>,
+}
+
+/// Read what the running tasks printed since the last look (a bounded number of streams at once)
+/// into the tracker. A stream that does not exist yet, or cannot be read now, is read next time.
+async fn read_progress(
+    c: &Clients,
+    group: &str,
+    running: Vec<String>,
+    cursors: &mut std::collections::HashMap<String, Option<String>>,
+    tracker: &mut progress::Tracker,
+    now: Duration,
+) {
+    use futures_util::stream::{self, StreamExt as _};
+    let looks: Vec<(String, Option<String>)> = running
+        .into_iter()
+        .map(|id| {
+            let cursor = cursors.get(&id).cloned().flatten();
+            (id, cursor)
+        })
+        .collect();
+    let read: Vec<(String, Option<String>, Vec<String>)> =
+        stream::iter(looks.into_iter().map(|(id, mut cursor)| async move {
+            let stream = ResourceNames::log_stream(&id);
+            let lines = logs::read_more(&c.logs, group, &stream, &mut cursor, &PROGRESS_READ)
+                .await
+                .unwrap_or_default();
+            (id, cursor, lines)
+        }))
+        .buffer_unordered(READ_CONCURRENCY)
+        .collect()
+        .await;
+    for (id, cursor, lines) in read {
+        tracker.lines(&id, lines.iter().map(String::as_str), now);
+        cursors.insert(id, cursor);
+    }
+}
+
+/// Wait until every task stopped, printing a line of progress every so often and at each state
+/// change; stop those still running at `deadline` — or all of them as soon as every running task
+/// has stalled — and wait for them to stop for at most the stop grace more: a task that is slow to
+/// stop (Fargate's ENI detachment can take minutes) does not cost the others their results.
+#[allow(clippy::too_many_arguments)]
 async fn wait_stopped(
     c: &Clients,
-    cluster: &str,
+    p: &RunPlan,
     arns: &[String],
     deadline: Duration,
+    expect: Expect<'_>,
     t: &Timeouts,
     cancel: &CancellationToken,
 ) -> anyhow::Result<Waited> {
+    let cluster = &p.names.ecs_cluster;
     let start = Instant::now();
     let mut stopped_by_tool: Vec<String> = Vec::new();
+    let mut stopped_at: Option<Duration> = None;
     let mut interrupted = false;
+    let mut gave_up: Option<String> = None;
+    let mut tracker = progress::Tracker::default();
+    let mut cursors = std::collections::HashMap::new();
+    let mut reported: Option<Instant> = None;
+    let mut bar = super::live::Bar::new(expect.load.unwrap_or(deadline));
     loop {
         let states = tasks::describe_tasks(&c.ecs, cluster, arns).await?;
+        let now = start.elapsed();
+        let mut changed = false;
+        for s in &states {
+            let id = tasks::task_id(&s.arn);
+            let Some(ch) = tracker.state(id, &s.last_status, now) else {
+                continue;
+            };
+            changed = true;
+            let early = expect.load.is_some_and(|l| now < l) && stopped_by_tool.is_empty();
+            if ch.to == "STOPPED" && early {
+                bar.interrupt();
+                tracing::warn!(
+                    "{} task {id} stopped after {} s, before the end of its load{}",
+                    expect.label,
+                    now.as_secs(),
+                    s.stopped_reason
+                        .as_deref()
+                        .map(|r| format!(" (ECS: {r})"))
+                        .unwrap_or_default()
+                );
+            } else if !ch.from.is_empty() {
+                bar.interrupt();
+                tracing::info!("{} task {id}: {} → {}", expect.label, ch.from, ch.to);
+            }
+        }
         let running: Vec<&tasks::TaskState> = states
             .iter()
             .filter(|s| s.last_status != "STOPPED")
             .collect();
         if running.is_empty() && states.len() == arns.len() {
+            bar.finish();
             return Ok(Waited {
                 states,
                 stopped_by_tool,
                 never_stopped: Vec::new(),
                 interrupted,
+                gave_up,
             });
         }
+        let due = reported.is_none_or(|r| r.elapsed() >= t.progress_every);
+        if (due || changed) && stopped_by_tool.is_empty() {
+            let ids = running
+                .iter()
+                .filter(|s| s.last_status == "RUNNING")
+                .map(|s| tasks::task_id(&s.arn).to_string())
+                .collect();
+            let group = &p.names.log_group;
+            read_progress(c, group, ids, &mut cursors, &mut tracker, now).await;
+            bar.show(&tracker.line(now, expect.load.unwrap_or(deadline)), now);
+            reported = Some(Instant::now());
+        }
         let overdue = start.elapsed() >= deadline;
-        if (overdue || cancel.is_cancelled()) && stopped_by_tool.is_empty() {
+        let stalled = tracker.all_stalled(start.elapsed(), t.stall_limit);
+        if (overdue || cancel.is_cancelled() || stalled.is_some()) && stopped_by_tool.is_empty() {
+            bar.interrupt();
             interrupted = cancel.is_cancelled();
+            if let (Some(why), false, false) = (&stalled, overdue, interrupted) {
+                tracing::error!("{why}: stopping every {} task now", expect.label);
+                gave_up = Some(why.clone());
+            }
             for s in &running {
                 tracing::warn!(
                     "task {} still {}: stopping it",
@@ -273,6 +381,7 @@ async fn wait_stopped(
                 tasks::stop_task(&c.ecs, &s.arn).await?;
                 stopped_by_tool.push(s.arn.clone());
             }
+            stopped_at = Some(start.elapsed());
             // On a signal there is no time to wait for the tasks to stop and ship what they have:
             // the process must exit within seconds (the action's post step finishes the rest).
             if interrupted {
@@ -281,13 +390,15 @@ async fn wait_stopped(
                     stopped_by_tool,
                     never_stopped: Vec::new(),
                     interrupted: true,
+                    gave_up,
                 });
             }
         }
-        if start.elapsed() >= deadline + t.stop_grace {
+        if stopped_at.is_some_and(|at| start.elapsed() >= at + t.stop_grace) {
+            bar.finish();
             let never_stopped: Vec<String> = running.iter().map(|s| s.arn.clone()).collect();
             tracing::warn!(
-                "{} task(s) in ECS cluster '{cluster}' still not STOPPED {} s after their deadline: collecting the others' results; teardown stops them again",
+                "{} task(s) in ECS cluster '{cluster}' still not STOPPED {} s after the tool stopped them: collecting the others' results; teardown stops them again",
                 never_stopped.len(),
                 t.stop_grace.as_secs()
             );
@@ -296,6 +407,7 @@ async fn wait_stopped(
                 stopped_by_tool,
                 never_stopped,
                 interrupted,
+                gave_up,
             });
         }
         tokio::select! {
@@ -304,6 +416,14 @@ async fn wait_stopped(
         }
     }
 }
+
+/// A look at a running task's stream for progress: one try (the next look comes soon).
+const PROGRESS_READ: crate::retry::Policy = crate::retry::Policy::new(
+    "progress read",
+    Duration::ZERO,
+    Duration::ZERO,
+    Duration::ZERO,
+);
 
 /// How many tasks' log streams are read at once (GetLogEvents allows 10 calls/s per account and
 /// region; the SDK retries what is throttled).
@@ -371,7 +491,8 @@ async fn read_task(c: &Clients, p: &RunPlan, id: &str, t: &Timeouts) -> anyhow::
     }
 }
 
-/// Read what each task shipped (a bounded number of streams at once).
+/// Read what each task shipped (a bounded number of streams at once). When the tool stopped the
+/// tasks because they had stalled, their streams have no end coming: no reading on for it.
 async fn collect(
     c: &Clients,
     p: &RunPlan,
@@ -379,18 +500,25 @@ async fn collect(
     t: &Timeouts,
 ) -> anyhow::Result<Vec<TaskRun>> {
     use futures_util::stream::{self, StreamExt as _, TryStreamExt as _};
+    let mut t = t.clone();
+    if w.gave_up.is_some() {
+        t.retry.log_tail = PROGRESS_READ;
+    }
+    let t = &t;
     stream::iter(w.states.iter().map(|s| async move {
         let id = tasks::task_id(&s.arn).to_string();
         let mut shipped = read_task(c, p, &id, t).await?;
         if shipped.exit_code.is_none() {
             shipped.exit_code = s.exit_code;
         }
+        let stopped_by_tool = w.stopped_by_tool.contains(&s.arn);
         anyhow::Ok(TaskRun {
             id,
             shipped,
             stopped_reason: s.stopped_reason.clone(),
-            stopped_by_tool: w.stopped_by_tool.contains(&s.arn),
+            stopped_by_tool,
             never_stopped: w.never_stopped.contains(&s.arn),
+            gave_up: w.gave_up.clone().filter(|_| stopped_by_tool),
         })
     }))
     .buffered(READ_CONCURRENCY)
@@ -413,7 +541,6 @@ pub async fn run_load(
     if let Some(tok) = token.filter(|_| p.cache.transit_encryption) {
         env.push((ENV_AUTH_TOKEN.to_string(), tok.expose().to_string()));
     }
-    let cluster = &p.names.ecs_cluster;
     let mut outcome = LoadOutcome::default();
     let start_cancellable = |env: Vec<(String, String)>, count: u32, label: &'static str| async move {
         tokio::select! {
@@ -428,7 +555,11 @@ pub async fn run_load(
         let arns = start_cancellable(e, 1, "prefill").await?;
         let deadline =
             Duration::from_secs(PREFILL_TIMEOUT_SECS + KILL_AFTER_SECS + STOP_GRACE_SECS);
-        let w = wait_stopped(c, cluster, &arns, deadline, t, cancel).await?;
+        let expect = Expect {
+            label: "prefill",
+            load: None,
+        };
+        let w = wait_stopped(c, p, &arns, deadline, expect, t, cancel).await?;
         if w.interrupted {
             outcome.interrupted = true;
             return Ok(outcome);
@@ -451,6 +582,11 @@ pub async fn run_load(
             );
             return Ok(outcome);
         }
+        if let Some(why) = w.gave_up {
+            tracing::error!("the prefill stalled: not starting the timed tasks");
+            outcome.gave_up = Some(format!("the prefill task stalled: {why}"));
+            return Ok(outcome);
+        }
     }
     if cancel.is_cancelled() {
         outcome.interrupted = true;
@@ -461,11 +597,22 @@ pub async fn run_load(
     outcome.timed_started_s = i64::try_from(crate::run::timeline::now_ms() / 1000).ok();
     let arns = start_cancellable(env, p.tasks.count, "timed").await?;
     let deadline = Duration::from_secs(p.tasks.stop_after_secs);
-    let w = wait_stopped(c, cluster, &arns, deadline, t, cancel).await?;
+    let expect = Expect {
+        label: "load generator",
+        load: Some(Duration::from_secs(
+            p.tasks
+                .script
+                .timed_timeout_secs
+                .saturating_sub(TIMEOUT_GRACE_SECS),
+        )),
+    };
+    let w = wait_stopped(c, p, &arns, deadline, expect, t, cancel).await?;
+    outcome.timed_ended_s = i64::try_from(crate::run::timeline::now_ms() / 1000).ok();
     outcome.interrupted = w.interrupted;
     if w.interrupted {
         return Ok(outcome);
     }
+    outcome.gave_up.clone_from(&w.gave_up);
     outcome.tasks = collect(c, p, &w, t).await?;
     outcome.judged = outcome.tasks.iter().map(judge).collect();
     Ok(outcome)

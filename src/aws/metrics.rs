@@ -171,6 +171,33 @@ pub fn ecs_queries(cluster: &str, family: &str) -> Vec<Query> {
         .collect()
 }
 
+/// The minute (Unix seconds at its start) of the last datapoint a load that ended at `end_s`
+/// has: the minute the load ended in.
+pub fn last_minute(end_s: i64) -> i64 {
+    (end_s - 1).div_euclid(i64::from(PERIOD_SECS)) * i64::from(PERIOD_SECS)
+}
+
+/// The queries that tell whether CloudWatch has published a minute: each member cluster's
+/// `CPUUtilization`, which ElastiCache publishes for every node every minute (pure).
+pub fn readiness_queries(cache: &[Query]) -> Vec<Query> {
+    cache
+        .iter()
+        .filter(|q| q.metric == CACHE_METRICS[0].0)
+        .cloned()
+        .collect()
+}
+
+/// Whether every readiness query has a datapoint for the minute starting at `minute` or a later
+/// one (pure).
+pub fn published_through(readiness: &[Query], values: &Values, minute: i64) -> bool {
+    !readiness.is_empty()
+        && readiness.iter().all(|q| {
+            values
+                .get(&q.id)
+                .is_some_and(|v| v.iter().any(|(t, _)| *t >= minute))
+        })
+}
+
 /// The load generators' samples, with `cpu_percent` = utilized / reserved (pure).
 pub fn to_loadgen_metrics(queries: &[Query], values: &Values) -> NodeMetrics {
     let mut m = to_server_metrics(queries, values)
@@ -339,6 +366,34 @@ pub fn to_server_metrics(queries: &[Query], values: &Values) -> ServerMetrics {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_last_minute_is_published_when_every_member_has_it() {
+        // A load that ended at 12:03:20 has its last datapoint at 12:03:00.
+        let end = 1_795_723_200 + 200;
+        let minute = last_minute(end);
+        assert_eq!(minute, 1_795_723_200 + 180);
+        assert_eq!(last_minute(1_795_723_260), 1_795_723_200);
+        let ready = readiness_queries(&cache_queries(&["a-001".into(), "a-002".into()]));
+        assert_eq!(ready.len(), 2);
+        let mut v = Values::new();
+        v.insert(ready[0].id.clone(), vec![(minute - 60, 1.0), (minute, 2.0)]);
+        assert!(
+            !published_through(&ready, &v, minute),
+            "a-002 has nothing yet"
+        );
+        v.insert(ready[1].id.clone(), vec![(minute - 60, 1.0)]);
+        assert!(
+            !published_through(&ready, &v, minute),
+            "a-002 lacks the last minute"
+        );
+        v.get_mut(&ready[1].id).unwrap().push((minute, 3.0));
+        assert!(published_through(&ready, &v, minute));
+        assert!(
+            !published_through(&[], &v, minute),
+            "no member: nothing to wait for"
+        );
+    }
 
     #[test]
     fn queries_cover_every_member_with_unique_ids() {

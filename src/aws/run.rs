@@ -12,15 +12,16 @@ use super::{abort, leaks, load, preflight, provision, teardown, token, Clients, 
 use crate::client::JudgedClient;
 use crate::config::Config;
 use crate::plan::{self, PlanContext, RunPlan};
+use crate::retry::{PollError, Probe};
 use crate::run::ledger::{replay, Ledger, LEDGER_FILE};
-use crate::run::timeline::Timeline;
+use crate::run::timeline::{Span, Timeline};
 use crate::InputError;
 
 /// One task's raw output files: (file name, content).
 pub type RawFiles = Vec<(String, Vec<u8>)>;
 
 /// What an AWS run produced, before the merge and the reports.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct AwsOutcome {
     /// The plan that was carried out.
     pub plan: RunPlan,
@@ -46,34 +47,75 @@ type Metrics = (
     crate::results::server::NodeMetrics,
 );
 
-/// Read the cache's CloudWatch metrics from `start_s` until now, after waiting `wait` for the last
-/// minute to be published. A failure is a note, not a failed run.
+/// The CloudWatch window of a load: from `start_s` (see [`metrics_window_start`]) to `end_s`,
+/// when its tasks had stopped (Unix seconds).
+#[derive(Clone, Copy, Debug)]
+struct Window {
+    start_s: i64,
+    end_s: i64,
+}
+
+/// Read the cache's and the load generators' CloudWatch metrics over `w`, once CloudWatch has
+/// published the minute the load ended in: its publishing lags a few minutes, so its readiness
+/// is polled — each member's `CPUUtilization` — for at most `bound` (metrics of a cache being
+/// deleted stay readable, so this runs beside the teardown). A failure is a note, not a failed run.
 async fn collect_metrics(
     c: &Clients,
     p: &RunPlan,
     members: &[String],
-    start_s: i64,
-    wait: std::time::Duration,
+    w: Window,
+    bound: std::time::Duration,
+    t: &Timeouts,
     cancel: &CancellationToken,
 ) -> Result<Metrics, String> {
-    if !wait.is_zero() {
+    use super::metrics::{self, get_metric_data, Query};
+    // CloudWatch rounds a start time down to its minute; so does the query, so that every period
+    // is a whole minute whoever answers.
+    let w = Window {
+        start_s: w.start_s.div_euclid(60) * 60,
+        ..w
+    };
+    let cache = metrics::cache_queries(members);
+    let minute = metrics::last_minute(w.end_s);
+    let ready = metrics::readiness_queries(&cache);
+    if !bound.is_zero() && !ready.is_empty() {
         tracing::info!(
-            "waiting {} s for CloudWatch to publish the last minute",
-            wait.as_secs()
+            "waiting up to {} s for CloudWatch to publish the minute the load ended in",
+            bound.as_secs()
         );
-        tokio::select! {
-            () = tokio::time::sleep(wait) => {}
-            () = cancel.cancelled() => {}
+        let policy = crate::retry::Policy::new(
+            "CloudWatch publishing",
+            t.progress_every,
+            t.progress_every,
+            bound,
+        );
+        let ready = &ready;
+        let poll =
+            crate::retry::poll_until("the last minute in CloudWatch", &policy, || async move {
+                let (v, _) = get_metric_data(&c.cloudwatch, ready, w.start_s, minute + 60).await?;
+                anyhow::Ok(if metrics::published_through(ready, &v, minute) {
+                    Probe::Ready(())
+                } else {
+                    Probe::Pending("the minute the load ended in not yet published".into())
+                })
+            });
+        let polled = tokio::select! {
+            r = poll => r,
+            () = cancel.cancelled() => return Err("interrupted before CloudWatch was read".into()),
+        };
+        match polled {
+            Ok(()) => tracing::info!("CloudWatch has published the minute the load ended in"),
+            Err(PollError::TimedOut { .. }) => tracing::warn!(
+                "CloudWatch had not published the minute the load ended in after {} s: reading what there is",
+                bound.as_secs()
+            ),
+            Err(PollError::Failed(e)) => return Err(e.to_string()),
         }
     }
-    if cancel.is_cancelled() {
-        return Err("interrupted before CloudWatch was read".into());
-    }
     let end = i64::try_from(crate::run::timeline::now_ms() / 1000).unwrap_or(i64::MAX) + 60;
-    let cache = super::metrics::cache_queries(members);
-    let ecs = super::metrics::ecs_queries(&p.names.ecs_cluster, &p.names.task_family);
-    let all: Vec<super::metrics::Query> = cache.iter().chain(&ecs).cloned().collect();
-    let (values, calls) = super::metrics::get_metric_data(&c.cloudwatch, &all, start_s, end)
+    let ecs = metrics::ecs_queries(&p.names.ecs_cluster, &p.names.task_family);
+    let all: Vec<Query> = cache.iter().chain(&ecs).cloned().collect();
+    let (values, calls) = get_metric_data(&c.cloudwatch, &all, w.start_s, end)
         .await
         .map_err(|e| e.to_string())?;
     tracing::info!(
@@ -81,8 +123,8 @@ async fn collect_metrics(
         all.len()
     );
     Ok((
-        super::metrics::to_server_metrics(&cache, &values),
-        super::metrics::to_loadgen_metrics(&ecs, &values),
+        metrics::to_server_metrics(&cache, &values),
+        metrics::to_loadgen_metrics(&ecs, &values),
     ))
 }
 
@@ -213,16 +255,103 @@ fn interrupted_outcome(
     }
 }
 
+/// The part of a run's outcome the tasks' results make, known as soon as they are home: the tasks'
+/// log, their raw outputs, and why the load failed (an image that could not be pulled, a failed
+/// prefill, a load cut short because every task stalled).
+fn client_outcome(p: &RunPlan, o: &load::LoadOutcome) -> AwsOutcome {
+    let mut log = String::new();
+    if let Some(pre) = &o.prefill {
+        task_log(&mut log, "prefill", pre);
+    }
+    for tr in &o.tasks {
+        task_log(&mut log, "timed", tr);
+    }
+    let mut failure = o
+        .gave_up
+        .as_ref()
+        .map(|why| format!("the load was cut short: {why}"));
+    if let Some(pull) = pull_failure(o, &p.tasks.image) {
+        tracing::error!("{pull}");
+        failure = Some(pull);
+    }
+    if let Some(pre) = &o.prefill {
+        if pre.shipped.exit_code != Some(0) && failure.is_none() {
+            failure = Some(format!(
+                "the prefill task {} exited with {:?}",
+                pre.id, pre.shipped.exit_code
+            ));
+        }
+    }
+    let raw = o
+        .prefill
+        .iter()
+        .map(|t| (format!("prefill-{}", t.id), t.shipped.files.clone()))
+        .chain(
+            o.tasks
+                .iter()
+                .map(|t| (t.id.clone(), t.shipped.files.clone())),
+        )
+        .collect();
+    AwsOutcome {
+        plan: p.clone(),
+        judged: o.judged.clone(),
+        failure,
+        interrupted: o.interrupted,
+        log,
+        raw,
+        server: None,
+        loadgen_metrics: None,
+    }
+}
+
+/// Add the teardown's outcome (and what else happened after the load) to a run's outcome.
+fn add_teardown(
+    out: &mut AwsOutcome,
+    rep: &super::TeardownReport,
+    problems: &[String],
+    notes: &[String],
+) {
+    use std::fmt::Write as _;
+    let log = &mut out.log;
+    let _ = writeln!(log, "== teardown: {} deleted", rep.deleted.len());
+    for d in &rep.deleted {
+        let _ = writeln!(log, "   deleted {d}");
+    }
+    for e in problems {
+        let _ = writeln!(log, "   ERROR {e}");
+    }
+    for n in notes {
+        let _ = writeln!(log, "== note: {n}");
+    }
+    if !problems.is_empty() {
+        let left = format!("teardown incomplete: {}", problems.join("; "));
+        out.failure = Some(match out.failure.take() {
+            Some(f) => format!("{f}; {left}"),
+            None => left,
+        });
+    }
+}
+
 /// Run the AWS target. Everything created is deleted before this returns, also on error; on a
 /// signal, one delete call goes to each resource and the rest is left to `cleanup`.
-pub async fn run(
+///
+/// As soon as the tasks' results are home, three things run side by side: the teardown (the
+/// cache's deletion, which takes minutes, first among them), the wait for CloudWatch to publish
+/// the load's last minute, and `first_report` — given the outcome as the results make it and the
+/// timeline so far — whose result is handed back beside the final outcome.
+pub async fn run<F, Fut, T>(
     cfg: &Config,
     run_id: &str,
     out_dir: &Path,
     cancel: &CancellationToken,
     tl: &mut Timeline,
     t: &Timeouts,
-) -> anyhow::Result<AwsOutcome> {
+    first_report: F,
+) -> anyhow::Result<(AwsOutcome, Option<T>)>
+where
+    F: FnOnce(AwsOutcome, Vec<crate::results::Phase>) -> Fut,
+    Fut: std::future::Future<Output = T>,
+{
     tl.phase("plan");
     let repository = std::env::var("GITHUB_REPOSITORY").ok();
     let p = plan::plan(
@@ -265,29 +394,73 @@ pub async fn run(
         Err(_) => Err(anyhow::anyhow!("not started: provisioning failed")),
     };
     drop(auth);
-    let mut server = None;
-    let mut loadgen_metrics = None;
-    let mut notes = Vec::new();
+    let client = match (&provisioned, &loaded) {
+        (Ok(_), Ok(o)) if !cancel.is_cancelled() => Some(client_outcome(&p, o)),
+        _ => None,
+    };
+    // Nothing to wait for in CloudWatch when no task produced results (they never ran, or all
+    // failed).
     let with_results = loaded.as_ref().is_ok_and(|o| {
         o.judged
             .iter()
             .any(|j| j.status != crate::client::TaskStatus::Failed)
     });
-    if let (Ok(prov), Ok(o), false) = (&provisioned, &loaded, cancel.is_cancelled()) {
-        tl.phase("collect");
-        // Nothing to wait for when no task produced results (they never ran, or all failed).
-        let wait = if with_results {
-            cfg.aws
-                .as_ref()
-                .map_or(std::time::Duration::ZERO, |a| a.metrics_wait)
+    let bound = cfg
+        .aws
+        .as_ref()
+        .filter(|_| with_results)
+        .map_or(std::time::Duration::ZERO, |a| a.metrics_wait);
+    let now_s = || i64::try_from(crate::run::timeline::now_ms() / 1000).unwrap_or(0);
+    let window = loaded.as_ref().ok().map(|o| Window {
+        start_s: metrics_window_start(o.timed_started_s.unwrap_or_else(now_s), o.prefill.is_some()),
+        end_s: o.timed_ended_s.unwrap_or_else(now_s),
+    });
+
+    let resources = replay(&Ledger::read(&out_dir.join(LEDGER_FILE))?);
+    let vpc = Some(p.network.vpc_id.as_str());
+    tl.phase("teardown");
+    let so_far = tl.snapshot();
+    let tear = async {
+        if cancel.is_cancelled() {
+            None
         } else {
-            std::time::Duration::ZERO
+            Some(teardown(&c, &ledger, &resources, vpc, t).await)
+        }
+    };
+    let metrics = async {
+        let (Ok(prov), Some(w), Some(_)) = (&provisioned, window, &client) else {
+            return None;
         };
-        let timed_start = o
-            .timed_started_s
-            .unwrap_or_else(|| i64::try_from(crate::run::timeline::now_ms() / 1000).unwrap_or(0));
-        let start_s = metrics_window_start(timed_start, o.prefill.is_some());
-        match collect_metrics(&c, &p, &prov.member_clusters, start_s, wait, cancel).await {
+        let span = Span::start("collect");
+        let m = collect_metrics(&c, &p, &prov.member_clusters, w, bound, t, cancel).await;
+        Some((m, span.to_phase()))
+    };
+    let report = async {
+        let o = client.clone()?;
+        let span = Span::start("first report");
+        let r = first_report(o, so_far).await;
+        Some((r, span.to_phase()))
+    };
+    let (rep, metrics, first) = tokio::select! {
+        r = async { tokio::join!(tear, metrics, report) } => r,
+        () = cancel.cancelled() => (None, None, None),
+    };
+    let Some(rep) = rep.filter(|_| !cancel.is_cancelled()) else {
+        // A signal: one delete call per resource, then out (the post step or `cleanup` finishes).
+        let entries = Ledger::read(&out_dir.join(LEDGER_FILE))?;
+        let fired = abort::fire(&c, &ledger, &entries, vpc).await;
+        return Ok((interrupted_outcome(p, loaded.ok(), &fired, run_id), None));
+    };
+    tl.phase("leak scan");
+    let first = first.map(|(r, phase)| {
+        tl.push(phase);
+        r
+    });
+    let mut notes = Vec::new();
+    let (mut server, mut loadgen_metrics) = (None, None);
+    if let Some((m, phase)) = metrics {
+        tl.push(phase);
+        match m {
             Ok((m, l)) => {
                 server = Some(m);
                 loadgen_metrics = Some(l);
@@ -295,26 +468,6 @@ pub async fn run(
             Err(e) => notes.push(format!("no CloudWatch metrics: {e}")),
         }
     }
-
-    tl.phase("teardown");
-    let entries = Ledger::read(&out_dir.join(LEDGER_FILE))?;
-    let vpc = Some(p.network.vpc_id.as_str());
-    let resources = replay(&entries);
-    let rep = if cancel.is_cancelled() {
-        None
-    } else {
-        tokio::select! {
-            rep = teardown(&c, &ledger, &resources, vpc, t) => Some(rep),
-            () = cancel.cancelled() => None,
-        }
-    };
-    let Some(rep) = rep else {
-        // A signal: one delete call per resource, then out (the post step or `cleanup` finishes).
-        let entries = Ledger::read(&out_dir.join(LEDGER_FILE))?;
-        let fired = abort::fire(&c, &ledger, &entries, vpc).await;
-        return Ok(interrupted_outcome(p, loaded.ok(), &fired, run_id));
-    };
-    tl.phase("leak scan");
     let after = replay(&Ledger::read(&out_dir.join(LEDGER_FILE))?);
     let mut problems: Vec<String> = rep.errors.clone();
     // A scan that fails (its call still failing after the SDK's retries) is one more problem, not
@@ -332,82 +485,26 @@ pub async fn run(
             ));
         }
     }
-
-    if let Err(e) = provisioned {
+    let incomplete = |e: anyhow::Error| {
         if problems.is_empty() {
-            return Err(e);
-        }
-        return Err(e.context(format!("teardown incomplete: {}", problems.join("; "))));
-    }
-    let outcome = match loaded {
-        Ok(o) => o,
-        Err(e) => {
-            let e = e.context("running the load");
-            if problems.is_empty() {
-                return Err(e);
-            }
-            return Err(e.context(format!("teardown incomplete: {}", problems.join("; "))));
+            e
+        } else {
+            e.context(format!("teardown incomplete: {}", problems.join("; ")))
         }
     };
-    let mut log = String::new();
-    if let Some(pre) = &outcome.prefill {
-        task_log(&mut log, "prefill", pre);
+    if let Err(e) = provisioned {
+        return Err(incomplete(e));
     }
-    for tr in &outcome.tasks {
-        task_log(&mut log, "timed", tr);
+    if let Err(e) = loaded {
+        return Err(incomplete(e.context("running the load")));
     }
-    {
-        use std::fmt::Write as _;
-        let _ = writeln!(log, "== teardown: {} deleted", rep.deleted.len());
-        for d in &rep.deleted {
-            let _ = writeln!(log, "   deleted {d}");
-        }
-        for e in &problems {
-            let _ = writeln!(log, "   ERROR {e}");
-        }
-    }
-    let mut failure =
-        (!problems.is_empty()).then(|| format!("teardown incomplete: {}", problems.join("; ")));
-    if let Some(pull) = pull_failure(&outcome, &p.tasks.image) {
-        tracing::error!("{pull}");
-        failure = Some(match failure {
-            Some(f) => format!("{pull}; {f}"),
-            None => pull,
-        });
-    }
-    if let Some(pre) = &outcome.prefill {
-        if pre.shipped.exit_code != Some(0) && failure.is_none() {
-            failure = Some(format!(
-                "the prefill task {} exited with {:?}",
-                pre.id, pre.shipped.exit_code
-            ));
-        }
-    }
-    let raw = outcome
-        .prefill
-        .iter()
-        .map(|t| (format!("prefill-{}", t.id), t.shipped.files.clone()))
-        .chain(
-            outcome
-                .tasks
-                .iter()
-                .map(|t| (t.id.clone(), t.shipped.files.clone())),
-        )
-        .collect();
-    for n in &notes {
-        use std::fmt::Write as _;
-        let _ = writeln!(log, "== note: {n}");
-    }
-    Ok(AwsOutcome {
-        plan: p,
-        judged: outcome.judged,
-        failure,
-        interrupted: outcome.interrupted,
-        log,
-        raw,
-        server,
-        loadgen_metrics,
-    })
+    let Some(mut out) = client else {
+        return Err(anyhow::anyhow!("the load ended without an outcome"));
+    };
+    add_teardown(&mut out, &rep, &problems, &notes);
+    out.server = server;
+    out.loadgen_metrics = loadgen_metrics;
+    Ok((out, first))
 }
 
 #[cfg(test)]

@@ -11,6 +11,9 @@ use crate::retry::Policy;
 /// `create-failed` as "keep waiting" and would spin until its deadline, shared docs/aws-notes.md §1.2.)
 pub const POLL_EVERY: Duration = Duration::from_secs(15);
 
+/// How often a running load prints a line of progress.
+pub const PROGRESS_EVERY: Duration = Duration::from_secs(30);
+
 const fn secs(s: u64) -> Duration {
     Duration::from_secs(s)
 }
@@ -84,6 +87,10 @@ pub struct Timeouts {
     /// How long tasks the tool stopped may take to reach STOPPED before they are judged without
     /// waiting further (Fargate detaches a task's network interface as it stops, which can be slow).
     pub stop_grace: Duration,
+    /// How often a line of progress is printed while tasks run (also at each task state change).
+    pub progress_every: Duration,
+    /// How long running tasks may all go without progress before the load is cut short.
+    pub stall_limit: Duration,
     /// How each eventually-consistent behaviour is waited out.
     pub retry: Policies,
 }
@@ -96,6 +103,8 @@ impl Default for Timeouts {
             in_use: secs(15 * 60),
             poll: POLL_EVERY,
             stop_grace: secs(crate::plan::STOP_GRACE_SECS),
+            progress_every: PROGRESS_EVERY,
+            stall_limit: super::progress::STALL_LIMIT,
             retry: Policies::AWS,
         }
     }
@@ -103,11 +112,13 @@ impl Default for Timeouts {
 
 impl Timeouts {
     /// The defaults with another poll interval; a shorter one (the tests' hidden
-    /// `aws_poll_seconds`) shortens every retry pause in proportion, and keeps every budget.
+    /// `aws_poll_seconds`) shortens every retry pause and the progress interval in proportion, and
+    /// keeps every budget and the stall limit.
     pub fn with_poll(poll: Duration) -> Self {
         let factor = poll.as_secs_f64() / POLL_EVERY.as_secs_f64();
         Self {
             poll,
+            progress_every: PROGRESS_EVERY.mul_f64(factor),
             retry: Policies::AWS.scaled(factor),
             ..Self::default()
         }

@@ -138,23 +138,77 @@ pub fn fit_summary(markdown: &str) -> String {
     format!("{head}{NOTE}")
 }
 
-/// Append markdown to `$GITHUB_STEP_SUMMARY` (cut to the 1 MiB limit). Returns whether the file
-/// exists.
-pub fn append_step_summary(markdown: &str) -> Result<bool, EnvFileError> {
+/// Append markdown to `$GITHUB_STEP_SUMMARY` (cut to the 1 MiB limit). Returns where it starts in
+/// the file (for [`replace_step_summary`]), or `None` when there is no summary file.
+pub fn append_step_summary(markdown: &str) -> Result<Option<u64>, EnvFileError> {
     let Some(path) = env_file("GITHUB_STEP_SUMMARY") else {
-        return Ok(false);
+        return Ok(None);
     };
+    append_summary_at(&path, markdown).map(Some)
+}
+
+fn append_summary_at(path: &Path, markdown: &str) -> Result<u64, EnvFileError> {
+    let from = std::fs::metadata(path).map_or(0, |m| m.len());
+    append("GITHUB_STEP_SUMMARY", path, &summary_text(markdown))?;
+    Ok(from)
+}
+
+/// Replace what this step wrote into `$GITHUB_STEP_SUMMARY` from byte `from` on (an earlier
+/// report of the same run) with `markdown`: whatever the step wrote before stays. Returns where
+/// the new text starts.
+pub fn replace_step_summary(from: u64, markdown: &str) -> Result<Option<u64>, EnvFileError> {
+    let Some(path) = env_file("GITHUB_STEP_SUMMARY") else {
+        return Ok(None);
+    };
+    replace_summary_at(&path, from, markdown).map(Some)
+}
+
+fn replace_summary_at(path: &Path, from: u64, markdown: &str) -> Result<u64, EnvFileError> {
+    let io = |source| EnvFileError::Io {
+        var: "GITHUB_STEP_SUMMARY",
+        path: path.display().to_string(),
+        source,
+    };
+    let f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(path)
+        .map_err(io)?;
+    let len = f.metadata().map_err(io)?.len();
+    let from = from.min(len);
+    f.set_len(from).map_err(io)?;
+    drop(f);
+    append("GITHUB_STEP_SUMMARY", path, &summary_text(markdown))?;
+    Ok(from)
+}
+
+fn summary_text(markdown: &str) -> String {
     let mut text = fit_summary(markdown);
     if !text.ends_with('\n') {
         text.push('\n');
     }
-    append("GITHUB_STEP_SUMMARY", &path, &text)?;
-    Ok(true)
+    text
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_replaced_summary_keeps_what_came_before_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("summary.md");
+        std::fs::write(&path, "before\n").unwrap();
+        let from = append_summary_at(&path, "first report").unwrap();
+        assert_eq!(from, 7);
+        let again = replace_summary_at(&path, from, "final report").unwrap();
+        assert_eq!(again, 7);
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            "before\nfinal report\n"
+        );
+    }
 
     #[test]
     fn single_line_values_are_name_equals_value() {

@@ -37,6 +37,14 @@ pub struct Exported {
     pub chart: bool,
 }
 
+/// What a publication left that a later one of the same run updates: where its part of the job
+/// summary starts, and the outcome it announced.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Published {
+    summary_from: Option<u64>,
+    outcome: Option<Outcome>,
+}
+
 /// Publish a run whose files are in `out_dir`. Outside Actions (`GITHUB_ACTIONS` unset) it does
 /// nothing. Fails only when the runner's files cannot be written.
 pub async fn publish(
@@ -46,10 +54,15 @@ pub async fn publish(
     outcome: Outcome,
     gate: Option<&Comparison>,
 ) -> anyhow::Result<()> {
-    publish_exported(result, out_dir, inputs, outcome, gate, None).await
+    publish_exported(result, out_dir, inputs, outcome, gate, None, None)
+        .await
+        .map(|_| ())
 }
 
-/// [`publish`] a run whose output folder was also exported to S3.
+/// [`publish`] a run whose output folder was also exported to S3. With `earlier` (what a first
+/// report of the same run published), this is its update: its part of the job summary is
+/// replaced, the outputs set again (the last value counts), the sticky comment updated, and
+/// neither the annotations of an unchanged outcome nor the regression issue are repeated.
 pub async fn publish_exported(
     result: &RunResult,
     out_dir: &Path,
@@ -57,27 +70,52 @@ pub async fn publish_exported(
     outcome: Outcome,
     gate: Option<&Comparison>,
     exported: Option<&Exported>,
-) -> anyhow::Result<()> {
+    earlier: Option<&Published>,
+) -> anyhow::Result<Published> {
     if !super::context::in_actions() {
-        return Ok(());
+        return Ok(Published::default());
     }
     let opts = Options::from_inputs(inputs).map_err(|e| InputError::new(e.to_string()))?;
     let ctx = ActionContext::from_env();
-    commands::group("publish");
-    let r = publish_with(&ctx, &opts, result, out_dir, outcome, gate, exported).await;
+    commands::group(if earlier.is_some() {
+        "publish (update)"
+    } else {
+        "publish"
+    });
+    let run = Run {
+        result,
+        out_dir,
+        outcome,
+        gate,
+        exported,
+    };
+    let r = publish_with(&ctx, &opts, &run, earlier).await;
     commands::end_group();
     r
+}
+
+/// One publication's subject.
+struct Run<'a> {
+    result: &'a RunResult,
+    out_dir: &'a Path,
+    outcome: Outcome,
+    gate: Option<&'a Comparison>,
+    exported: Option<&'a Exported>,
 }
 
 async fn publish_with(
     ctx: &ActionContext,
     opts: &Options,
-    result: &RunResult,
-    out_dir: &Path,
-    outcome: Outcome,
-    gate: Option<&Comparison>,
-    exported: Option<&Exported>,
-) -> anyhow::Result<()> {
+    run: &Run<'_>,
+    earlier: Option<&Published>,
+) -> anyhow::Result<Published> {
+    let Run {
+        result,
+        out_dir,
+        outcome,
+        gate,
+        exported,
+    } = *run;
     let verdict = gate.map_or(outputs::NO_VERDICT, |c| c.verdict.as_str());
     let gate_md = gate.map(crate::gate::markdown_section);
     let chart = out_dir.join("chart.png");
@@ -100,8 +138,18 @@ async fn publish_with(
         run_url: ctx.run_url(),
         export: exported.map(|e| ExportLink::new(&e.bucket, &e.prefix, &e.region)),
     };
-    actions::append_step_summary(&body::report(result, &links, gate_md.as_deref()))?;
+    let summary = body::report(result, &links, gate_md.as_deref());
+    let summary_from = match earlier.and_then(|e| e.summary_from) {
+        Some(from) => actions::replace_step_summary(from, &summary)?,
+        None => actions::append_step_summary(&summary)?,
+    };
+    let published = Published {
+        summary_from,
+        outcome: Some(outcome),
+    };
+    let announced = earlier.and_then(|e| e.outcome) == Some(outcome);
     match outcome {
+        _ if announced => {}
         Outcome::RunFailed => commands::annotate(
             Level::Error,
             Some("elasticache-perf"),
@@ -116,7 +164,7 @@ async fn publish_with(
                 Some("elasticache-perf"),
                 "interrupted: the outputs cover the part that ran; no PR comment",
             );
-            return Ok(());
+            return Ok(published);
         }
         Outcome::Regression => commands::annotate(
             Level::Error,
@@ -130,12 +178,15 @@ async fn publish_with(
         ),
         Outcome::Ok => {}
     }
+    if outcome == Outcome::Interrupted {
+        return Ok(published);
+    }
     let regressed = gate.is_some_and(Comparison::is_regression);
     comment_on_pr(ctx, opts, result, &links, regressed, gate_md.as_deref()).await;
-    if regressed && opts.regression_issue {
+    if regressed && opts.regression_issue && earlier.is_none() {
         regression_issue(ctx, opts, result, &links, gate_md.as_deref()).await;
     }
-    Ok(())
+    Ok(published)
 }
 
 /// A client for the repository of this run, or why there is none (a warning).

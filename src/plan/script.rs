@@ -1,7 +1,8 @@
 //! The load generator task's `sh -c` script: memtier under a hard `timeout`, then every output file
 //! printed into the task's own log stream between marker lines (gzip + base64 in short lines, with a
 //! SHA-256 per file), so results come home through CloudWatch Logs and the task needs no AWS
-//! credentials. The script holds no secret: the cache host and AUTH token arrive as environment
+//! credentials. While memtier runs, its latest progress line is printed every few seconds, so the
+//! run can show live numbers and tell a hung memtier from a working one. The script holds no secret: the cache host and AUTH token arrive as environment
 //! variables at RunTask. Pure.
 
 use crate::config::{Secret, Workload};
@@ -23,6 +24,10 @@ pub const MARK_FILE: &str = "ECP-FILE";
 pub const MARK_DATA: &str = "ECP-D";
 /// All files were printed.
 pub const MARK_END: &str = "ECP-END";
+/// memtier's latest progress line, printed while it runs: `ECP-PROGRESS <line>`.
+pub const MARK_PROGRESS: &str = "ECP-PROGRESS";
+/// Seconds between two progress lines of a running task.
+pub const PROGRESS_EVERY_SECS: u64 = 5;
 /// Width of the base64 lines (well under the 16 KB at which Fargate's log driver splits lines).
 pub const BASE64_WIDTH: usize = 76;
 /// Extra seconds the hard timeout allows beyond the test time (connection setup, final report).
@@ -146,19 +151,34 @@ pub fn task_script(spec: &ScriptSpec<'_>) -> TaskScript {
     let timed_timeout_secs = spec.test_secs + TIMEOUT_GRACE_SECS;
     let timed = shell_words(spec, Mode::Timed(spec.test_secs), true);
     let prefill = shell_words(spec, Mode::Prefill, false);
+    // The progress loop ends with memtier (whose exit status the subshell writes even when it
+    // fails to start), and at the latest when the longer of the two hard timeouts has passed.
+    let watch_limit = PREFILL_TIMEOUT_SECS.max(timed_timeout_secs) + KILL_AFTER_SECS + 10;
     let script = format!(
         r#"set -u
 d=$(mktemp -d "${{TMPDIR:-/tmp}}/ecp.XXXXXX") || exit 70
 cd "$d" || exit 70
 mode="${{{ENV_MODE}:-timed}}"
 echo "{MARK_BEGIN} v1 $mode"
-if [ "$mode" = prefill ]; then
-  timeout -s INT -k {KILL_AFTER_SECS} {PREFILL_TIMEOUT_SECS} {prefill} >stdout.txt 2>stderr.txt
-else
-  timeout -s INT -k {KILL_AFTER_SECS} {timed_timeout_secs} {timed} >stdout.txt 2>stderr.txt
-fi
-rc=$?
-echo "$rc" >exit_code.txt
+(
+  trap 'echo "$?" >rc.tmp; mv rc.tmp exit_code.txt' EXIT
+  if [ "$mode" = prefill ]; then
+    timeout -s INT -k {KILL_AFTER_SECS} {PREFILL_TIMEOUT_SECS} {prefill} >stdout.txt 2>stderr.txt
+  else
+    timeout -s INT -k {KILL_AFTER_SECS} {timed_timeout_secs} {timed} >stdout.txt 2>stderr.txt
+  fi
+) &
+i=0
+while [ ! -f exit_code.txt ] && [ "$i" -lt {watch_limit} ]; do
+  sleep 1
+  i=$((i + 1))
+  if [ $((i % {PROGRESS_EVERY_SECS})) -eq 0 ]; then
+    l=$(tail -c 4096 stderr.txt 2>/dev/null | tr '\r' '\n' | grep -a 'ops/sec' | tail -n 1)
+    [ -n "$l" ] && echo "{MARK_PROGRESS} $l"
+  fi
+done
+wait
+rc=$(cat exit_code.txt 2>/dev/null || echo 125)
 echo "{MARK_EXIT} $rc"
 mkdir z
 for f in *; do

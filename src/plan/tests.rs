@@ -297,3 +297,75 @@ fn the_ttl_minimum_covers_the_prefill_timeout() {
         prefill_secs.div_ceil(60)
     );
 }
+
+/// While memtier runs, the script prints its latest progress line (memtier ends them with `\r`)
+/// every few seconds, and those lines read as memtier progress.
+#[test]
+fn the_script_prints_memtier_progress_while_it_runs() {
+    let p = plan_for(&["--test-duration-seconds", "8"]);
+    let dir = tempfile::tempdir().unwrap();
+    let bin = dir.path().join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    let fake = bin.join("memtier_benchmark");
+    let progress = "[RUN #1 {p}%,   {s} secs]  2 threads  5 conns:        {o} ops,    7287 (avg:    7287) ops/sec, 354.26KB/sec (avg: 354.26KB/sec),  1.37 (avg:  1.37) msec latency";
+    let mut body = String::from("#!/bin/sh\n");
+    for s in 1..=7 {
+        let line = progress
+            .replace("{p}", &(s * 12).to_string())
+            .replace("{s}", &s.to_string())
+            .replace("{o}", &(s * 7000).to_string());
+        body.push_str(&format!("printf '%s\\r' '{line}' >&2\nsleep 1\n"));
+    }
+    body.push_str("echo '{}' > memtier.json\nexit 0\n");
+    std::fs::write(&fake, body).unwrap();
+    std::process::Command::new("chmod")
+        .arg("+x")
+        .arg(&fake)
+        .status()
+        .unwrap();
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(&p.tasks.script.script)
+        .env("PATH", format!("{}:/usr/bin:/bin", bin.display()))
+        .env("TMPDIR", dir.path())
+        .env("ECP_HOST", "cache.example")
+        .env("ECP_AUTH_TOKEN", "t")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let progress: Vec<&str> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("ECP-PROGRESS "))
+        .collect();
+    assert!(!progress.is_empty(), "no progress lines in:\n{text}");
+    let parsed = crate::memtier::log::parse(progress[0]);
+    assert_eq!(parsed.progress.len(), 1, "{progress:?}");
+    assert!(parsed.progress[0].ops >= 7000);
+    // Progress comes before the exit line, and the frames still decode.
+    let exit_at = text.find("ECP-EXIT").unwrap();
+    assert!(text.find("ECP-PROGRESS").unwrap() < exit_at);
+    let shipped = frames::decode(text.lines());
+    assert!(shipped.complete && shipped.exit_code == Some(0));
+}
+
+/// When memtier cannot even start (here the AUTH token's variable is unset, which `set -u` makes
+/// an error), the script still ends, with the failure's status, and ships what there is.
+#[test]
+fn the_script_ends_when_memtier_cannot_start() {
+    let p = plan_for(&["--test-duration-seconds", "8"]);
+    let dir = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(&p.tasks.script.script)
+        .env("PATH", "/usr/bin:/bin")
+        .env("TMPDIR", dir.path())
+        .env("ECP_HOST", "cache.example")
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    let shipped = frames::decode(text.lines());
+    assert!(shipped.complete, "{text}");
+    assert_eq!(shipped.exit_code, Some(2), "{text}");
+    assert_eq!(out.status.code(), Some(2));
+}

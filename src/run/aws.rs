@@ -1,5 +1,7 @@
 //! `run --target aws`: the AWS lifecycle (src/aws/run.rs), then the same merge and reports as the
-//! local target, the raw task outputs, and the export of the output folder to S3.
+//! local target, the raw task outputs, and the export of the output folder to S3. The reports come
+//! twice: first as soon as the tasks' results are home (beside the teardown), then updated with
+//! the server metrics and the teardown's outcome.
 
 use std::path::Path;
 
@@ -7,8 +9,11 @@ use anyhow::Context as _;
 use tokio_util::sync::CancellationToken;
 
 use super::{output, timeline::Timeline};
+use crate::aws::run::AwsOutcome;
 use crate::config::Config;
-use crate::results::{self, BuildOptions, RunResult};
+use crate::gate::Comparison;
+use crate::github::Published;
+use crate::results::{self, BuildOptions, Phase, RunResult};
 use crate::Outcome;
 
 fn write_raw(out_dir: &Path, raw: &[(String, crate::aws::run::RawFiles)]) -> anyhow::Result<()> {
@@ -28,23 +33,8 @@ fn write_raw(out_dir: &Path, raw: &[(String, crate::aws::run::RawFiles)]) -> any
     Ok(())
 }
 
-/// Run on AWS, merge, write locally, export.
-pub(super) async fn run(
-    cfg: &Config,
-    run_id: &str,
-    out_dir: &Path,
-    cancel: &CancellationToken,
-    mut tl: Timeline,
-    inputs: &crate::config::RunInputs,
-) -> anyhow::Result<(RunResult, Outcome)> {
-    let timeouts = cfg
-        .aws
-        .as_ref()
-        .map_or_else(crate::aws::Timeouts::default, |a| {
-            crate::aws::Timeouts::with_poll(a.poll)
-        });
-    let aws = crate::aws::run::run(cfg, run_id, out_dir, cancel, &mut tl, &timeouts).await?;
-    tl.phase("merge");
+/// The merged result of an AWS run's outcome, with the run's details, server metrics and notes.
+fn merged(cfg: &Config, run_id: &str, aws: &AwsOutcome) -> RunResult {
     let p = &aws.plan;
     let mut result = results::build(
         &aws.judged,
@@ -93,7 +83,7 @@ pub(super) async fn run(
         "s3_export".into(),
         format!("s3://{}/{}", p.export.bucket, p.export.prefix).into(),
     );
-    result.server = aws.server.clone();
+    result.server.clone_from(&aws.server);
     if let Some(h) = super::hint::bottleneck_hint(aws.server.as_ref(), aws.loadgen_metrics.as_ref())
     {
         result
@@ -112,17 +102,130 @@ pub(super) async fn run(
             "interrupted by a signal: results cover the part that ran".into(),
         );
     }
-    tl.phase("export");
+    result
+}
+
+/// Write a result and the raw task outputs, the logs and the CSVs into the output folder.
+fn write_local(
+    result: &mut RunResult,
+    out_dir: &Path,
+    aws: &AwsOutcome,
+    timeline: Vec<Phase>,
+) -> anyhow::Result<()> {
     write_raw(out_dir, &aws.raw)?;
-    let cluster = p.names.replication_group.clone();
-    output::write_all(&mut result, out_dir, &cluster, &aws.log, tl)?;
+    let cluster = &aws.plan.names.replication_group;
+    output::write_all(result, out_dir, cluster, &aws.log, timeline)?;
     if let Some(lg) = &aws.loadgen_metrics {
         let path = out_dir.join("metrics").join(format!("{cluster}-ecs.csv"));
         std::fs::create_dir_all(out_dir.join("metrics"))
             .and_then(|()| std::fs::write(&path, crate::aws::metrics::node_csv(lg)))
             .with_context(|| format!("writing '{}'", path.display()))?;
     }
+    Ok(())
+}
+
+/// The outcome an AWS run's result says, before the gate.
+fn outcome_of(aws: &AwsOutcome, result: &RunResult) -> Outcome {
     if aws.interrupted {
+        Outcome::Interrupted
+    } else if aws.failure.is_some() || result.status == "failed" {
+        Outcome::RunFailed
+    } else {
+        Outcome::Ok
+    }
+}
+
+/// What the first report decided and published.
+struct First {
+    comparison: Option<Comparison>,
+    outcome: Outcome,
+    published: Published,
+}
+
+/// The run's inputs, as the reports need them.
+struct Ctx<'a> {
+    cfg: &'a Config,
+    run_id: &'a str,
+    out_dir: &'a Path,
+    inputs: &'a crate::config::RunInputs,
+}
+
+/// Report a run as soon as its tasks' results are home, while the teardown and CloudWatch's
+/// publishing run: merge, write locally, gate, and publish (job summary, outputs, PR comment).
+async fn first_report(
+    ctx: &Ctx<'_>,
+    aws: AwsOutcome,
+    timeline: Vec<Phase>,
+) -> anyhow::Result<First> {
+    let mut result = merged(ctx.cfg, ctx.run_id, &aws);
+    write_local(&mut result, ctx.out_dir, &aws, timeline)?;
+    let (comparison, outcome) =
+        super::gate::gate(&result, ctx.out_dir, ctx.inputs, outcome_of(&aws, &result)).await?;
+    let published = crate::github::publish_exported(
+        &result,
+        ctx.out_dir,
+        &ctx.inputs.github,
+        outcome,
+        comparison.as_ref(),
+        None,
+        None,
+    )
+    .await?;
+    tracing::info!("first report published; the teardown and CloudWatch's last minute follow");
+    Ok(First {
+        comparison,
+        outcome,
+        published,
+    })
+}
+
+/// Run on AWS: report the client results as soon as they are home, then — with the server metrics
+/// and the teardown's outcome — write the final files, export them, and update the report.
+pub(super) async fn run(
+    cfg: &Config,
+    run_id: &str,
+    out_dir: &Path,
+    cancel: &CancellationToken,
+    mut tl: Timeline,
+    inputs: &crate::config::RunInputs,
+) -> anyhow::Result<(RunResult, Outcome)> {
+    let timeouts = cfg
+        .aws
+        .as_ref()
+        .map_or_else(crate::aws::Timeouts::default, |a| {
+            crate::aws::Timeouts::with_poll(a.poll)
+        });
+    let ctx = Ctx {
+        cfg,
+        run_id,
+        out_dir,
+        inputs,
+    };
+    let ctx = &ctx;
+    let (aws, first) = crate::aws::run::run(
+        cfg,
+        run_id,
+        out_dir,
+        cancel,
+        &mut tl,
+        &timeouts,
+        |o, phases| async move { first_report(ctx, o, phases).await },
+    )
+    .await?;
+    let first = match first {
+        Some(Ok(f)) => Some(f),
+        Some(Err(e)) => {
+            tracing::warn!("the first report failed ({e:#}): reporting once, at the end");
+            None
+        }
+        None => None,
+    };
+    tl.phase("export");
+    let p = &aws.plan;
+    let mut result = merged(cfg, run_id, &aws);
+    write_local(&mut result, out_dir, &aws, tl.finish())?;
+    let base = outcome_of(&aws, &result);
+    if base == Outcome::Interrupted {
         // The process has seconds left: the files stay in the output folder (uploaded with the
         // job's artifacts, or by hand).
         tracing::warn!(
@@ -133,13 +236,20 @@ pub(super) async fn run(
         );
         return Ok((result, Outcome::Interrupted));
     }
-    let outcome = if aws.failure.is_some() || result.status == "failed" {
-        Outcome::RunFailed
-    } else {
-        Outcome::Ok
+    // The verdict is the first report's (the gate reads the client results only); a run that
+    // failed since (a teardown that left something) is failed.
+    let (comparison, mut outcome) = match (&first, base) {
+        (Some(f), Outcome::Ok) => (f.comparison.clone(), f.outcome),
+        (None, _) => super::gate::gate(&result, out_dir, inputs, base).await?,
+        (Some(_), _) => (None, base),
     };
-    let (comparison, mut outcome) =
-        super::gate::gate_and_record(&result, out_dir, inputs, outcome).await?;
+    if let Some(c) = &comparison {
+        // The reports were written again: the baseline goes over the new chart.
+        super::gate::redraw(&result, out_dir, c);
+    }
+    if base == Outcome::Ok {
+        super::gate::record(&result, inputs).await;
+    }
     let c = crate::aws::Clients::from_env(&p.region).await;
     let rep = crate::aws::export::upload_dir(&c, &p.export.bucket, &p.export.prefix, out_dir).await;
     tracing::info!(
@@ -176,6 +286,7 @@ pub(super) async fn run(
         outcome,
         comparison.as_ref(),
         exported.as_ref(),
+        first.as_ref().map(|f| &f.published),
     )
     .await?;
     Ok((result, outcome))

@@ -60,34 +60,57 @@ pub async fn gate_and_record(
     inputs: &RunInputs,
     outcome: Outcome,
 ) -> anyhow::Result<(Option<Comparison>, Outcome)> {
+    let gated = gate(result, out_dir, inputs, outcome).await?;
+    if outcome == Outcome::Ok && result.status != "failed" {
+        record(result, inputs).await;
+    }
+    Ok(gated)
+}
+
+/// Gate a run against its baseline, when one is named, writing `gate.json`, `gate.md` and the
+/// pictures beside the results; returns the comparison and the outcome the process exits with.
+/// Failed or interrupted runs are not gated.
+pub async fn gate(
+    result: &RunResult,
+    out_dir: &Path,
+    inputs: &RunInputs,
+    outcome: Outcome,
+) -> anyhow::Result<(Option<Comparison>, Outcome)> {
     // Checked with the baseline file by `config` before the run; only parsed again here.
     let cfg = GateConfig::from_inputs(&inputs.gate).map_err(|e| InputError::new(e.to_string()))?;
     let loc = location(inputs);
     if outcome != Outcome::Ok || result.status == "failed" {
         return Ok((None, outcome));
     }
-    let mut comparison: Option<Comparison> = None;
-    let mut final_outcome = outcome;
-    if let Some(c) = history::gate_run(result, &cfg, &loc)
+    let Some(c) = history::gate_run(result, &cfg, &loc)
         .await
         .context("gating against the baseline")?
-    {
-        write(out_dir, &c)?;
-        // The pictures are for people; the verdict stands without them.
-        if let Err(e) = draw(result, out_dir, &c) {
-            tracing::warn!("{e:#}");
-        }
-        tracing::info!("{}", gate::verdict_line(&c));
-        final_outcome = crate::compare::outcome(&c, &cfg);
-        comparison = Some(c);
-    }
-    match history::record_run(result, &history::stored_branch(), &loc).await {
+    else {
+        return Ok((None, outcome));
+    };
+    write(out_dir, &c)?;
+    redraw(result, out_dir, &c);
+    tracing::info!("{}", gate::verdict_line(&c));
+    let gated = crate::compare::outcome(&c, &cfg);
+    Ok((Some(c), gated))
+}
+
+/// Store a finished run in the history. A history write that fails is a warning: the run itself
+/// is fine and written locally.
+pub async fn record(result: &RunResult, inputs: &RunInputs) {
+    match history::record_run(result, &history::stored_branch(), &location(inputs)).await {
         Ok(Some(at)) => tracing::info!("stored in the history: {at}"),
         Ok(None) => {}
-        // The run itself is fine and written locally: a history write is not worth failing it.
         Err(e) => tracing::warn!("could not store the run in the history: {e:#}"),
     }
-    Ok((comparison, final_outcome))
+}
+
+/// Draw the comparison's pictures (again, after the reports were rewritten): the baseline over
+/// `chart.png`, and `trend.png`. The pictures are for people; the verdict stands without them.
+pub fn redraw(result: &RunResult, out_dir: &Path, c: &Comparison) {
+    if let Err(e) = draw(result, out_dir, c) {
+        tracing::warn!("{e:#}");
+    }
 }
 
 fn write(out_dir: &Path, c: &Comparison) -> anyhow::Result<()> {

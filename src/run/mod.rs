@@ -127,7 +127,7 @@ pub async fn run(inputs: &RunInputs) -> anyhow::Result<(RunResult, Outcome)> {
     }
     tl.phase("export");
     let cluster = run_id.clone();
-    output::write_all(&mut result, &out_dir, &cluster, &local.log, tl)?;
+    output::write_all(&mut result, &out_dir, &cluster, &local.log, tl.finish())?;
     let outcome = if local.interrupted {
         Outcome::Interrupted
     } else if local.failure.is_some() || result.status == "failed" {

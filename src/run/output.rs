@@ -6,19 +6,18 @@ use std::path::Path;
 
 use anyhow::Context as _;
 
-use super::timeline::Timeline;
 use crate::analyze::write_results;
-use crate::results::RunResult;
+use crate::results::{Phase, RunResult};
 
-/// Write everything. The timeline is closed and stored in the result before it is written.
+/// Write everything, with the run's timeline stored in the result first.
 pub fn write_all(
     result: &mut RunResult,
     dir: &Path,
     cluster: &str,
     log: &str,
-    tl: Timeline,
+    timeline: Vec<Phase>,
 ) -> anyhow::Result<()> {
-    result.timeline = tl.finish();
+    result.timeline = timeline;
     write_results(result, dir)?;
     let logs = dir.join("logs");
     std::fs::create_dir_all(&logs).with_context(|| format!("creating '{}'", logs.display()))?;

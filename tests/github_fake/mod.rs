@@ -53,6 +53,8 @@ pub struct State {
     pub rate_limit: usize,
     /// How many rate-limited answers were given.
     pub rate_limited: usize,
+    /// Each comment written, in order: `create` or `update`, and when.
+    pub writes: Vec<(&'static str, std::time::SystemTime)>,
 }
 
 /// The fake server.
@@ -155,6 +157,7 @@ impl Respond for Responder {
                     body: body(),
                 };
                 s.creates += 1;
+                s.writes.push(("create", std::time::SystemTime::now()));
                 s.comments.push(c.clone());
                 ResponseTemplate::new(201).set_body_json(comment_json(&c))
             }
@@ -165,6 +168,7 @@ impl Respond for Responder {
                 let id: u64 = id.parse().unwrap();
                 let text = body();
                 s.updates += 1;
+                s.writes.push(("update", std::time::SystemTime::now()));
                 match s.comments.iter_mut().find(|c| c.id == id) {
                     Some(c) => {
                         c.body = text;
