@@ -943,3 +943,32 @@ fn the_trend_chart_marks_the_current_run_and_change_points() {
     assert!(render_png(&one, "x", DEFAULT_SIZE).is_err());
     assert!(render_png(&quiet, "x", (100, 100)).is_err());
 }
+
+#[test]
+fn markdown_folds_the_timeline_with_overlapping_phases() {
+    use elasticache_perf::results::{rfc3339_ms, Phase};
+    let mut r = fixture("single");
+    assert!(!md_for(&r).contains("<summary>Timeline</summary>"));
+    let t0 = 1_795_723_200_000_u64;
+    let phase = |name: &str, from: u64, to: u64| Phase {
+        name: name.into(),
+        started_at: rfc3339_ms(t0 + from),
+        ended_at: rfc3339_ms(t0 + to),
+        duration_secs: (to - from) as f64 / 1000.0,
+    };
+    r.timeline = vec![
+        phase("load", 0, 20_000),
+        phase("teardown", 20_000, 230_000),
+        phase("collect", 20_100, 95_000),
+    ];
+    let md = md_for(&r);
+    assert!(md.contains("<summary>Timeline</summary>"), "{md}");
+    assert!(
+        md.contains("| teardown | 20.0 s | 230.0 s | 210.0 s |"),
+        "{md}"
+    );
+    assert!(
+        md.contains("| collect | 20.1 s | 95.0 s | 74.9 s |"),
+        "{md}"
+    );
+}

@@ -11,7 +11,7 @@ use crate::memtier::log;
 use crate::plan::script::MARK_PROGRESS;
 
 /// How long a running task may go without its operation count growing before it counts as stalled.
-pub const STALL_LIMIT: Duration = Duration::from_secs(120);
+pub const STALL_LIMIT: Duration = Duration::from_secs(crate::plan::STALL_LIMIT_SECS);
 
 /// What is known of one task.
 #[derive(Clone, Debug, Default)]

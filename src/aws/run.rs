@@ -418,14 +418,16 @@ where
 
     let resources = replay(&Ledger::read(&out_dir.join(LEDGER_FILE))?);
     let vpc = Some(p.network.vpc_id.as_str());
-    tl.phase("teardown");
+    // The three run side by side, each its own phase.
+    tl.end();
     let so_far = tl.snapshot();
     let tear = async {
         if cancel.is_cancelled() {
-            None
-        } else {
-            Some(teardown(&c, &ledger, &resources, vpc, t).await)
+            return None;
         }
+        let span = Span::start("teardown");
+        let rep = teardown(&c, &ledger, &resources, vpc, t).await;
+        Some((rep, span.to_phase()))
     };
     let metrics = async {
         let (Ok(prov), Some(w), Some(_)) = (&provisioned, window, &client) else {
@@ -445,12 +447,13 @@ where
         r = async { tokio::join!(tear, metrics, report) } => r,
         () = cancel.cancelled() => (None, None, None),
     };
-    let Some(rep) = rep.filter(|_| !cancel.is_cancelled()) else {
+    let Some((rep, teardown_phase)) = rep.filter(|_| !cancel.is_cancelled()) else {
         // A signal: one delete call per resource, then out (the post step or `cleanup` finishes).
         let entries = Ledger::read(&out_dir.join(LEDGER_FILE))?;
         let fired = abort::fire(&c, &ledger, &entries, vpc).await;
         return Ok((interrupted_outcome(p, loaded.ok(), &fired, run_id), None));
     };
+    tl.push(teardown_phase);
     tl.phase("leak scan");
     let first = first.map(|(r, phase)| {
         tl.push(phase);

@@ -37,6 +37,9 @@ pub const CACHE_PORT: u16 = 6379;
 pub const RUN_TASK_BATCH: u32 = 10;
 /// Seconds after a task's hard timeout before the tool stops it (its results need time to print).
 pub const STOP_GRACE_SECS: u64 = 120;
+/// Seconds running load generators may all go without progress before the load is cut short
+/// (memtier hangs forever on a wrong password).
+pub const STALL_LIMIT_SECS: u64 = 120;
 /// Retention of the run's log group, days (the results are exported; the logs are a safety net).
 pub const LOG_RETENTION_DAYS: i32 = 7;
 

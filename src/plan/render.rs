@@ -146,6 +146,7 @@ pub fn render_text(p: &RunPlan) -> String {
         "  each task runs it under `timeout {} s`, prints its results into its log stream, and is stopped if still running after {} s",
         t.script.timed_timeout_secs, t.stop_after_secs
     );
+    critical_path(&mut s, p);
     let _ = writeln!(
         s,
         "\nexports: s3://{}/{} (metrics/, logs/, results.json, chart.png, summary.md, raw/)",
@@ -181,6 +182,44 @@ pub fn render_text(p: &RunPlan) -> String {
     let _ = writeln!(s, "  total {total}; max_cost_usd {cap}");
     let _ = writeln!(s, "  expires at {}", p.expires_at);
     s
+}
+
+/// The run's expected critical path: what the wall time is made of, and what runs side by side.
+fn critical_path(s: &mut String, p: &RunPlan) {
+    let test = p
+        .tasks
+        .script
+        .timed_timeout_secs
+        .saturating_sub(super::script::TIMEOUT_GRACE_SECS);
+    let _ = writeln!(s, "\nexpected critical path:");
+    let _ = writeln!(
+        s,
+        "  1. create the replication group      typically 5-15 min (at most {} min); network, roles, cluster and task definition alongside",
+        crate::config::aws::CACHE_CREATE_TIMEOUT_MINUTES
+    );
+    if p.tasks.prefill {
+        let _ = writeln!(
+            s,
+            "  2. prefill                           as long as writing every key takes (at most {} min)",
+            crate::config::aws::PREFILL_BOUND_MINUTES
+        );
+    }
+    let _ = writeln!(
+        s,
+        "  {}. load                              {test} s, after about a minute for Fargate to start the tasks; a line of progress every 30 s; ends early if every task stalls for {} s",
+        if p.tasks.prefill { 3 } else { 2 },
+        super::STALL_LIMIT_SECS
+    );
+    let _ = writeln!(
+        s,
+        "  {}. side by side, once results are home: the report (job summary, outputs, PR comment) at once;\n     the replication group's deletion, typically 5-10 min; CloudWatch's last minute, a few minutes",
+        if p.tasks.prefill { 4 } else { 3 },
+    );
+    let _ = writeln!(
+        s,
+        "  {}. subnet group and security groups, the export to S3, the report updated with server metrics and the teardown",
+        if p.tasks.prefill { 5 } else { 4 },
+    );
 }
 
 fn on_off(b: bool) -> &'static str {

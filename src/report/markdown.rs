@@ -51,6 +51,7 @@ pub fn render(r: &RunResult) -> String {
     server(&mut out, r);
     notes(&mut out, r);
     run_details(&mut out, r);
+    timeline(&mut out, r);
     while out.ends_with("\n\n") {
         out.pop();
     }
@@ -179,6 +180,41 @@ fn run_details(out: &mut String, r: &RunResult) {
             .take(2000)
             .collect();
         let _ = writeln!(out, "\nload generator command:\n\n```\n{cmd}\n```");
+    }
+    out.push_str("\n</details>\n\n");
+}
+
+/// Most phases the timeline table shows.
+const MAX_PHASES: usize = 24;
+
+/// The run's phases, folded: when each started and ended (seconds from the first) and how long it
+/// took; phases that ran side by side overlap.
+fn timeline(out: &mut String, r: &RunResult) {
+    let at = |s: &str| {
+        humantime::parse_rfc3339(s)
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map(|d| d.as_secs_f64())
+    };
+    let Some(t0) = r.timeline.first().and_then(|p| at(&p.started_at)) else {
+        return;
+    };
+    if !out.ends_with("\n\n") {
+        out.push('\n');
+    }
+    out.push_str("<details><summary>Timeline</summary>\n\n| phase | from | to | took |\n|---|---:|---:|---:|\n");
+    for p in r.timeline.iter().take(MAX_PHASES) {
+        let (Some(s), Some(e)) = (at(&p.started_at), at(&p.ended_at)) else {
+            continue;
+        };
+        let _ = writeln!(
+            out,
+            "| {} | {:.1} s | {:.1} s | {:.1} s |",
+            escape(&p.name, MAX_DETAIL_CHARS),
+            s - t0,
+            e - t0,
+            p.duration_secs
+        );
     }
     out.push_str("\n</details>\n\n");
 }
