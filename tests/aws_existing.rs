@@ -112,6 +112,16 @@ async fn users_security_group(c: &Clients, vpc: &str) -> String {
         .to_string()
 }
 
+/// The arguments each emulated task gave memtier, one file per task.
+fn standin_args(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "args"))
+        .map(|p| std::fs::read_to_string(p).unwrap())
+        .collect()
+}
+
 fn kinds(out_dir: &Path) -> Vec<(ResourceKind, bool)> {
     replay(&Ledger::read(&out_dir.join("ledger.jsonl")).unwrap())
         .into_iter()
@@ -154,6 +164,16 @@ async fn an_existing_group_by_id_is_loaded_and_left_untouched() {
         assert_eq!(e["ECP_AUTH_TOKEN"], TOKEN);
     }
     assert!(!run.stdout.contains(TOKEN) && !run.stderr.contains(TOKEN));
+    // memtier authenticated with it over TLS, and did not take the group for a cluster.
+    let args = standin_args(&run.work.path().join("fargate"));
+    assert_eq!(args.len(), 2);
+    for a in &args {
+        assert!(
+            a.lines().any(|l| l == format!("--authenticate={TOKEN}")),
+            "{a}"
+        );
+        assert!(a.lines().any(|l| l == "--tls") && !a.lines().any(|l| l == "--cluster-mode"));
+    }
     // Results and profile as for a created cache, with what AWS says of the group.
     let results = run.results.clone().expect("results.json");
     assert_eq!(results["status"], "ok", "{}", results["notes"]);
@@ -263,6 +283,12 @@ async fn an_existing_group_by_endpoint_and_what_only_aws_can_refuse() {
         .envs
         .iter()
         .all(|e| e["ECP_HOST"] == host && !e.contains_key("ECP_AUTH_TOKEN")));
+    for a in standin_args(&run.work.path().join("fargate")) {
+        assert!(
+            !a.contains("--authenticate") && !a.lines().any(|l| l == "--tls"),
+            "{a}"
+        );
+    }
     let results = run.results.clone().unwrap();
     assert_eq!(results["status"], "ok", "{}", results["notes"]);
     // Found by its endpoint: the group's member clusters give the server metrics.

@@ -283,6 +283,12 @@ pub fn plan(cfg: &Config, ctx: &PlanContext<'_>) -> Result<RunPlan, PlanError> {
         workload: &cfg.workload,
         port: cache.port,
         tls: cache.transit_encryption,
+        // A created cache with TLS gets the run's token; the user's cache, the token they gave.
+        auth: if existing.is_some() {
+            aws.cache.auth_token.is_some()
+        } else {
+            cache.transit_encryption
+        },
         cluster_mode,
         test_secs,
         prefill: cfg.prefill,

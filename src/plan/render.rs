@@ -95,6 +95,12 @@ pub fn render_text(p: &RunPlan) -> String {
         let _ = writeln!(s, "  prefill: {pre}");
     }
     let _ = writeln!(s, "  timed:   {}", t.script.timed_display);
+    if c.existing.as_ref().is_some_and(|e| !e.resolved) {
+        let _ = writeln!(
+            s,
+            "  (port, TLS and cluster mode follow your group as AWS describes it when the run starts)"
+        );
+    }
     let _ = writeln!(
         s,
         "  each task runs it under `timeout {} s`, prints its results into its log stream, and is stopped if still running after {} s",
