@@ -299,9 +299,15 @@ async fn an_existing_group_by_endpoint_and_what_only_aws_can_refuse() {
     assert!(left.is_empty(), "{left:?}\n{log}");
 }
 
-/// `run` in the background until its load generators are running, SIGTERM (exit 130), then
-/// `cleanup --run-id` (tags only, no ledger). Returns both logs.
-async fn sigterm_during_load_then_cleanup(moto: &Moto, run_id: &str, extra: &[&str]) -> String {
+/// `run` in the background (with `env`, e.g. as the action runs it) until its load generators
+/// are running, SIGTERM (exit 130), then `cleanup --run-id` (tags only, no ledger). Returns both
+/// logs.
+async fn sigterm_during_load_then_cleanup(
+    moto: &Moto,
+    run_id: &str,
+    extra: &[&str],
+    env: &[(&str, &str)],
+) -> String {
     hold_tasks_until_stopped(&moto.endpoint);
     let c = moto.clients().await;
     let (vpc, subnets) = default_vpc(&c).await;
@@ -310,6 +316,8 @@ async fn sigterm_during_load_then_cleanup(moto: &Moto, run_id: &str, extra: &[&s
     let work = tempfile::tempdir().unwrap();
     let out_dir = work.path().join("out");
     let err_path = work.path().join("stderr.txt");
+    let state = work.path().join("state");
+    std::fs::write(&state, "").unwrap();
     let bin = assert_cmd::cargo::cargo_bin("elasticache-perf");
     let mut child = Command::new(&bin)
         .args(["run", "--target", "aws", "--run-id", run_id])
@@ -321,6 +329,8 @@ async fn sigterm_during_load_then_cleanup(moto: &Moto, run_id: &str, extra: &[&s
         .arg("--out")
         .arg(&out_dir)
         .envs(moto.env())
+        .envs(env.iter().copied())
+        .env("GITHUB_STATE", &state)
         .env("ELASTICACHE_PERF_LOG", "info")
         .stdin(Stdio::null())
         .stdout(Stdio::null())
@@ -394,12 +404,17 @@ async fn an_existing_group_survives_sigterm_and_cleanup() {
             "staging",
             "--security-group-ids",
             &sg,
-            "--auth-token",
-            TOKEN,
         ],
+        // As the action passes it: a secret input, masked before anything could print it.
+        &[("GITHUB_ACTIONS", "true"), ("INPUT_AUTH_TOKEN", TOKEN)],
     )
     .await;
-    assert!(!log.contains(TOKEN));
+    let mask = format!("::add-mask::{TOKEN}");
+    assert!(log.lines().any(|l| l == mask), "{log}");
+    assert!(
+        log.lines().filter(|l| l.contains(TOKEN)).all(|l| l == mask),
+        "{log}"
+    );
     assert_eq!(group_state(&c, "staging").await, before, "{log}");
 }
 
@@ -506,6 +521,7 @@ async fn a_parameter_group_of_the_run_is_gone_after_sigterm_and_cleanup() {
         &moto,
         "ecp-params-sig",
         &["--parameters", "maxmemory-policy=allkeys-lru,timeout=300"],
+        &[],
     )
     .await;
     assert!(log.contains("ecp-params-sig-params"), "{log}");
@@ -515,4 +531,30 @@ async fn a_parameter_group_of_the_run_is_gone_after_sigterm_and_cleanup() {
     )
     .await
     .unwrap());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_data_tiering_node_type_is_created_with_data_tiering() {
+    // The double refuses r6gd nodes without DataTieringEnabled, as ElastiCache does.
+    let moto = Moto::start(true);
+    let c = moto.clients().await;
+    let run_id = "ecp-tiered-1";
+    let run = run_aws(
+        &moto,
+        run_id,
+        Mode::Run,
+        &[
+            "--node-type",
+            "cache.r6gd.xlarge",
+            "--max-cost-usd",
+            "none",
+            "--aws-metrics-wait-seconds",
+            "0",
+        ],
+    )
+    .await;
+    let log = format!("stdout:\n{}\nstderr:\n{}", run.stdout, run.stderr);
+    assert_eq!(run.code, Some(0), "{log}");
+    assert_eq!(run.results.unwrap()["status"], "ok");
+    assert!(inventory(&c, run_id, &run.vpc).await.is_empty());
 }

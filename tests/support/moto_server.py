@@ -30,6 +30,10 @@ AWS-correct code can be tested end to end. Each patch states the gap it closes:
 5. DescribeCacheClusters does not know a replication group's member clusters in moto. Here a
    member answers with its group's node type, engine, engine version (the engine's default
    version when the group was created without one) and cache parameter group, as on AWS.
+6. Data tiering: moto accepts any node type without DataTieringEnabled. Here
+   CreateReplicationGroup refuses (InvalidParameterCombination) a data-tiering node type
+   (`cache.r6gd.*`) without DataTieringEnabled=true, and DataTieringEnabled on any other node
+   type, as the API reference says ("must be set to true when using r6gd nodes").
 
 ## Strict switches: what AWS documents and moto does not do
 
@@ -234,7 +238,10 @@ class InvalidCacheParameterGroupState(ElastiCacheException):
         super().__init__(message)
 
 
-from moto.elasticache.exceptions import InvalidParameterValueException  # noqa: E402
+from moto.elasticache.exceptions import (  # noqa: E402
+    InvalidParameterCombinationException,
+    InvalidParameterValueException,
+)
 
 
 def _families():
@@ -396,6 +403,28 @@ def _create_rg_pg(self, *args, **kwargs):
 
 
 Backend.create_replication_group = _create_rg_pg
+
+
+# --- 6. data tiering --------------------------------------------------------------------------------
+_orig_create_rg_tiering = Backend.create_replication_group
+
+
+def _create_rg_tiering(self, *args, **kwargs):
+    node_type = kwargs.get("cache_node_type") or ""
+    tiered = bool(kwargs.get("data_tiering_enabled"))
+    is_tiering_type = ".r6gd." in node_type
+    if is_tiering_type and not tiered:
+        raise InvalidParameterCombinationException(
+            f"DataTieringEnabled must be true for node type {node_type}."
+        )
+    if tiered and not is_tiering_type:
+        raise InvalidParameterCombinationException(
+            f"Data tiering is only supported for r6gd node types, not {node_type}."
+        )
+    return _orig_create_rg_tiering(self, *args, **kwargs)
+
+
+Backend.create_replication_group = _create_rg_tiering
 
 # The parameter groups in the tagging APIs.
 import re as _re  # noqa: E402
