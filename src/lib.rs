@@ -235,6 +235,7 @@ fn plan_command(a: &cli::PlanArgs) -> anyhow::Result<Outcome> {
             run_id: &run_id,
             now_unix_ms,
             repository: repository.as_deref(),
+            existing: None,
         },
     )
     .map_err(|e| InputError::new(e.to_string()))?;

@@ -160,11 +160,18 @@ pub async fn create_replication_group(
         .transit_encryption_enabled(c.transit_encryption)
         .snapshot_retention_limit(0)
         .set_tags(Some(tags(&p.tags)));
-    if c.cluster_mode {
+    if let Some(g) = &c.parameter_group {
+        tracing::info!("replication group '{id}' uses parameter group '{}'", g.name);
+        req = req.cache_parameter_group_name(&g.name);
+    } else if c.cluster_mode {
         let family = parameter_group_family(ec, &c.engine, c.engine_version.as_deref()).await?;
         let group = cluster_parameter_group(&family);
         tracing::info!("cluster mode: replication group '{id}' uses parameter group '{group}'");
         req = req.cache_parameter_group_name(group);
+    }
+    if c.data_tiering {
+        // ElastiCache creates data-tiering node types (r6gd) only with this flag.
+        req = req.data_tiering_enabled(true);
     }
     if let Some(t) = token.filter(|_| c.transit_encryption) {
         req = req.auth_token(t.expose());

@@ -72,6 +72,7 @@ const NOT_FOUND_CODES: &[&str] = &[
     "ReplicationGroupNotFoundFault",
     "CacheSubnetGroupNotFoundFault",
     "CacheClusterNotFound",
+    "CacheParameterGroupNotFound",
     "InvalidGroup.NotFound",
     "InvalidSecurityGroupID.NotFound",
     "InvalidPermission.NotFound",

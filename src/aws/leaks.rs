@@ -4,7 +4,7 @@
 //! reported if it still exists.
 
 use super::error::Result;
-use super::{ecs, elasticache, iam, logs, network, scheduler, tasks, Clients};
+use super::{ecs, elasticache, iam, logs, network, parameters, scheduler, tasks, Clients};
 use crate::run::ledger::{Resource, ResourceKind};
 
 /// A resource named by an ARN: its kind and the key its service finds it by. `None` kind: a
@@ -24,7 +24,8 @@ pub fn parse_arn(arn: &str) -> Option<(ResourceKind, String)> {
         "ec2" => after("security-group/").map(|id| (ResourceKind::SecurityGroup, id)),
         "elasticache" => after("replicationgroup:")
             .map(|id| (ResourceKind::ReplicationGroup, id))
-            .or_else(|| after("subnetgroup:").map(|n| (ResourceKind::CacheSubnetGroup, n))),
+            .or_else(|| after("subnetgroup:").map(|n| (ResourceKind::CacheSubnetGroup, n)))
+            .or_else(|| after("parametergroup:").map(|n| (ResourceKind::CacheParameterGroup, n))),
         "logs" => after("log-group:").map(|n| {
             let n = n.strip_suffix(":*").unwrap_or(&n).to_string();
             (ResourceKind::LogGroup, n)
@@ -67,6 +68,9 @@ pub async fn exists(c: &Clients, kind: ResourceKind, key: &str) -> Result<bool> 
         ResourceKind::EcsTask => tasks::task_running(&c.ecs, key).await,
         // Schedules are not in the tagging API: only the ledger knows them.
         ResourceKind::Schedule => scheduler::schedule_exists(&c.scheduler, key).await,
+        ResourceKind::CacheParameterGroup => {
+            parameters::parameter_group_exists(&c.elasticache, key).await
+        }
     }
 }
 
@@ -155,6 +159,11 @@ mod tests {
                 "arn:aws:elasticache:us-east-1:1:subnetgroup:ecp-x-subnets",
                 ResourceKind::CacheSubnetGroup,
                 "ecp-x-subnets",
+            ),
+            (
+                "arn:aws:elasticache:us-east-1:1:parametergroup:ecp-x-params",
+                ResourceKind::CacheParameterGroup,
+                "ecp-x-params",
             ),
             (
                 "arn:aws:logs:us-east-1:1:log-group:/elasticache-perf/ecp-x:*",

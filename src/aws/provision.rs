@@ -7,7 +7,7 @@ use std::sync::Mutex;
 
 use anyhow::Context as _;
 
-use super::{ecs, elasticache, iam, logs, network, s3, scheduler, Clients};
+use super::{ecs, elasticache, iam, logs, network, parameters, s3, scheduler, Clients};
 use crate::config::Secret;
 use crate::plan::{names::ROLE_PATH, RunPlan, LOG_RETENTION_DAYS};
 use crate::retry::retry;
@@ -282,6 +282,65 @@ async fn task_side(
     Ok((role_arn, td))
 }
 
+/// The parameter group the run creates for its `parameters` (in the ledger before it is created),
+/// with the parameters set; nothing when the cache uses a default or the user's group.
+async fn parameter_group(c: &Clients, p: &RunPlan, ledger: &SharedLedger) -> anyhow::Result<()> {
+    let Some(g) = p.cache.parameter_group.as_ref().filter(|g| g.creates) else {
+        return Ok(());
+    };
+    let family = elasticache::parameter_group_family(
+        &c.elasticache,
+        &p.cache.engine,
+        p.cache.engine_version.as_deref(),
+    )
+    .await?;
+    record(
+        ledger,
+        ResourceKind::CacheParameterGroup,
+        &g.name,
+        None,
+        Event::Creating,
+    )?;
+    parameters::create_parameter_group(&c.elasticache, &g.name, &family, &p.tags).await?;
+    record(
+        ledger,
+        ResourceKind::CacheParameterGroup,
+        &g.name,
+        None,
+        Event::Created,
+    )?;
+    parameters::set_parameters(&c.elasticache, &g.name, &g.parameters).await?;
+    tracing::info!(
+        "parameter group '{}' ({family}) created with {} parameter(s)",
+        g.name,
+        g.parameters.len()
+    );
+    Ok(())
+}
+
+/// A run on the user's own cache: only the load generators' side is created (the user's security
+/// groups, no cache, no subnet group, no switch); the cache's endpoint and members come from the
+/// plan, which read them from AWS.
+async fn provision_for_existing(
+    c: &Clients,
+    p: &RunPlan,
+    e: &crate::plan::ExistingSpec,
+    ledger: &SharedLedger,
+    t: &Timeouts,
+) -> anyhow::Result<Provisioned> {
+    let (execution_role_arn, task_definition_arn) = task_side(c, p, ledger, t)
+        .await
+        .context("provisioning the load generators' cluster, role and task definition")?;
+    Ok(Provisioned {
+        cache_security_groups: Vec::new(),
+        task_security_groups: p.network.security_group_ids.clone(),
+        execution_role_arn,
+        task_definition_arn,
+        endpoint: e.host.clone(),
+        member_clusters: e.member_clusters.clone(),
+    })
+}
+
 /// Create everything of the plan. On error, what was created is in the ledger; the caller tears
 /// it down.
 pub async fn provision(
@@ -291,6 +350,9 @@ pub async fn provision(
     token: Option<&Secret>,
     t: &Timeouts,
 ) -> anyhow::Result<Provisioned> {
+    if let Some(e) = &p.cache.existing {
+        return provision_for_existing(c, p, e, ledger, t).await;
+    }
     let n = &p.names;
     let sgs = async {
         security_groups(c, p, ledger, t)
@@ -322,8 +384,13 @@ pub async fn provision(
         )
     };
     let rg = &n.replication_group;
+    let params = async {
+        parameter_group(c, p, ledger)
+            .await
+            .context("provisioning the cache parameter group")
+    };
     let cache = async {
-        let (groups, ()) = tokio::try_join!(sgs, subnet_group)?;
+        let (groups, (), ()) = tokio::try_join!(sgs, subnet_group, params)?;
         record(
             ledger,
             ResourceKind::ReplicationGroup,

@@ -8,7 +8,9 @@ use std::sync::Mutex;
 use anyhow::Context as _;
 use tokio_util::sync::CancellationToken;
 
-use super::{abort, leaks, load, preflight, provision, teardown, token, Clients, Timeouts};
+use super::{
+    abort, existing, leaks, load, preflight, provision, teardown, token, Clients, Timeouts,
+};
 use crate::client::JudgedClient;
 use crate::config::Config;
 use crate::plan::{self, PlanContext, RunPlan};
@@ -354,22 +356,48 @@ where
 {
     tl.phase("plan");
     let repository = std::env::var("GITHUB_REPOSITORY").ok();
+    let aws_cfg = cfg
+        .aws
+        .as_ref()
+        .ok_or_else(|| InputError::new("input 'target' is not aws"))?;
+    let mut c = Clients::from_env(&aws_cfg.region).await;
+    // The user's own cache is read before the plan: its endpoint, TLS and topology shape the
+    // tasks' command line.
+    let found = match &aws_cfg.cache.existing {
+        Some(given) => Some(
+            existing::resolve(
+                &c.elasticache,
+                given,
+                aws_cfg.cache.auth_token.is_some(),
+                &aws_cfg.region,
+            )
+            .await
+            .context("reading your cache")?,
+        ),
+        None => None,
+    };
     let p = plan::plan(
         cfg,
         &PlanContext {
             run_id,
             now_unix_ms: crate::run::timeline::now_ms(),
             repository: repository.as_deref(),
+            existing: found.as_ref(),
         },
     )
     .map_err(|e| InputError::new(e.to_string()))?;
     plan::check_budget(&p).map_err(InputError::new)?;
-    let mut c = Clients::from_env(&p.region).await;
     tl.phase("preflight");
     preflight(&mut c, &p).await?;
     let ledger = Mutex::new(Ledger::open(out_dir, run_id, &p.region)?.mirror_to_action_state());
     tracing::info!("resource ledger: {}", out_dir.join(LEDGER_FILE).display());
-    let auth = if p.cache.transit_encryption {
+    let auth = if p.cache.existing.is_some() {
+        let t = aws_cfg.cache.auth_token.clone();
+        if let Some(t) = t.as_ref().filter(|_| crate::github::in_actions()) {
+            crate::github::commands::add_mask(t.expose());
+        }
+        t
+    } else if p.cache.transit_encryption {
         let t = token::new_auth_token()?;
         // It travels in RunTask's overrides (docs/aws.md says where AWS shows it); never in a log.
         if crate::github::in_actions() {

@@ -3,15 +3,15 @@
 //! it is still being created) while the task definition, cluster, log groups and role go; once the
 //! group is gone, the dead-man's switch (schedule, then its role) is disarmed; Container Insights'
 //! log group goes once the cluster is gone (and is looked at once more at the end: the service
-//! recreates it from late events), and the subnet group and the security groups follow (retried
-//! while AWS still reports them in use). Every deletion is written to the ledger. Errors are
-//! collected, never stop the rest.
+//! recreates it from late events), and the parameter group, the subnet group and the security
+//! groups follow (retried while AWS still reports them in use). Every deletion is written to the
+//! ledger. Errors are collected, never stop the rest.
 
 use std::future::Future;
 
 use super::error::{ok_if_not_found, Result};
 use super::provision::{record, SharedLedger, Timeouts};
-use super::{ecs, elasticache, iam, logs, network, scheduler, tasks, Clients};
+use super::{ecs, elasticache, iam, logs, network, parameters, scheduler, tasks, Clients};
 use crate::run::ledger::{Event, Resource, ResourceKind};
 
 /// What teardown did.
@@ -87,6 +87,15 @@ pub(super) async fn delete_one(
             .await
         }
         ResourceKind::Schedule => scheduler::delete_schedule(&c.scheduler, &r.name).await,
+        ResourceKind::CacheParameterGroup => {
+            retry_in_use(
+                t,
+                &format!("deleting {}", r.describe()),
+                &["InvalidCacheParameterGroupState"],
+                || parameters::delete_parameter_group(&c.elasticache, &r.name),
+            )
+            .await
+        }
         ResourceKind::SecurityGroup => {
             let id = match &r.id {
                 Some(id) => Some(id.clone()),
@@ -189,7 +198,12 @@ pub async fn teardown(
     // late performance events arrive after it was deleted: it goes once the cluster is gone.
     let insights: Vec<&Resource> = live.iter().copied().filter(is_insights_group).collect();
     rep.merge(delete_in_order(c, ledger, insights.clone(), vpc_id, t).await);
-    let net = of(&[ResourceKind::CacheSubnetGroup, ResourceKind::SecurityGroup]);
+    // The parameter group, like the subnet group, goes once no cache uses it.
+    let net = of(&[
+        ResourceKind::CacheParameterGroup,
+        ResourceKind::CacheSubnetGroup,
+        ResourceKind::SecurityGroup,
+    ]);
     rep.merge(delete_in_order(c, ledger, net, vpc_id, t).await);
     rep.merge(recheck_insights(c, ledger, &insights, vpc_id, t).await);
     rep

@@ -5,6 +5,7 @@
 
 use std::time::Duration;
 
+use super::cache::{cache_choice, CacheChoice};
 use super::parse::parse_bool;
 use super::shapes::{
     bucket_problem, is_ec2_id, is_engine_version, is_image, is_node_type, is_region, is_role_arn,
@@ -140,6 +141,8 @@ pub struct AwsConfig {
     pub poll: Duration,
     /// Wait after the load before reading CloudWatch (metrics are published once a minute, late).
     pub metrics_wait: Duration,
+    /// Which cache: the user's own, or a created one with its parameters.
+    pub cache: CacheChoice,
 }
 
 impl AwsConfig {
@@ -358,6 +361,7 @@ impl AwsConfig {
             ));
         }
         let transit_encryption = parse_bool("transit_encryption", &i.transit_encryption, None)?;
+        let cache = cache_choice(i, &node_type, engine_version.as_deref())?;
         let vpc_id = required(
             "vpc_id",
             i.vpc_id.as_ref(),
@@ -526,6 +530,7 @@ impl AwsConfig {
             dead_mans_switch_role_arn,
             poll: Duration::from_secs_f64(poll_secs),
             metrics_wait: Duration::from_secs(u64::from(metrics_wait)),
+            cache,
         })
     }
 }

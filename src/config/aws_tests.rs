@@ -229,11 +229,6 @@ fn every_bad_aws_input_is_named_with_its_value() {
         (&["--ratio", "1-10"], "ratio", "1-10"),
         (&["--ratio", "1:x"], "ratio", "1:x"),
         (&["--loadgen", "builtin"], "loadgen", "builtin"),
-        (
-            &["--endpoint", "redis://127.0.0.1:6379"],
-            "endpoint",
-            "127.0.0.1:6379",
-        ),
         (&["--run-id=-abc"], "run_id", "-abc"),
     ] {
         let e = err(args);
@@ -357,4 +352,185 @@ fn lists_and_shapes() {
         lines.extra_memtier_args,
         ["--reconnect-interval=5", "--expiry-range=10-20"]
     );
+}
+
+#[test]
+fn a_cache_of_your_own_needs_security_groups_and_one_way_to_name_it() {
+    const SG: &[&str] = &["--security-group-ids", "sg-0123456789abcdef0"];
+    let ok = aws(&[&["--replication-group-id", "staging-cache"], SG].concat());
+    assert_eq!(
+        ok.cache.existing,
+        Some(super::cache::ExistingCache::ReplicationGroup(
+            "staging-cache".into()
+        ))
+    );
+    let ok = aws(&[
+        &[
+            "--endpoint",
+            "rediss://staging.abc.cache.amazonaws.com:6379",
+        ],
+        SG,
+    ]
+    .concat());
+    assert!(matches!(
+        ok.cache.existing,
+        Some(super::cache::ExistingCache::Endpoint {
+            tls: true,
+            port: 6379,
+            ..
+        })
+    ));
+    let secret = "s3cret-token-0123456789";
+    let with_token = aws(&[
+        &[
+            "--replication-group-id",
+            "staging-cache",
+            "--auth-token",
+            secret,
+        ],
+        SG,
+    ]
+    .concat());
+    assert_eq!(
+        with_token.cache.auth_token.as_ref().map(Secret::expose),
+        Some(secret)
+    );
+    assert!(!format!("{with_token:?}").contains(secret));
+    for (args, input, value, says) in [
+        (
+            vec!["--endpoint", "redis://staging.example:6379"],
+            "security_group_ids",
+            "",
+            "required with endpoint",
+        ),
+        (
+            vec!["--replication-group-id", "staging-cache"],
+            "security_group_ids",
+            "",
+            "required with replication_group_id",
+        ),
+        (
+            vec![
+                "--endpoint",
+                "redis://h:6379",
+                "--replication-group-id",
+                "staging-cache",
+                SG[0],
+                SG[1],
+            ],
+            "replication_group_id",
+            "staging-cache",
+            "cannot be combined with endpoint",
+        ),
+        (
+            vec!["--replication-group-id", "Staging_Cache", SG[0], SG[1]],
+            "replication_group_id",
+            "Staging_Cache",
+            "replication group id",
+        ),
+        (
+            vec![
+                "--endpoint",
+                "rediss://:hunter2hunter2hunter2@h:6379",
+                SG[0],
+                SG[1],
+            ],
+            "endpoint",
+            "***@h:6379",
+            "auth_token",
+        ),
+        (
+            vec![
+                "--replication-group-id",
+                "staging-cache",
+                "--parameters",
+                "maxmemory-policy=allkeys-lru",
+                SG[0],
+                SG[1],
+            ],
+            "parameters",
+            "maxmemory-policy=allkeys-lru",
+            "never changes a cache it did not create",
+        ),
+        (
+            vec!["--auth-token", secret],
+            "auth_token",
+            "(secret, not shown)",
+            "a cache of your own",
+        ),
+        (
+            vec![
+                "--replication-group-id",
+                "staging-cache",
+                "--auth-token",
+                "short",
+                SG[0],
+                SG[1],
+            ],
+            "auth_token",
+            "(secret, not shown)",
+            "16 to 128",
+        ),
+    ] {
+        let e = err(&args);
+        assert_eq!((e.input, e.value.as_str()), (input, value), "{args:?}: {e}");
+        assert!(e.problem.contains(says), "{args:?}: {e}");
+        assert!(!e.to_string().contains("hunter2") && !e.to_string().contains(secret));
+    }
+}
+
+#[test]
+fn cache_parameters_are_a_group_or_pairs_and_data_tiering_is_set_or_refused() {
+    use super::cache::CacheParameters;
+    assert_eq!(aws(&[]).cache.parameters, CacheParameters::Default);
+    assert_eq!(
+        aws(&["--parameter-group", "my-tuned-redis7"])
+            .cache
+            .parameters,
+        CacheParameters::Group("my-tuned-redis7".into())
+    );
+    assert_eq!(
+        aws(&["--parameters", "maxmemory-policy=allkeys-lru"])
+            .cache
+            .parameters,
+        CacheParameters::Pairs(vec![("maxmemory-policy".into(), "allkeys-lru".into())])
+    );
+    let tiered = aws(&["--node-type", "cache.r6gd.xlarge"]);
+    assert!(tiered.cache.data_tiering);
+    assert!(!aws(&["--node-type", "cache.r6g.xlarge"]).cache.data_tiering);
+    for (args, input, value, says) in [
+        (
+            vec!["--parameter-group", "mine", "--parameters", "a=1"],
+            "parameters",
+            "a=1",
+            "cannot be combined with parameter_group",
+        ),
+        (
+            vec!["--parameters", "maxmemory-policy"],
+            "parameters",
+            "maxmemory-policy",
+            "name=value",
+        ),
+        (
+            vec!["--parameter-group=-bad"],
+            "parameter_group",
+            "-bad",
+            "parameter group name",
+        ),
+        (
+            vec![
+                "--node-type",
+                "cache.r6gd.xlarge",
+                "--engine-version",
+                "6.0",
+            ],
+            "node_type",
+            "cache.r6gd.xlarge",
+            "data-tiering",
+        ),
+    ] {
+        let e = err(&args);
+        assert_eq!((e.input, e.value.as_str()), (input, value), "{args:?}: {e}");
+        assert!(e.problem.contains(says), "{args:?}: {e}");
+    }
 }

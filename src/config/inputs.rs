@@ -12,7 +12,9 @@ pub struct RunInputs {
     /// Engine: `redis` or `valkey`.
     #[arg(long, env = "INPUT_ENGINE_TYPE", default_value = "redis")]
     pub engine_type: String,
-    /// Use a server that is already running instead of starting one: `redis://[user:pass@]host:port`.
+    /// Use a server that is already running instead of starting one: `redis://[user:pass@]host:port`
+    /// on the local target; on aws your own cache, `redis://host:port` or `rediss://host:port`
+    /// (TLS), its AUTH token in `auth_token`.
     #[arg(long, env = "INPUT_ENDPOINT", hide_env_values = true)]
     pub endpoint: Option<String>,
     /// Test duration in minutes (fractions allowed), or with a unit: `30s`, `5m`, `1h`.
@@ -155,6 +157,28 @@ pub struct RunInputs {
         help_heading = "AWS target"
     )]
     pub transit_encryption: String,
+    /// Load your own replication group (aws): its endpoint, port, TLS and member clusters are read
+    /// from AWS. The tool creates no cache and never deletes or changes it.
+    #[arg(long, env = "INPUT_REPLICATION_GROUP_ID", help_heading = "AWS target")]
+    pub replication_group_id: Option<String>,
+    /// AUTH token of your own cache (`endpoint` or `replication_group_id`). A secret: pass it from
+    /// `secrets`, never as plain text; it is masked and never printed.
+    #[arg(
+        long,
+        env = "INPUT_AUTH_TOKEN",
+        hide_env_values = true,
+        value_parser = secret_input,
+        help_heading = "AWS target"
+    )]
+    pub auth_token: Option<super::Secret>,
+    /// An existing cache parameter group for the cache the tool creates.
+    #[arg(long, env = "INPUT_PARAMETER_GROUP", help_heading = "AWS target")]
+    pub parameter_group: Option<String>,
+    /// Parameters for the cache the tool creates, `name=value` pairs (comma or newline separated),
+    /// e.g. `maxmemory-policy=allkeys-lru`: the run creates its own parameter group with them and
+    /// deletes it at teardown.
+    #[arg(long, env = "INPUT_PARAMETERS", help_heading = "AWS target")]
+    pub parameters: Option<String>,
     /// VPC of the cache and the load generators (`vpc-…`).
     #[arg(long, env = "INPUT_VPC_ID", help_heading = "AWS target")]
     pub vpc_id: Option<String>,

@@ -3,6 +3,7 @@
 //! server, process or cloud resource is started. Pure.
 
 pub mod aws;
+pub mod cache;
 mod error;
 mod inputs;
 mod parse;
@@ -195,10 +196,11 @@ impl Config {
                 ))
             }
         };
+        // On aws, `endpoint` names the user's own cache (validated with the AWS inputs).
         let endpoint = i
             .endpoint
             .as_deref()
-            .filter(|e| !e.trim().is_empty())
+            .filter(|e| !e.trim().is_empty() && target == Target::Local)
             .map(parse_endpoint)
             .transpose()?;
         let duration = match (&i.test_duration_minutes, &i.test_duration_seconds) {
@@ -303,17 +305,6 @@ impl Config {
         let aws = match target {
             Target::Local => None,
             Target::Aws => {
-                if let Some(e) = i.endpoint.as_deref().filter(|e| !e.trim().is_empty()) {
-                    let shown = parse_endpoint(e).map_or_else(
-                        |_| "(given)".to_string(),
-                        |ep| format!("{}:{}", ep.host, ep.port),
-                    );
-                    return Err(ConfigError::new(
-                        "endpoint",
-                        shown,
-                        "must be empty on aws: the tool creates the cache (endpoint is for the local target)",
-                    ));
-                }
                 if loadgen == LoadgenChoice::Builtin {
                     return Err(ConfigError::new(
                         "loadgen",

@@ -23,6 +23,11 @@ pub struct ProfileKey {
     pub task_count: usize,
     /// The load generator without its version, e.g. `builtin` or `memtier_benchmark`.
     pub load_generator: String,
+    /// The cache settings the run chose, e.g. `maxmemory-policy=allkeys-lru` or
+    /// `parameter_group=mine`; empty for the defaults, which leaves the key (and its slug and
+    /// fingerprint) of such runs what it always was.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub cache_parameters: String,
 }
 
 /// One field in which two profiles differ.
@@ -115,6 +120,7 @@ impl ProfileKey {
                 .or_else(|| r.run.load_generator.as_deref().map(strip_version))
                 .filter(|s| !s.is_empty())
                 .unwrap_or_else(|| UNKNOWN.into()),
+            cache_parameters: detail(r, "cache_parameters").unwrap_or_default(),
         }
     }
 
@@ -134,6 +140,11 @@ impl ProfileKey {
                 "load_generator",
                 &self.load_generator,
                 &current.load_generator,
+            ),
+            (
+                "cache_parameters",
+                &self.cache_parameters,
+                &current.cache_parameters,
             ),
         ];
         let mut out: Vec<ProfileDifference> = pairs
@@ -169,6 +180,16 @@ impl ProfileKey {
             self.task_count,
             self.load_generator
         );
+        // Parameters go right after the node type, where the 200-character cut cannot drop them.
+        let raw = if self.cache_parameters.is_empty() {
+            raw
+        } else {
+            raw.replacen(
+                &format!("_{}_", self.node_type),
+                &format!("_{}_{}_", self.node_type, self.cache_parameters),
+                1,
+            )
+        };
         let mut s = sanitize(&raw);
         s.truncate(200);
         format!("{s}_{:08x}", self.fingerprint())
@@ -177,7 +198,7 @@ impl ProfileKey {
     /// The profile in words for a chart's title, e.g. `redis 7.0.15 · local · standalone ·
     /// 1 × builtin · threads=1 clients=25 …`.
     pub fn describe(&self) -> String {
-        format!(
+        let mut s = format!(
             "{} · {} · {} · {} × {} · {}",
             self.engine_version,
             self.node_type,
@@ -185,7 +206,12 @@ impl ProfileKey {
             self.task_count,
             self.load_generator,
             self.workload
-        )
+        );
+        if !self.cache_parameters.is_empty() {
+            s.push_str(" · ");
+            s.push_str(&self.cache_parameters);
+        }
+        s
     }
 
     /// A stable 32-bit hash of every field (FNV-1a of the canonical form): equal for equal keys,
@@ -196,16 +222,20 @@ impl ProfileKey {
 
     /// Every field, unambiguously (for hashing).
     fn canonical(&self) -> String {
-        [
+        let mut fields = vec![
             self.engine.as_str(),
             &self.engine_version,
             &self.node_type,
             &self.topology,
             &self.workload,
-            &self.task_count.to_string(),
-            &self.load_generator,
-        ]
-        .join("\u{1f}")
+        ];
+        let tasks = self.task_count.to_string();
+        fields.extend([tasks.as_str(), &self.load_generator]);
+        // Only a run that set parameters has the field: the defaults keep their old fingerprint.
+        if !self.cache_parameters.is_empty() {
+            fields.push(&self.cache_parameters);
+        }
+        fields.join("\u{1f}")
     }
 }
 
@@ -308,5 +338,48 @@ mod tests {
         k2.topology = "standalone ".into(); // sanitises alike, hashes apart
         assert_ne!(k2.slug(), s);
         assert_eq!(k.slug(), s, "stable");
+    }
+
+    #[test]
+    fn cache_parameters_make_another_profile_and_defaults_keep_their_key() {
+        let a = run_with(&[1.0], &[1.0]);
+        let before = ProfileKey::of(&a);
+        assert!(before.cache_parameters.is_empty());
+        // The key of a run with default settings is what it was before the field existed.
+        assert_eq!(
+            before.fingerprint(),
+            fnv1a32(
+                &[
+                    "redis",
+                    "redis 7.0.15",
+                    "local",
+                    "standalone",
+                    &before.workload,
+                    "1",
+                    "builtin",
+                ]
+                .join("\u{1f}")
+            )
+        );
+        assert!(!serde_json::to_string(&before)
+            .unwrap()
+            .contains("cache_parameters"));
+        let mut b = a.clone();
+        b.run.details.insert(
+            "cache_parameters".into(),
+            "maxmemory-policy=allkeys-lru".into(),
+        );
+        let after = ProfileKey::of(&b);
+        assert_eq!(
+            before.differences(&after),
+            vec![ProfileDifference {
+                field: "cache_parameters".into(),
+                baseline: String::new(),
+                current: "maxmemory-policy=allkeys-lru".into()
+            }]
+        );
+        assert_ne!(before.slug(), after.slug());
+        assert!(after.slug().contains("maxmemory-policy=allkeys-lru"));
+        assert!(after.describe().ends_with("maxmemory-policy=allkeys-lru"));
     }
 }

@@ -42,6 +42,9 @@ pub fn prepare(inputs: &mut RunInputs) -> anyhow::Result<()> {
             commands::add_mask(&secret);
         }
     }
+    if let Some(t) = inputs.auth_token.as_ref().filter(|t| !t.is_empty()) {
+        commands::add_mask(t.expose());
+    }
     options::Options::from_inputs(&inputs.github).map_err(|e| InputError::new(e.to_string()))?;
     workspace::check_run_paths(inputs)?;
     check_local_server(inputs)?;

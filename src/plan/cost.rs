@@ -124,6 +124,14 @@ fn round4(x: f64) -> f64 {
     (x * 10_000.0).round() / 10_000.0
 }
 
+/// The estimate without the cache's line (a run on the user's own cache).
+pub fn without_cache(mut e: CostEstimate) -> CostEstimate {
+    e.lines.retain(|l| !l.item.starts_with("ElastiCache "));
+    e.total_usd = round4(e.lines.iter().filter_map(|l| l.usd).sum());
+    e.is_complete = e.lines.iter().all(|l| l.usd.is_some());
+    e
+}
+
 /// Estimate a run.
 pub fn estimate(c: &CostInputs<'_>) -> CostEstimate {
     let test_min = c.test_secs.div_ceil(60);

@@ -3,6 +3,7 @@
 //! dead-man's switch, the export location and the cost estimate. Pure: the clock and the repository
 //! come in as arguments, so the same inputs always give the same plan.
 
+pub mod cache;
 pub mod cost;
 pub mod frames;
 pub mod names;
@@ -14,6 +15,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+pub use cache::{ExistingSpec, ParameterGroupSpec};
 pub use cost::CostEstimate;
 pub use names::ResourceNames;
 pub use render::render_text;
@@ -79,6 +81,15 @@ pub struct CacheSpec {
     pub at_rest_encryption: bool,
     /// Port.
     pub port: u16,
+    /// The user's own cache instead of a created one (then the fields above are what AWS reports
+    /// of it, as far as known).
+    pub existing: Option<ExistingSpec>,
+    /// The parameter group of a created cache (`None`: the engine's default).
+    pub parameter_group: Option<ParameterGroupSpec>,
+    /// The cache settings as the profile key carries them (`None`: the defaults).
+    pub parameters_profile: Option<String>,
+    /// Data tiering (required by `cache.r6gd.*` node types).
+    pub data_tiering: bool,
 }
 
 /// Network placement.
@@ -170,6 +181,8 @@ pub struct PlanContext<'a> {
     pub now_unix_ms: u64,
     /// `owner/repo`, when known.
     pub repository: Option<&'a str>,
+    /// The user's own cache as read from AWS (`None`: not read, as in `plan`).
+    pub existing: Option<&'a ExistingSpec>,
 }
 
 /// RunTask batches of at most [`RUN_TASK_BATCH`].
@@ -212,25 +225,73 @@ pub fn plan(cfg: &Config, ctx: &PlanContext<'_>) -> Result<RunPlan, PlanError> {
     if let Some(r) = ctx.repository.filter(|r| !r.is_empty()) {
         tags.insert(TAG_REPOSITORY.to_string(), r.to_string());
     }
-    let cluster_mode = aws.cluster_mode();
-    let cache = CacheSpec {
-        engine: cfg.engine.as_str().into(),
-        engine_version: aws.engine_version.clone(),
-        node_type: aws.node_type.clone(),
-        num_shards: aws.num_shards,
-        replicas_per_shard: aws.num_replicas,
-        nodes: aws.node_count(),
-        cluster_mode,
-        automatic_failover: cluster_mode || aws.num_replicas > 0,
-        transit_encryption: aws.transit_encryption,
-        at_rest_encryption: true,
-        port: CACHE_PORT,
+    let existing = aws.cache.existing.as_ref().map(|given| {
+        ctx.existing
+            .cloned()
+            .unwrap_or_else(|| ExistingSpec::unresolved(given))
+    });
+    let cache = match &existing {
+        None => {
+            let cluster_mode = aws.cluster_mode();
+            CacheSpec {
+                engine: cfg.engine.as_str().into(),
+                engine_version: aws.engine_version.clone(),
+                node_type: aws.node_type.clone(),
+                num_shards: aws.num_shards,
+                replicas_per_shard: aws.num_replicas,
+                nodes: aws.node_count(),
+                cluster_mode,
+                automatic_failover: cluster_mode || aws.num_replicas > 0,
+                transit_encryption: aws.transit_encryption,
+                at_rest_encryption: true,
+                port: CACHE_PORT,
+                existing: None,
+                parameter_group: cache::parameter_group(
+                    &aws.cache.parameters,
+                    &names.parameter_group,
+                    cluster_mode,
+                ),
+                parameters_profile: cache::profile_value(&aws.cache.parameters),
+                data_tiering: aws.cache.data_tiering,
+            }
+        }
+        Some(e) => {
+            let shards = e.num_shards.unwrap_or(1);
+            let replicas = e.replicas_per_shard.unwrap_or(0);
+            CacheSpec {
+                engine: e
+                    .engine
+                    .clone()
+                    .unwrap_or_else(|| cfg.engine.as_str().into()),
+                engine_version: e.engine_version.clone(),
+                node_type: e.node_type.clone().unwrap_or_else(|| "unknown".into()),
+                num_shards: shards,
+                replicas_per_shard: replicas,
+                nodes: shards * (1 + replicas),
+                cluster_mode: e.cluster_mode,
+                automatic_failover: e.cluster_mode || replicas > 0,
+                transit_encryption: e.tls,
+                at_rest_encryption: false,
+                port: e.port,
+                existing: Some(e.clone()),
+                parameter_group: None,
+                parameters_profile: None,
+                data_tiering: false,
+            }
+        }
     };
+    let cluster_mode = cache.cluster_mode;
     let test_secs = cfg.duration.as_secs().max(1);
     let script = script::task_script(&script::ScriptSpec {
         workload: &cfg.workload,
-        port: CACHE_PORT,
-        tls: aws.transit_encryption,
+        port: cache.port,
+        tls: cache.transit_encryption,
+        // A created cache with TLS gets the run's token; the user's cache, the token they gave.
+        auth: if existing.is_some() {
+            aws.cache.auth_token.is_some()
+        } else {
+            cache.transit_encryption
+        },
         cluster_mode,
         test_secs,
         prefill: cfg.prefill,
@@ -250,7 +311,7 @@ pub fn plan(cfg: &Config, ctx: &PlanContext<'_>) -> Result<RunPlan, PlanError> {
         script,
         stop_after_secs,
     };
-    let cost = cost::estimate(&cost::CostInputs {
+    let mut cost = cost::estimate(&cost::CostInputs {
         engine: cfg.engine,
         node_type: &aws.node_type,
         nodes: aws.node_count(),
@@ -261,13 +322,18 @@ pub fn plan(cfg: &Config, ctx: &PlanContext<'_>) -> Result<RunPlan, PlanError> {
         memory_mib: aws.loadgen_memory_mib,
         public_ip: aws.assign_public_ip,
     });
+    if existing.is_some() {
+        // The user's cache costs what it costs whether or not it is loaded.
+        cost = cost::without_cache(cost);
+    }
     let ts = export_timestamp(ctx.now_unix_ms);
     let prefix = if aws.s3_prefix.is_empty() {
         format!("exports/{ts}/")
     } else {
         format!("{}/exports/{ts}/", aws.s3_prefix)
     };
-    let dead_mans_switch = aws.dead_mans_switch.then(|| {
+    // The switch deletes the run's replication group: never armed for a cache the run did not make.
+    let dead_mans_switch = (aws.dead_mans_switch && existing.is_none()).then(|| {
         switch::switch(
             &names,
             ctx.run_id,

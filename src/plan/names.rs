@@ -37,6 +37,9 @@ pub struct ResourceNames {
     pub task_family: String,
     /// CloudWatch log group (≤ 512, `[.-_/#A-Za-z0-9]`).
     pub log_group: String,
+    /// The cache parameter group the run creates for `parameters` (≤ 255, letters, digits,
+    /// hyphens).
+    pub parameter_group: String,
     /// Execution role name (≤ 64, `[\w+=,.@-]`), under [`ROLE_PATH`].
     pub execution_role: String,
     /// The dead-man's switch: EventBridge Scheduler schedule in the `default` group (≤ 64,
@@ -79,6 +82,7 @@ impl ResourceNames {
             ecs_cluster: base.clone(),
             task_family: format!("{base}-memtier"),
             log_group: format!("{LOG_GROUP_PREFIX}{base}"),
+            parameter_group: format!("{base}-params"),
             execution_role: format!("{base}-exec"),
             expiry_schedule: format!("{base}-expiry"),
             expiry_role: format!("{base}-expiry"),

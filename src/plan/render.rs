@@ -12,62 +12,10 @@ pub fn render_text(p: &RunPlan) -> String {
     let n = &p.names;
     let c = &p.cache;
     let _ = writeln!(s, "plan for run {} in {}", p.run_id, p.region);
-    let _ = writeln!(
-        s,
-        "\nresources (created in parallel around the replication group):"
-    );
-    if p.network.creates_security_groups {
-        let _ = writeln!(
-            s,
-            "  security group    {} (load generators; no ingress)",
-            n.loadgen_security_group
-        );
-        let _ = writeln!(
-            s,
-            "  security group    {} (cache; ingress tcp {} only from {})",
-            n.cache_security_group, c.port, n.loadgen_security_group
-        );
+    if let Some(e) = &c.existing {
+        existing_cache(&mut s, p, e);
     } else {
-        let _ = writeln!(
-            s,
-            "  security groups   {} (yours, for the cache and the tasks)",
-            p.network.security_group_ids.join(", ")
-        );
-    }
-    let _ = writeln!(
-        s,
-        "  cache subnet group {} ({} in {})",
-        n.cache_subnet_group,
-        p.network.subnet_ids.join(", "),
-        p.network.vpc_id
-    );
-    let topology = if c.cluster_mode {
-        format!(
-            "cluster mode, {} shards × (1 + {} replicas)",
-            c.num_shards, c.replicas_per_shard
-        )
-    } else {
-        format!("1 primary + {} replicas", c.replicas_per_shard)
-    };
-    let _ = writeln!(
-        s,
-        "  replication group {} ({} {}, {}, {} = {} nodes, port {}, TLS {}, at-rest encryption {}, automatic failover {})",
-        n.replication_group,
-        c.engine,
-        c.engine_version.as_deref().unwrap_or("(service default version)"),
-        c.node_type,
-        topology,
-        c.nodes,
-        c.port,
-        on_off(c.transit_encryption),
-        on_off(c.at_rest_encryption),
-        on_off(c.automatic_failover),
-    );
-    if c.transit_encryption {
-        let _ = writeln!(
-            s,
-            "                    AUTH token: 32 random characters made at run time, never printed"
-        );
+        created_cache(&mut s, p);
     }
     let _ = writeln!(
         s,
@@ -125,6 +73,12 @@ pub fn render_text(p: &RunPlan) -> String {
                 }
             }
         }
+        None if c.existing.is_some() => {
+            let _ = writeln!(
+                s,
+                "  dead-man's switch: not armed (it deletes a cache the run created; this one is yours): what an interrupted run leaves waits for `cleanup` or `sweep`"
+            );
+        }
         None => {
             let _ = writeln!(
                 s,
@@ -141,6 +95,12 @@ pub fn render_text(p: &RunPlan) -> String {
         let _ = writeln!(s, "  prefill: {pre}");
     }
     let _ = writeln!(s, "  timed:   {}", t.script.timed_display);
+    if c.existing.as_ref().is_some_and(|e| !e.resolved) {
+        let _ = writeln!(
+            s,
+            "  (port, TLS and cluster mode follow your group as AWS describes it when the run starts)"
+        );
+    }
     let _ = writeln!(
         s,
         "  each task runs it under `timeout {} s`, prints its results into its log stream, and is stopped if still running after {} s",
@@ -184,6 +144,147 @@ pub fn render_text(p: &RunPlan) -> String {
     s
 }
 
+/// The created cache: its network, the replication group and its parameter group.
+fn created_cache(s: &mut String, p: &RunPlan) {
+    let n = &p.names;
+    let c = &p.cache;
+    let _ = writeln!(
+        s,
+        "\nresources (created in parallel around the replication group):"
+    );
+    if p.network.creates_security_groups {
+        let _ = writeln!(
+            s,
+            "  security group    {} (load generators; no ingress)",
+            n.loadgen_security_group
+        );
+        let _ = writeln!(
+            s,
+            "  security group    {} (cache; ingress tcp {} only from {})",
+            n.cache_security_group, c.port, n.loadgen_security_group
+        );
+    } else {
+        let _ = writeln!(
+            s,
+            "  security groups   {} (yours, for the cache and the tasks)",
+            p.network.security_group_ids.join(", ")
+        );
+    }
+    let _ = writeln!(
+        s,
+        "  cache subnet group {} ({} in {})",
+        n.cache_subnet_group,
+        p.network.subnet_ids.join(", "),
+        p.network.vpc_id
+    );
+    let topology = if c.cluster_mode {
+        format!(
+            "cluster mode, {} shards × (1 + {} replicas)",
+            c.num_shards, c.replicas_per_shard
+        )
+    } else {
+        format!("1 primary + {} replicas", c.replicas_per_shard)
+    };
+    let _ = writeln!(
+        s,
+        "  replication group {} ({} {}, {}, {} = {} nodes, port {}, TLS {}, at-rest encryption {}, automatic failover {})",
+        n.replication_group,
+        c.engine,
+        c.engine_version.as_deref().unwrap_or("(service default version)"),
+        c.node_type,
+        topology,
+        c.nodes,
+        c.port,
+        on_off(c.transit_encryption),
+        on_off(c.at_rest_encryption),
+        on_off(c.automatic_failover),
+    );
+    if c.transit_encryption {
+        let _ = writeln!(
+            s,
+            "                    AUTH token: 32 random characters made at run time, never printed"
+        );
+    }
+    match &c.parameter_group {
+        Some(g) if g.creates => {
+            let set: Vec<String> = g
+                .parameters
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect();
+            let _ = writeln!(
+                s,
+                "  parameter group   {} (family of the engine version; {}; deleted once the cache is gone)",
+                g.name,
+                set.join(" ")
+            );
+        }
+        Some(g) => {
+            let _ = writeln!(s, "  parameter group   {} (yours, used as is)", g.name);
+        }
+        None => {}
+    }
+    if c.data_tiering {
+        let _ = writeln!(
+            s,
+            "                    data tiering on ({} nodes keep part of the data on local SSD)",
+            c.node_type
+        );
+    }
+}
+
+/// The user's own cache: nothing of it is created, changed or deleted.
+fn existing_cache(s: &mut String, p: &RunPlan, e: &super::ExistingSpec) {
+    let _ = writeln!(
+        s,
+        "\ncache: yours, {} — the run creates no cache, no subnet group and no security group, never changes or deletes it, and arms no dead-man's switch for it",
+        e.given
+    );
+    if e.resolved {
+        let c = &p.cache;
+        let group = e.replication_group_id.as_ref().map_or_else(
+            || {
+                ", no replication group of this region has it: no CloudWatch server metrics"
+                    .to_string()
+            },
+            |g| {
+                format!(
+                    ", replication group {g}: {} {} {}",
+                    c.engine,
+                    c.engine_version.as_deref().unwrap_or("?"),
+                    c.node_type
+                )
+            },
+        );
+        let _ = writeln!(
+            s,
+            "  endpoint          {}:{} (TLS {}, cluster mode {}{group})",
+            e.host,
+            e.port,
+            on_off(e.tls),
+            on_off(e.cluster_mode),
+        );
+    } else {
+        let _ = writeln!(
+            s,
+            "  endpoint, port, TLS, engine, version, node type and member clusters are read from AWS (DescribeReplicationGroups) when the run starts"
+        );
+    }
+    let _ = writeln!(
+        s,
+        "                    AUTH token: from the secret input auth_token when given, never printed"
+    );
+    let _ = writeln!(
+        s,
+        "  security groups   {} (yours, for the tasks: they must reach the cache)",
+        p.network.security_group_ids.join(", ")
+    );
+    let _ = writeln!(
+        s,
+        "\nresources (created for the load generators, all deleted at teardown):"
+    );
+}
+
 /// The run's expected critical path: what the wall time is made of, and what runs side by side.
 fn critical_path(s: &mut String, p: &RunPlan) {
     let test = p
@@ -191,34 +292,60 @@ fn critical_path(s: &mut String, p: &RunPlan) {
         .script
         .timed_timeout_secs
         .saturating_sub(super::script::TIMEOUT_GRACE_SECS);
+    let ours = p.cache.existing.is_none();
+    let mut step = 0;
+    let mut next = || {
+        step += 1;
+        step
+    };
     let _ = writeln!(s, "\nexpected critical path:");
-    let _ = writeln!(
-        s,
-        "  1. create the replication group      typically 5-15 min (at most {} min); network, roles, cluster and task definition alongside",
-        crate::config::aws::CACHE_CREATE_TIMEOUT_MINUTES
-    );
+    if ours {
+        let _ = writeln!(
+            s,
+            "  {}. create the replication group      typically 5-15 min (at most {} min); network, roles, cluster and task definition alongside",
+            next(),
+            crate::config::aws::CACHE_CREATE_TIMEOUT_MINUTES
+        );
+    } else {
+        let _ = writeln!(
+            s,
+            "  {}. roles, log group, cluster and task definition for the load generators, under a minute",
+            next()
+        );
+    }
     if p.tasks.prefill {
         let _ = writeln!(
             s,
-            "  2. prefill                           as long as writing every key takes (at most {} min)",
+            "  {}. prefill                           as long as writing every key takes (at most {} min)",
+            next(),
             crate::config::aws::PREFILL_BOUND_MINUTES
         );
     }
     let _ = writeln!(
         s,
         "  {}. load                              {test} s, after about a minute for Fargate to start the tasks; a line of progress every 30 s; ends early if every task stalls for {} s",
-        if p.tasks.prefill { 3 } else { 2 },
+        next(),
         super::STALL_LIMIT_SECS
     );
+    let deletion = if ours {
+        "the replication group's deletion, typically 5-10 min"
+    } else {
+        "the load generators' teardown"
+    };
     let _ = writeln!(
         s,
-        "  {}. side by side, once results are home: the report (job summary, outputs, PR comment) at once;\n     the replication group's deletion, typically 5-10 min; CloudWatch's last minute, a few minutes",
-        if p.tasks.prefill { 4 } else { 3 },
+        "  {}. side by side, once results are home: the report (job summary, outputs, PR comment) at once;\n     {deletion}; CloudWatch's last minute, a few minutes",
+        next(),
     );
     let _ = writeln!(
         s,
-        "  {}. subnet group and security groups, the export to S3, the report updated with server metrics and the teardown",
-        if p.tasks.prefill { 5 } else { 4 },
+        "  {}. {}the export to S3, the report updated with server metrics and the teardown",
+        next(),
+        if ours {
+            "subnet group and security groups, "
+        } else {
+            ""
+        }
     );
 }
 

@@ -58,8 +58,10 @@ pub struct ScriptSpec<'a> {
     pub workload: &'a Workload,
     /// Cache port.
     pub port: u16,
-    /// TLS + AUTH token.
+    /// TLS in transit.
     pub tls: bool,
+    /// AUTH with the token from the task's environment.
+    pub auth: bool,
     /// Cluster mode enabled.
     pub cluster_mode: bool,
     /// Timed run length, seconds.
@@ -119,7 +121,7 @@ fn tail(spec: &ScriptSpec<'_>, timed: bool) -> Vec<String> {
 /// The shell words of one memtier invocation: host and token are expanded from the environment.
 fn shell_words(spec: &ScriptSpec<'_>, mode: Mode, timed: bool) -> String {
     let placeholder = Secret::new("");
-    let pw = spec.tls.then_some(&placeholder);
+    let pw = spec.auth.then_some(&placeholder);
     let host = format!("${{{ENV_HOST}}}");
     let cmd = memtier(spec, &host, pw, mode);
     let mut words = vec!["memtier_benchmark".to_string()];
@@ -137,7 +139,7 @@ fn shell_words(spec: &ScriptSpec<'_>, mode: Mode, timed: bool) -> String {
 /// The command line for people: host shown as `<cache endpoint>`, token as `***`.
 fn display(spec: &ScriptSpec<'_>, mode: Mode, timed: bool) -> String {
     let placeholder = Secret::new("");
-    let pw = spec.tls.then_some(&placeholder);
+    let pw = spec.auth.then_some(&placeholder);
     let mut s = memtier(spec, "<cache endpoint>", pw, mode).display();
     for w in tail(spec, timed) {
         s.push(' ');

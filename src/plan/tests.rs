@@ -43,6 +43,7 @@ fn plan_for(extra: &[&str]) -> RunPlan {
             run_id: "ecp-19abc-0042",
             now_unix_ms: NOW_MS,
             repository: Some("octo/bench"),
+            existing: None,
         },
     )
     .unwrap()
@@ -202,6 +203,7 @@ fn local_target_has_no_plan() {
         run_id: "x",
         now_unix_ms: NOW_MS,
         repository: None,
+        existing: None,
     };
     assert!(matches!(plan(&c, &ctx), Err(PlanError::NotAws(_))));
 }
@@ -368,4 +370,107 @@ fn the_script_ends_when_memtier_cannot_start() {
     assert!(shipped.complete, "{text}");
     assert_eq!(shipped.exit_code, Some(2), "{text}");
     assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn a_cache_of_your_own_is_loaded_not_created_and_the_plan_says_so() {
+    let cfg = config(&[
+        "--replication-group-id",
+        "staging",
+        "--security-group-ids",
+        "sg-0123456789abcdef0",
+    ]);
+    let ctx = |existing| PlanContext {
+        run_id: "ecp-19abc-0042",
+        now_unix_ms: NOW_MS,
+        repository: None,
+        existing,
+    };
+    // `plan` (no AWS): what is known before the group is read.
+    let p = plan(&cfg, &ctx(None)).unwrap();
+    assert!(p.dead_mans_switch.is_none());
+    assert!(!p
+        .cost
+        .lines
+        .iter()
+        .any(|l| l.item.starts_with("ElastiCache")));
+    let text = render_text(&p);
+    for says in [
+        "cache: yours, replication group 'staging'",
+        "creates no cache, no subnet group and no security group",
+        "never changes or deletes it",
+        "read from AWS (DescribeReplicationGroups) when the run starts",
+        "dead-man's switch: not armed",
+        "sg-0123456789abcdef0 (yours, for the tasks",
+    ] {
+        assert!(text.contains(says), "{says}:\n{text}");
+    }
+    assert!(!text.contains("cache subnet group") && !text.contains("replication group ecp-"));
+    // The run: what AWS said about the group shapes the cache spec and the command line.
+    let found = ExistingSpec {
+        given: "replication group 'staging'".into(),
+        resolved: true,
+        replication_group_id: Some("staging".into()),
+        host: "clustercfg.staging.abc.use1.cache.amazonaws.com".into(),
+        port: 6380,
+        tls: true,
+        cluster_mode: true,
+        auth_token_enabled: Some(true),
+        engine: Some("redis".into()),
+        engine_version: Some("7.1.0".into()),
+        node_type: Some("cache.r7g.large".into()),
+        num_shards: Some(2),
+        replicas_per_shard: Some(1),
+        member_clusters: vec!["staging-0001-001".into()],
+    };
+    let p = plan(&cfg, &ctx(Some(&found))).unwrap();
+    assert_eq!(
+        (
+            p.cache.node_type.as_str(),
+            p.cache.engine_version.as_deref(),
+            p.cache.nodes,
+            p.cache.port
+        ),
+        ("cache.r7g.large", Some("7.1.0"), 4, 6380)
+    );
+    let timed = &p.tasks.script.timed_display;
+    assert!(
+        timed.contains("--cluster-mode") && timed.contains("--tls") && timed.contains("6380"),
+        "{timed}"
+    );
+    assert!(render_text(&p).contains("replication group staging: redis 7.1.0 cache.r7g.large"));
+}
+
+#[test]
+fn parameters_make_a_parameter_group_of_the_run() {
+    let p = plan_for(&["--parameters", "maxmemory-policy=allkeys-lru"]);
+    let g = p.cache.parameter_group.clone().unwrap();
+    assert_eq!(g.name, "ecp-19abc-0042-params");
+    assert!(g.creates);
+    assert_eq!(
+        g.parameters,
+        vec![("maxmemory-policy".to_string(), "allkeys-lru".to_string())]
+    );
+    assert_eq!(
+        p.cache.parameters_profile.as_deref(),
+        Some("maxmemory-policy=allkeys-lru")
+    );
+    assert!(render_text(&p).contains("parameter group   ecp-19abc-0042-params"));
+    // Cluster mode needs a group that allows shards.
+    let p = plan_for(&["--parameters", "io-threads=4", "--num-shards", "2"]);
+    assert!(p
+        .cache
+        .parameter_group
+        .unwrap()
+        .parameters
+        .contains(&("cluster-enabled".to_string(), "yes".to_string())));
+    let p = plan_for(&["--parameter-group", "mine"]);
+    assert!(!p.cache.parameter_group.as_ref().unwrap().creates);
+    assert_eq!(
+        p.cache.parameters_profile.as_deref(),
+        Some("parameter_group=mine")
+    );
+    assert!(plan_for(&[]).cache.parameters_profile.is_none());
+    let p = plan_for(&["--node-type", "cache.r6gd.xlarge"]);
+    assert!(p.cache.data_tiering && render_text(&p).contains("data tiering on"));
 }

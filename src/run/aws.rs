@@ -56,6 +56,9 @@ fn merged(cfg: &Config, run_id: &str, aws: &AwsOutcome) -> RunResult {
     );
     d.insert("region".into(), p.region.clone().into());
     d.insert("node_type".into(), p.cache.node_type.clone().into());
+    if let Some(params) = &p.cache.parameters_profile {
+        d.insert("cache_parameters".into(), params.clone().into());
+    }
     d.insert("num_shards".into(), p.cache.num_shards.into());
     d.insert(
         "replicas_per_shard".into(),

@@ -35,6 +35,8 @@ pub enum ResourceKind {
     EcsTask,
     /// EventBridge Scheduler schedule in the `default` group (the dead-man's switch; `id` = its ARN).
     Schedule,
+    /// ElastiCache cache parameter group (the run's own, for `parameters`).
+    CacheParameterGroup,
 }
 
 impl ResourceKind {
@@ -50,6 +52,7 @@ impl ResourceKind {
             Self::TaskDefinition => "task definition",
             Self::EcsTask => "ECS task",
             Self::Schedule => "schedule",
+            Self::CacheParameterGroup => "cache parameter group",
         }
     }
 }

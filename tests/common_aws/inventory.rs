@@ -44,6 +44,7 @@ pub async fn inventory(c: &Clients, run_id: &str, vpc_id: &str) -> Vec<String> {
         (ResourceKind::IamRole, n.execution_role.clone()),
         (ResourceKind::IamRole, n.expiry_role.clone()),
         (ResourceKind::Schedule, n.expiry_schedule.clone()),
+        (ResourceKind::CacheParameterGroup, n.parameter_group.clone()),
     ];
     for (kind, name) in by_name {
         if leaks::exists(c, kind, &name).await.unwrap() {

@@ -57,6 +57,7 @@ pub async fn plan_for(c: &Clients, run_id: &str, extra: &[&str]) -> RunPlan {
             run_id,
             now_unix_ms: 1_795_723_200_000,
             repository: Some("octo/bench"),
+            existing: None,
         },
     )
     .unwrap()

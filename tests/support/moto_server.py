@@ -18,6 +18,22 @@ AWS-correct code can be tested end to end. Each patch states the gap it closes:
 3. DescribeCacheEngineVersions is not implemented in moto. Here it answers, for redis and
    valkey, the versions ElastiCache offers with their parameter group families (`redis7`,
    `valkey8`, ...), the default version marked as such.
+4. Cache parameter groups are not implemented in moto. Here CreateCacheParameterGroup (family
+   from DescribeCacheEngineVersions' list; CacheParameterGroupAlreadyExists for a taken name;
+   tags), DescribeCacheParameterGroups, ModifyCacheParameterGroup and DeleteCacheParameterGroup
+   behave as on AWS: an unknown name answers CacheParameterGroupNotFound, the `default.*` groups
+   cannot be modified or deleted, and a group that a replication group still uses (also one
+   being deleted) cannot be deleted (InvalidCacheParameterGroupState). CreateReplicationGroup
+   naming a group that does not exist answers CacheParameterGroupNotFound, and one whose family
+   is not the engine version's answers InvalidParameterCombination. The groups are in the
+   tagging APIs (ListTagsForResource, the Resource Groups Tagging API) like AWS's.
+5. DescribeCacheClusters does not know a replication group's member clusters in moto. Here a
+   member answers with its group's node type, engine, engine version (the engine's default
+   version when the group was created without one) and cache parameter group, as on AWS.
+6. Data tiering: moto accepts any node type without DataTieringEnabled. Here
+   CreateReplicationGroup refuses (InvalidParameterCombination) a data-tiering node type
+   (`cache.r6gd.*`) without DataTieringEnabled=true, and DataTieringEnabled on any other node
+   type, as the API reference says ("must be set to true when using r6gd nodes").
 
 ## Strict switches: what AWS documents and moto does not do
 
@@ -198,6 +214,291 @@ def _describe_cache_engine_versions(self):
 
 
 ec_responses.ElastiCacheResponse.describe_cache_engine_versions = _describe_cache_engine_versions
+
+
+# --- 4. cache parameter groups --------------------------------------------------------------------
+class CacheParameterGroupNotFound(ElastiCacheException):
+    code = "CacheParameterGroupNotFound"
+
+    def __init__(self, name):
+        super().__init__(f"CacheParameterGroup {name} not found.")
+
+
+class CacheParameterGroupAlreadyExists(ElastiCacheException):
+    code = "CacheParameterGroupAlreadyExists"
+
+    def __init__(self, name):
+        super().__init__(f"CacheParameterGroup {name} already exists.")
+
+
+class InvalidCacheParameterGroupState(ElastiCacheException):
+    code = "InvalidCacheParameterGroupState"
+
+    def __init__(self, message):
+        super().__init__(message)
+
+
+from moto.elasticache.exceptions import (  # noqa: E402
+    InvalidParameterCombinationException,
+    InvalidParameterValueException,
+)
+
+
+def _families():
+    return {fam for versions in ENGINE_VERSIONS.values() for _, fam in versions}
+
+
+def _family_of(engine, version):
+    versions = ENGINE_VERSIONS.get((engine or "redis").lower(), [])
+    if not version:
+        return versions[-1][1] if versions else None
+    for v, fam in versions:
+        if v == version or v.startswith(version + ".") or version.startswith(v + "."):
+            return fam
+    return None
+
+
+def _default_version(engine):
+    versions = ENGINE_VERSIONS.get((engine or "redis").lower(), [])
+    return versions[-1][0] if versions else None
+
+
+def _parameter_groups(backend):
+    if not hasattr(backend, "_ecp_parameter_groups"):
+        backend._ecp_parameter_groups = {}
+    return backend._ecp_parameter_groups
+
+
+def _default_group_family(name):
+    """`default.redis7` / `default.redis7.cluster.on` exist in every account, as on AWS."""
+    if not name.startswith("default."):
+        return None
+    fam = name[len("default."):]
+    fam = fam[: -len(".cluster.on")] if fam.endswith(".cluster.on") else fam
+    return fam if fam in _families() else None
+
+
+class _ParameterGroup:
+    def __init__(self, backend, name, family, description):
+        self.name = name
+        self.family = family
+        self.description = description
+        self.parameters = {}
+        self.arn = f"arn:aws:elasticache:{backend.region_name}:{backend.account_id}:parametergroup:{name}"
+
+
+def _pg_view(g):
+    return {
+        "CacheParameterGroupName": g.name,
+        "CacheParameterGroupFamily": g.family,
+        "Description": g.description,
+        "IsGlobal": False,
+        "ARN": g.arn,
+    }
+
+
+def _create_parameter_group(self):
+    b = self.elasticache_backend
+    name = self._get_param("CacheParameterGroupName") or ""
+    family = self._get_param("CacheParameterGroupFamily") or ""
+    groups = _parameter_groups(b)
+    if name.lower() in groups or name.startswith("default."):
+        raise CacheParameterGroupAlreadyExists(name)
+    if family not in _families():
+        raise InvalidParameterValueException(
+            f"The parameter CacheParameterGroupFamily {family} is not a valid family."
+        )
+    g = _ParameterGroup(b, name, family, self._get_param("Description") or "")
+    groups[name.lower()] = g
+    tags = self._get_param("Tags", [])
+    if tags:
+        b.tagging_service.tag_resource(g.arn, tags)
+    return ActionResult({"CacheParameterGroup": _pg_view(g)})
+
+
+def _lookup_group(b, name):
+    g = _parameter_groups(b).get((name or "").lower())
+    if g is None:
+        raise CacheParameterGroupNotFound(name)
+    return g
+
+
+def _describe_parameter_groups(self):
+    b = self.elasticache_backend
+    name = self._get_param("CacheParameterGroupName")
+    if name:
+        fam = _default_group_family(name)
+        if fam is not None:
+            groups = [_ParameterGroup(b, name, fam, f"Default parameter group for {fam}")]
+        else:
+            groups = [_lookup_group(b, name)]
+    else:
+        groups = list(_parameter_groups(b).values())
+    return ActionResult({"CacheParameterGroups": [_pg_view(g) for g in groups]})
+
+
+def _modify_parameter_group(self):
+    b = self.elasticache_backend
+    name = self._get_param("CacheParameterGroupName") or ""
+    if name.startswith("default."):
+        raise InvalidParameterValueException(
+            "Default parameter groups cannot be modified; create a parameter group of your own."
+        )
+    g = _lookup_group(b, name)
+    values = self._get_param("ParameterNameValues", []) or []
+    if not values:
+        raise InvalidParameterValueException("ParameterNameValues must not be empty.")
+    if len(values) > 20:
+        raise InvalidParameterValueException("At most 20 parameters may be modified per call.")
+    for v in values:
+        g.parameters[v.get("ParameterName")] = v.get("ParameterValue")
+    return ActionResult({"CacheParameterGroupName": g.name})
+
+
+def _delete_parameter_group(self):
+    b = self.elasticache_backend
+    name = self._get_param("CacheParameterGroupName") or ""
+    if name.startswith("default."):
+        raise InvalidCacheParameterGroupState(
+            "Default parameter groups cannot be deleted."
+        )
+    g = _lookup_group(b, name)
+    for rg in b.replication_groups.values():
+        if (getattr(rg, "cache_parameter_group_name", None) or "").lower() == name.lower():
+            raise InvalidCacheParameterGroupState(
+                f"One or more cache clusters are still members of cache parameter group {name}, "
+                f"please remove the cache clusters from the parameter group before deleting it "
+                f"(replication group {rg.replication_group_id} is '{rg.status}')."
+            )
+    _parameter_groups(b).pop(name.lower(), None)
+    try:
+        b.tagging_service.delete_all_tags_for_resource(g.arn)
+    except Exception:  # older moto: tags stay, the group is gone either way
+        pass
+    return EmptyResult()
+
+
+_R = ec_responses.ElastiCacheResponse
+_R.create_cache_parameter_group = _create_parameter_group
+_R.describe_cache_parameter_groups = _describe_parameter_groups
+_R.modify_cache_parameter_group = _modify_parameter_group
+_R.delete_cache_parameter_group = _delete_parameter_group
+
+_orig_create_rg_pg = Backend.create_replication_group
+
+
+def _create_rg_pg(self, *args, **kwargs):
+    name = kwargs.get("cache_parameter_group_name") or ""
+    if name:
+        fam = _default_group_family(name)
+        if fam is None:
+            fam = _lookup_group(self, name).family
+        want = _family_of(kwargs.get("engine"), kwargs.get("engine_version"))
+        if want is not None and fam != want:
+            raise InvalidParameterCombinationException(
+                f"The parameter group {name} (family {fam}) does not match the engine version's "
+                f"family {want}."
+            )
+    return _orig_create_rg_pg(self, *args, **kwargs)
+
+
+Backend.create_replication_group = _create_rg_pg
+
+
+# --- 6. data tiering --------------------------------------------------------------------------------
+_orig_create_rg_tiering = Backend.create_replication_group
+
+
+def _create_rg_tiering(self, *args, **kwargs):
+    node_type = kwargs.get("cache_node_type") or ""
+    tiered = bool(kwargs.get("data_tiering_enabled"))
+    is_tiering_type = ".r6gd." in node_type
+    if is_tiering_type and not tiered:
+        raise InvalidParameterCombinationException(
+            f"DataTieringEnabled must be true for node type {node_type}."
+        )
+    if tiered and not is_tiering_type:
+        raise InvalidParameterCombinationException(
+            f"Data tiering is only supported for r6gd node types, not {node_type}."
+        )
+    return _orig_create_rg_tiering(self, *args, **kwargs)
+
+
+Backend.create_replication_group = _create_rg_tiering
+
+# The parameter groups in the tagging APIs.
+import re as _re  # noqa: E402
+
+_orig_backend_init = Backend.__init__
+
+
+def _backend_init(self, *args, **kwargs):
+    _orig_backend_init(self, *args, **kwargs)
+    self.arn_regex = _re.compile(
+        r"^arn:aws:elasticache:.*:[0-9]*:(cluster|snapshot|subnetgroup|replicationgroup|user|parametergroup):.*$"
+    )
+
+
+Backend.__init__ = _backend_init
+
+_orig_iter_tagged = Backend.iter_tagged_resources
+
+
+def _iter_tagged(self):
+    yield from _orig_iter_tagged(self)
+    from moto.core.resource_tagging import TaggedResource
+
+    for g in list(_parameter_groups(self).values()):
+        yield TaggedResource(
+            arn=g.arn,
+            tags=self.tagging_service.get_tag_dict_for_resource(g.arn),
+            resource_type="elasticache:parametergroup",
+            extra={"include_untagged": True},
+        )
+
+
+Backend.iter_tagged_resources = _iter_tagged
+
+
+# --- 5. DescribeCacheClusters for member clusters -------------------------------------------------
+_orig_describe_cache_clusters = ec_responses.ElastiCacheResponse.describe_cache_clusters
+
+
+def _describe_cache_clusters(self):
+    b = self.elasticache_backend
+    cid = self._get_param("CacheClusterId")
+    if cid and cid not in b.cache_clusters:
+        for rg in b.replication_groups.values():
+            if cid in (rg.member_clusters or []):
+                pg = getattr(rg, "cache_parameter_group_name", None) or (
+                    f"default.{_family_of(rg.engine, rg.engine_version)}"
+                    + (".cluster.on" if rg.cluster_mode == "enabled" else "")
+                )
+                status = "available" if rg.status == "available" else rg.status
+                return ActionResult(
+                    {
+                        "CacheClusters": [
+                            {
+                                "CacheClusterId": cid,
+                                "CacheNodeType": rg.cache_node_type,
+                                "Engine": rg.engine,
+                                "EngineVersion": rg.engine_version
+                                or _default_version(rg.engine),
+                                "CacheClusterStatus": status,
+                                "ReplicationGroupId": rg.replication_group_id,
+                                "CacheParameterGroup": {
+                                    "CacheParameterGroupName": pg,
+                                    "ParameterApplyStatus": "in-sync",
+                                },
+                                "TransitEncryptionEnabled": rg.transit_encryption_enabled,
+                            }
+                        ]
+                    }
+                )
+    return _orig_describe_cache_clusters(self)
+
+
+ec_responses.ElastiCacheResponse.describe_cache_clusters = _describe_cache_clusters
 
 
 # --- strict switches ----------------------------------------------------------------------------
