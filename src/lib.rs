@@ -188,10 +188,20 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
                 .enable_all()
                 .build()
                 .map_err(|e| anyhow::anyhow!("starting the async runtime: {e}"))?;
-            let (result, outcome) = rt.block_on(run::run(&a.inputs))?;
+            let (results, outcome) = rt.block_on(run::run(&a.inputs))?;
             #[allow(clippy::print_stdout)]
             {
-                print!("{}", report::text::render(&result));
+                for result in &results {
+                    if let Some(w) = result
+                        .run
+                        .details
+                        .get("workload_name")
+                        .and_then(|w| w.as_str())
+                    {
+                        println!("== workload {w}");
+                    }
+                    print!("{}", report::text::render(result));
+                }
                 println!("outputs: {}", a.inputs.output_dir);
             }
             Ok(outcome)
@@ -225,7 +235,13 @@ fn plan_command(a: &cli::PlanArgs) -> anyhow::Result<Outcome> {
     let mut inputs = a.inputs.clone();
     inputs.target = "aws".into();
     fill_region_from_env(&mut inputs);
-    let cfg = config::Config::from_inputs(&inputs).map_err(|e| InputError::new(e.to_string()))?;
+    config::Config::from_inputs(&inputs).map_err(|e| InputError::new(e.to_string()))?;
+    let workloads = run::matrix::load(&inputs)?;
+    let total = workloads
+        .as_deref()
+        .map(|ws| run::matrix::provisioning_inputs(&inputs, ws));
+    let cfg = config::Config::from_inputs(total.as_ref().unwrap_or(&inputs))
+        .map_err(|e| InputError::new(e.to_string()))?;
     let run_id = cfg.run_id.clone().unwrap_or_else(run::new_run_id);
     let now_unix_ms = run::timeline::now_ms();
     let repository = std::env::var("GITHUB_REPOSITORY").ok();
@@ -242,7 +258,11 @@ fn plan_command(a: &cli::PlanArgs) -> anyhow::Result<Outcome> {
     let text = if a.json {
         serde_json::to_string_pretty(&p)? + "\n"
     } else {
-        plan::render_text(&p)
+        let mut t = plan::render_text(&p);
+        if let Some(ws) = &workloads {
+            t.push_str(&run::matrix::plan_text(ws));
+        }
+        t
     };
     #[allow(clippy::print_stdout)]
     {

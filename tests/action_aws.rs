@@ -71,10 +71,12 @@ async fn an_aws_run_sets_s3_prefix_and_the_comment_links_the_export() {
     assert_eq!(stderr.matches(auth.as_str()).count(), 1, "{stderr}");
     assert!(!stdout.contains(auth.as_str()));
 
-    // The output names the prefix, and the run's files are under it.
+    // The output names the prefix, and the run's files are under it. The first report sets the
+    // outputs before the export, the final one again: the runner keeps a name's last value.
     let outputs = step.read(&step.output);
     let prefix = outputs
         .lines()
+        .rev()
         .find_map(|l| l.strip_prefix("s3_prefix="))
         .unwrap_or_else(|| panic!("no s3_prefix output:\n{outputs}"));
     let key_prefix = prefix

@@ -137,9 +137,22 @@ fn subnets_for(attempt: u32, all: &[String]) -> Vec<String> {
     vec![all[i].clone()]
 }
 
+/// Which workload of a matrix the tasks run: a tag that keeps RunTask's client tokens of one
+/// workload apart from another's (a repeated token is answered with its first answer), and the
+/// workload's own script as the container's command (the task definition holds another's).
+/// Outside a matrix: no tag, no override.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct WorkloadTasks<'a> {
+    /// Short and unique in the run, e.g. `w2`; empty outside a matrix.
+    pub tag: &'a str,
+    /// The script the container runs instead of the task definition's.
+    pub command: Option<&'a str>,
+}
+
 /// Start `count` tasks in batches of ≤ 10, recording each in the ledger; returns their ARNs. Tasks
 /// Fargate has no capacity for are started again, in another subnet, within the capacity policy's
 /// budget; any other start failure ends the load.
+#[allow(clippy::too_many_arguments)]
 async fn start(
     c: &Clients,
     p: &RunPlan,
@@ -147,9 +160,15 @@ async fn start(
     ledger: &SharedLedger,
     env: &[(String, String)],
     (count, label): (u32, &str),
+    w: WorkloadTasks<'_>,
     t: &Timeouts,
 ) -> anyhow::Result<Vec<String>> {
     let arns = std::sync::Mutex::new(Vec::new());
+    let token_base = if w.tag.is_empty() {
+        p.run_id.clone()
+    } else {
+        format!("{}-{}", p.run_id, w.tag)
+    };
     for (i, n) in crate::plan::batches(count).into_iter().enumerate() {
         // (tasks still to start, attempt) of this batch.
         let state = std::sync::Mutex::new((n, 0u32));
@@ -160,9 +179,9 @@ async fn start(
             let subnets = subnets_for(attempt, &p.network.subnet_ids);
             // A new token per attempt: RunTask answers a repeated token with its first answer.
             let client_token = if attempt == 0 {
-                format!("{}-{label}-{i}", p.run_id)
+                format!("{token_base}-{label}-{i}")
             } else {
-                format!("{}-{label}-{i}-r{attempt}", p.run_id)
+                format!("{token_base}-{label}-{i}-r{attempt}")
             };
             let out = tasks::run_tasks(
                 &c.ecs,
@@ -176,6 +195,7 @@ async fn start(
                     count: missing,
                     client_token,
                     tags: &p.tags,
+                    command: w.command,
                 },
             )
             .await?;
@@ -537,6 +557,31 @@ pub async fn run_load(
     t: &Timeouts,
     cancel: &CancellationToken,
 ) -> anyhow::Result<LoadOutcome> {
+    run_workload(
+        c,
+        p,
+        prov,
+        ledger,
+        token,
+        t,
+        cancel,
+        WorkloadTasks::default(),
+    )
+    .await
+}
+
+/// [`run_load`] for one workload of a matrix.
+#[allow(clippy::too_many_arguments)]
+pub async fn run_workload(
+    c: &Clients,
+    p: &RunPlan,
+    prov: &Provisioned,
+    ledger: &SharedLedger,
+    token: Option<&Secret>,
+    t: &Timeouts,
+    cancel: &CancellationToken,
+    w: WorkloadTasks<'_>,
+) -> anyhow::Result<LoadOutcome> {
     let mut env = vec![(ENV_HOST.to_string(), prov.endpoint.clone())];
     if let Some(tok) = token.filter(|_| p.cache.transit_encryption) {
         env.push((ENV_AUTH_TOKEN.to_string(), tok.expose().to_string()));
@@ -544,7 +589,7 @@ pub async fn run_load(
     let mut outcome = LoadOutcome::default();
     let start_cancellable = |env: Vec<(String, String)>, count: u32, label: &'static str| async move {
         tokio::select! {
-            r = start(c, p, prov, ledger, &env, (count, label), t) => r,
+            r = start(c, p, prov, ledger, &env, (count, label), w, t) => r,
             () = cancel.cancelled() => Err(anyhow::anyhow!("interrupted by a signal while starting the {label} task(s)")),
         }
     };

@@ -25,7 +25,9 @@ pub type RawFiles = Vec<(String, Vec<u8>)>;
 /// What an AWS run produced, before the merge and the reports.
 #[derive(Clone, Debug)]
 pub struct AwsOutcome {
-    /// The plan that was carried out.
+    /// The workload's name, in a matrix.
+    pub workload: Option<String>,
+    /// The plan that was carried out (in a matrix, the workload's own).
     pub plan: RunPlan,
     /// Judged timed tasks.
     pub judged: Vec<JudgedClient>,
@@ -246,6 +248,7 @@ fn interrupted_outcome(
     );
     let loaded = loaded.unwrap_or_default();
     AwsOutcome {
+        workload: None,
         plan,
         judged: loaded.judged,
         failure: Some(format!("interrupted before teardown finished: {finish}")),
@@ -260,7 +263,7 @@ fn interrupted_outcome(
 /// The part of a run's outcome the tasks' results make, known as soon as they are home: the tasks'
 /// log, their raw outputs, and why the load failed (an image that could not be pulled, a failed
 /// prefill, a load cut short because every task stalled).
-fn client_outcome(p: &RunPlan, o: &load::LoadOutcome) -> AwsOutcome {
+fn client_outcome(name: Option<&str>, p: &RunPlan, o: &load::LoadOutcome) -> AwsOutcome {
     let mut log = String::new();
     if let Some(pre) = &o.prefill {
         task_log(&mut log, "prefill", pre);
@@ -295,6 +298,7 @@ fn client_outcome(p: &RunPlan, o: &load::LoadOutcome) -> AwsOutcome {
         )
         .collect();
     AwsOutcome {
+        workload: name.map(str::to_string),
         plan: p.clone(),
         judged: o.judged.clone(),
         failure,
@@ -341,17 +345,19 @@ fn add_teardown(
 /// cache's deletion, which takes minutes, first among them), the wait for CloudWatch to publish
 /// the load's last minute, and `first_report` — given the outcome as the results make it and the
 /// timeline so far — whose result is handed back beside the final outcome.
+#[allow(clippy::too_many_arguments)]
 pub async fn run<F, Fut, T>(
     cfg: &Config,
+    workloads: &[AwsWorkload<'_>],
     run_id: &str,
     out_dir: &Path,
     cancel: &CancellationToken,
     tl: &mut Timeline,
     t: &Timeouts,
     first_report: F,
-) -> anyhow::Result<(AwsOutcome, Option<T>)>
+) -> anyhow::Result<(Vec<AwsOutcome>, Option<T>)>
 where
-    F: FnOnce(AwsOutcome, Vec<crate::results::Phase>) -> Fut,
+    F: FnOnce(Vec<AwsOutcome>, Vec<crate::results::Phase>) -> Fut,
     Fut: std::future::Future<Output = T>,
 {
     tl.phase("plan");
@@ -376,17 +382,25 @@ where
         ),
         None => None,
     };
-    let p = plan::plan(
-        cfg,
-        &PlanContext {
-            run_id,
-            now_unix_ms: crate::run::timeline::now_ms(),
-            repository: repository.as_deref(),
-            existing: found.as_ref(),
-        },
-    )
-    .map_err(|e| InputError::new(e.to_string()))?;
+    let ctx = PlanContext {
+        run_id,
+        now_unix_ms: crate::run::timeline::now_ms(),
+        repository: repository.as_deref(),
+        existing: found.as_ref(),
+    };
+    let p = plan::plan(cfg, &ctx).map_err(|e| InputError::new(e.to_string()))?;
     plan::check_budget(&p).map_err(InputError::new)?;
+    // Each workload of a matrix: its own tasks' plan on the same resources (the names derive from
+    // the run id alone).
+    let mut plans: Vec<(Option<&str>, RunPlan)> = Vec::with_capacity(workloads.len().max(1));
+    for w in workloads {
+        let wp = plan::plan(w.config, &ctx)
+            .map_err(|e| InputError::new(format!("workload '{}': {e}", w.name.unwrap_or("?"))))?;
+        plans.push((w.name, wp));
+    }
+    if plans.is_empty() {
+        plans.push((None, p.clone()));
+    }
     tl.phase("preflight");
     preflight(&mut c, &p).await?;
     let ledger = Mutex::new(Ledger::open(out_dir, run_id, &p.region)?.mirror_to_action_state());
@@ -415,22 +429,25 @@ where
     };
     let loaded = match &provisioned {
         Ok(_) if cancel.is_cancelled() => Err(anyhow::anyhow!("not started: interrupted")),
-        Ok(prov) => {
-            tl.phase("load");
-            load::run_load(&c, &p, prov, &ledger, auth.as_ref(), t, cancel).await
-        }
+        Ok(prov) => load_all(&c, &plans, prov, &ledger, auth.as_ref(), t, cancel, tl).await,
         Err(_) => Err(anyhow::anyhow!("not started: provisioning failed")),
     };
     drop(auth);
-    let client = match (&provisioned, &loaded) {
-        (Ok(_), Ok(o)) if !cancel.is_cancelled() => Some(client_outcome(&p, o)),
+    let client: Option<Vec<AwsOutcome>> = match (&provisioned, &loaded) {
+        (Ok(_), Ok(os)) if !cancel.is_cancelled() => Some(
+            plans
+                .iter()
+                .zip(os)
+                .map(|((name, wp), o)| client_outcome(*name, wp, o))
+                .collect(),
+        ),
         _ => None,
     };
     // Nothing to wait for in CloudWatch when no task produced results (they never ran, or all
     // failed).
-    let with_results = loaded.as_ref().is_ok_and(|o| {
-        o.judged
-            .iter()
+    let with_results = loaded.as_ref().is_ok_and(|os| {
+        os.iter()
+            .flat_map(|o| &o.judged)
             .any(|j| j.status != crate::client::TaskStatus::Failed)
     });
     let bound = cfg
@@ -439,10 +456,27 @@ where
         .filter(|_| with_results)
         .map_or(std::time::Duration::ZERO, |a| a.metrics_wait);
     let now_s = || i64::try_from(crate::run::timeline::now_ms() / 1000).unwrap_or(0);
-    let window = loaded.as_ref().ok().map(|o| Window {
-        start_s: metrics_window_start(o.timed_started_s.unwrap_or_else(now_s), o.prefill.is_some()),
-        end_s: o.timed_ended_s.unwrap_or_else(now_s),
-    });
+    let windows: Vec<Window> = loaded
+        .as_ref()
+        .map(|os| {
+            os.iter()
+                .map(|o| Window {
+                    start_s: metrics_window_start(
+                        o.timed_started_s.unwrap_or_else(now_s),
+                        o.prefill.is_some(),
+                    ),
+                    end_s: o.timed_ended_s.unwrap_or_else(now_s),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let window = match (windows.first(), windows.last()) {
+        (Some(a), Some(b)) => Some(Window {
+            start_s: a.start_s,
+            end_s: b.end_s,
+        }),
+        _ => None,
+    };
 
     let resources = replay(&Ledger::read(&out_dir.join(LEDGER_FILE))?);
     let vpc = Some(p.network.vpc_id.as_str());
@@ -479,7 +513,8 @@ where
         // A signal: one delete call per resource, then out (the post step or `cleanup` finishes).
         let entries = Ledger::read(&out_dir.join(LEDGER_FILE))?;
         let fired = abort::fire(&c, &ledger, &entries, vpc).await;
-        return Ok((interrupted_outcome(p, loaded.ok(), &fired, run_id), None));
+        let last = loaded.ok().and_then(|mut os| os.pop());
+        return Ok((vec![interrupted_outcome(p, last, &fired, run_id)], None));
     };
     tl.push(teardown_phase);
     tl.phase("leak scan");
@@ -529,13 +564,108 @@ where
     if let Err(e) = loaded {
         return Err(incomplete(e.context("running the load")));
     }
-    let Some(mut out) = client else {
+    let Some(mut outs) = client else {
         return Err(anyhow::anyhow!("the load ended without an outcome"));
     };
-    add_teardown(&mut out, &rep, &problems, &notes);
-    out.server = server;
-    out.loadgen_metrics = loadgen_metrics;
-    Ok((out, first))
+    let matrix = outs.len() > 1;
+    for (out, w) in outs.iter_mut().zip(&windows) {
+        add_teardown(out, &rep, &problems, &notes);
+        // In a matrix, each workload's metrics are those of its own minutes.
+        let span = |m: &crate::results::server::NodeMetrics| slice(m, w.start_s, w.end_s);
+        out.server = server
+            .as_ref()
+            .map(|m| crate::results::server::ServerMetrics {
+                nodes: if matrix {
+                    m.nodes.iter().map(span).collect()
+                } else {
+                    m.nodes.clone()
+                },
+                ..m.clone()
+            });
+        out.loadgen_metrics =
+            loadgen_metrics
+                .as_ref()
+                .map(|m| if matrix { span(m) } else { m.clone() });
+    }
+    Ok((outs, first))
+}
+
+/// The samples of `m` whose minute ends within `from ..= to + 60` (Unix seconds; a sample's `t`
+/// is the end of its minute).
+fn slice(
+    m: &crate::results::server::NodeMetrics,
+    from: i64,
+    to: i64,
+) -> crate::results::server::NodeMetrics {
+    crate::results::server::NodeMetrics {
+        samples: m
+            .samples
+            .iter()
+            .filter(|s| i64::try_from(s.t).is_ok_and(|t| (from..=to + 60).contains(&t)))
+            .cloned()
+            .collect(),
+        ..m.clone()
+    }
+}
+
+/// One workload of an AWS run: its name in a matrix, and its configuration.
+#[derive(Clone, Copy, Debug)]
+pub struct AwsWorkload<'a> {
+    /// Its name (`None` outside a matrix).
+    pub name: Option<&'a str>,
+    /// Its configuration.
+    pub config: &'a Config,
+}
+
+/// Run each workload's load, one after another on the provisioned resources: in a matrix each
+/// with its own tasks' command and client tokens. A signal ends the matrix after the workload it
+/// interrupted; a workload whose load fails ends it with that error.
+#[allow(clippy::too_many_arguments)]
+async fn load_all(
+    c: &Clients,
+    plans: &[(Option<&str>, RunPlan)],
+    prov: &super::Provisioned,
+    ledger: &super::SharedLedger,
+    auth: Option<&crate::config::Secret>,
+    t: &Timeouts,
+    cancel: &CancellationToken,
+    tl: &mut Timeline,
+) -> anyhow::Result<Vec<load::LoadOutcome>> {
+    let matrix = plans.len() > 1;
+    let mut out = Vec::with_capacity(plans.len());
+    for (k, (name, wp)) in plans.iter().enumerate() {
+        if cancel.is_cancelled() {
+            break;
+        }
+        let tag = format!("w{}", k + 1);
+        let w = match (matrix, name) {
+            (true, Some(n)) => {
+                tl.phase(&format!("load {n}"));
+                tracing::info!("workload {}/{}: {n}", k + 1, plans.len());
+                load::WorkloadTasks {
+                    tag: &tag,
+                    command: Some(&wp.tasks.script.script),
+                }
+            }
+            _ => {
+                tl.phase("load");
+                load::WorkloadTasks::default()
+            }
+        };
+        let o = match load::run_workload(c, wp, prov, ledger, auth, t, cancel, w).await {
+            Ok(o) => o,
+            Err(e) if matrix => {
+                return Err(e.context(format!("workload '{}'", name.unwrap_or("?"))))
+            }
+            Err(e) => return Err(e),
+        };
+        let stop = o.interrupted;
+        out.push(o);
+        if stop {
+            break;
+        }
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

@@ -33,6 +33,8 @@ pub struct RunRequest<'a> {
     pub client_token: String,
     /// Tags of the tasks.
     pub tags: &'a std::collections::BTreeMap<String, String>,
+    /// The container's command instead of the task definition's (a workload of a matrix).
+    pub command: Option<&'a str>,
 }
 
 /// One task RunTask could not start, from its `failures`.
@@ -97,6 +99,9 @@ pub async fn run_tasks(ecs: &aws_sdk_ecs::Client, r: &RunRequest<'_>) -> Result<
             detail: e.to_string(),
         })?;
     let mut container = ContainerOverride::builder().name(CONTAINER_NAME);
+    if let Some(script) = r.command {
+        container = container.command(script);
+    }
     for (k, v) in &r.environment {
         container = container.environment(KeyValuePair::builder().name(k).value(v).build());
     }

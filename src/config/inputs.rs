@@ -115,6 +115,16 @@ pub struct RunInputs {
         default_value = "1"
     )]
     pub rampdown_seconds: String,
+    /// A workload matrix: a JSON or YAML list of named workloads (or the path of a file holding
+    /// one) that run one after another on the same server, each with its own results and verdict;
+    /// each item has a `name` and any of threads, clients, pipeline, ratio, key_pattern,
+    /// key_minimum, key_maximum, key_prefix, data_size, prefill, test_duration, warmup_seconds,
+    /// extra_memtier_args (unset ones inherit these inputs).
+    #[arg(long, env = "INPUT_WORKLOADS")]
+    pub workloads: Option<String>,
+    /// Empty the cache (FLUSHALL) between the workloads of a matrix (local target).
+    #[arg(long, env = "INPUT_FLUSH_BETWEEN", default_value = "false")]
+    pub flush_between: String,
 
     // ---- AWS target (validated in `super::aws`; ignored by the local target) ----
     /// AWS region (default: `AWS_REGION` / `AWS_DEFAULT_REGION` from the environment).

@@ -6,6 +6,7 @@ pub mod aws;
 pub mod cache;
 mod error;
 mod inputs;
+pub mod matrix;
 mod parse;
 mod secret;
 mod shapes;

@@ -1,10 +1,10 @@
 //! The step outputs of a run (`ops_per_sec`, `p50_ms`, `p99_ms`, `p999_ms`, `verdict`,
-//! `results_path`, `chart_path`, `s3_prefix`, `run_id`), as plain strings. Pure.
+//! `results_path`, `chart_path`, `s3_prefix`, `run_id`, `workloads_json`), as plain strings. Pure.
 
 use crate::results::RunResult;
 
 /// Every output, in the order they are written (and declared in `action.yml`).
-pub const NAMES: [&str; 9] = [
+pub const NAMES: [&str; 10] = [
     "ops_per_sec",
     "p50_ms",
     "p99_ms",
@@ -14,6 +14,7 @@ pub const NAMES: [&str; 9] = [
     "chart_path",
     "s3_prefix",
     "run_id",
+    "workloads_json",
 ];
 
 /// `verdict` when no baseline was compared (the gate's verdicts are `improved`, `regressed`,
@@ -51,6 +52,8 @@ pub fn values(r: &RunResult, verdict: &str, paths: &Paths) -> Vec<(&'static str,
         paths.chart.clone(),
         paths.s3_prefix.clone(),
         r.run.id.clone().unwrap_or_default(),
+        // Only a workload matrix has it (see `publish_matrix`).
+        String::new(),
     ];
     NAMES.into_iter().zip(v).collect()
 }

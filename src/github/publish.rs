@@ -259,6 +259,24 @@ pub(crate) async fn comment_on_pr(
     regressed: bool,
     gate_md: Option<&str>,
 ) {
+    let profile = opts
+        .profile
+        .clone()
+        .unwrap_or_else(|| super::profile::derive(result));
+    let marker = body::marker(&profile);
+    let text = body::comment(result, links, &marker, gate_md);
+    post_comment(ctx, opts, &profile, &marker, &text, regressed).await;
+}
+
+/// Create or update the sticky comment `marker` names with `text`, or say why not. Never fails.
+async fn post_comment(
+    ctx: &ActionContext,
+    opts: &Options,
+    profile: &str,
+    marker: &str,
+    text: &str,
+    regressed: bool,
+) {
     let create = match opts.comment {
         CommentPolicy::Never => return,
         CommentPolicy::Always => true,
@@ -280,10 +298,6 @@ pub(crate) async fn comment_on_pr(
         repo: &repo,
         number,
     };
-    let profile = opts
-        .profile
-        .clone()
-        .unwrap_or_else(|| super::profile::derive(result));
     let r = async {
         // A PR number that came from another workflow's artifact is untrusted: comment only when
         // that PR's head is the commit the triggering run was about.
@@ -296,9 +310,7 @@ pub(crate) async fn comment_on_pr(
             }
         }
         let author = comment::author(&octo, RETRY_BASE).await;
-        let marker = body::marker(&profile);
-        let text = body::comment(result, links, &marker, gate_md);
-        comment::upsert(&octo, pr, &text, &marker, &author, create, RETRY_BASE)
+        comment::upsert(&octo, pr, text, marker, &author, create, RETRY_BASE)
             .await
             .map(Some)
     }
@@ -327,6 +339,124 @@ pub(crate) async fn comment_on_pr(
             ctx.api_url
         )),
     }
+}
+
+/// A workload matrix to publish: its reports and where they are.
+#[derive(Clone, Debug)]
+pub struct MatrixReport<'a> {
+    /// `matrix.json`'s content.
+    pub matrix: &'a crate::report::matrix::Matrix,
+    /// Each workload's name and its summary (with its gate section, when it was gated).
+    pub summaries: Vec<(String, String)>,
+    /// The matrix's folder.
+    pub out_dir: &'a Path,
+    /// How the matrix ends.
+    pub outcome: Outcome,
+    /// Where its folder was exported, when it was.
+    pub exported: Option<&'a Exported>,
+}
+
+/// Publish a workload matrix: the job summary (the matrix, then each workload's summary folded),
+/// the outputs (`verdict` the worst, `workloads_json` each workload's headline numbers; the single
+/// run's numbers empty), and one sticky comment keyed by the matrix's profile (`profile`, or the
+/// workloads' names). With `earlier`, an update, as for [`publish_exported`].
+pub async fn publish_matrix(
+    m: &MatrixReport<'_>,
+    inputs: &GithubInputs,
+    earlier: Option<&Published>,
+) -> anyhow::Result<Published> {
+    if !super::context::in_actions() {
+        return Ok(Published::default());
+    }
+    let opts = Options::from_inputs(inputs).map_err(|e| InputError::new(e.to_string()))?;
+    let ctx = ActionContext::from_env();
+    commands::group("publish");
+    let out_dir = m.out_dir;
+    let chart = out_dir.join("chart.png");
+    let values = [
+        ("verdict", m.matrix.verdict.clone()),
+        (
+            "results_path",
+            ctx.workflow_path(&out_dir.join("matrix.json")),
+        ),
+        (
+            "chart_path",
+            if chart.is_file() {
+                ctx.workflow_path(&chart)
+            } else {
+                String::new()
+            },
+        ),
+        (
+            "s3_prefix",
+            m.exported
+                .map_or_else(String::new, |e| format!("s3://{}/{}", e.bucket, e.prefix)),
+        ),
+        ("run_id", m.matrix.run_id.clone()),
+        ("workloads_json", m.matrix.workloads_json()),
+    ];
+    let pairs: Vec<(&str, &str)> = values.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    actions::set_outputs(&pairs)?;
+    let mut text = m.matrix.markdown();
+    if let Some(e) = m.exported {
+        let link = ExportLink::new(&e.bucket, &e.prefix, &e.region);
+        text.push_str(&format!(
+            "\n📦 exported to [`{}`]({}) (each workload in its own folder)\n",
+            link.uri, link.url
+        ));
+    }
+    let mut summary = text.clone();
+    for (name, md) in &m.summaries {
+        summary.push_str(&format!(
+            "\n<details><summary>{}</summary>\n\n{md}\n</details>\n",
+            crate::report::md_escape::escape(name, 40)
+        ));
+    }
+    let summary_from = match earlier.and_then(|e| e.summary_from) {
+        Some(from) => actions::replace_step_summary(from, &summary)?,
+        None => actions::append_step_summary(&summary)?,
+    };
+    let regressed = m.matrix.verdict == "regressed";
+    let announced = earlier.and_then(|e| e.outcome) == Some(m.outcome);
+    if !announced {
+        match m.outcome {
+            Outcome::RunFailed => commands::annotate(
+                Level::Error,
+                Some("elasticache-perf"),
+                "a workload of the matrix failed: see the summary",
+            ),
+            Outcome::Regression => {
+                let which: Vec<&str> = m
+                    .matrix
+                    .workloads
+                    .iter()
+                    .filter(|e| e.verdict == "regressed")
+                    .map(|e| e.name.as_str())
+                    .collect();
+                commands::annotate(
+                    Level::Error,
+                    Some("elasticache-perf"),
+                    &format!("performance regressed in workload(s) {}", which.join(", ")),
+                );
+            }
+            _ => {}
+        }
+    }
+    if m.outcome != Outcome::Interrupted {
+        let names: Vec<&str> = m.matrix.workloads.iter().map(|e| e.name.as_str()).collect();
+        let profile = opts
+            .profile
+            .clone()
+            .unwrap_or_else(|| format!("matrix-{}", names.join("-")));
+        let marker = body::marker(&profile);
+        let comment = format!("{marker}\n{text}");
+        post_comment(&ctx, &opts, &profile, &marker, &comment, regressed).await;
+    }
+    commands::end_group();
+    Ok(Published {
+        summary_from,
+        outcome: Some(m.outcome),
+    })
 }
 
 /// Largest `results.json` the `publish` command reads (it may come from another workflow's

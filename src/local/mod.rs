@@ -61,34 +61,59 @@ pub async fn run(
     cancel: CancellationToken,
     tl: &mut Timeline,
 ) -> anyhow::Result<LocalOutcome> {
-    if cfg.loadgen != LoadgenChoice::Memtier {
-        // The built-in generator's own rules (e.g. pattern P needs a key per connection) are
-        // checked before a server is started.
-        let probe = Endpoint {
-            host: "127.0.0.1".into(),
-            port: 1,
-            username: None,
-            password: None,
-        };
-        builtin_config(
-            cfg,
-            &probe,
-            "task-1".into(),
-            0,
-            Stop::Duration(cfg.duration),
-        )
-        .validate()
-        .map_err(|e| InputError::new(e.to_string()))?;
+    let mut all = run_matrix(&[(None, cfg)], false, run_id, out_dir, cancel, tl).await?;
+    all.pop()
+        .ok_or_else(|| anyhow::anyhow!("the local run ended without an outcome"))
+}
+
+/// One workload of a local run: its name (`None` alone, outside a matrix) and configuration.
+pub type LocalWorkload<'a> = (Option<&'a str>, &'a Config);
+
+/// Run workloads one after another against one server (started once from the first workload's
+/// configuration, or the endpoint it names), emptying it between them when `flush_between`; each
+/// workload's raw files go to `out_dir/<name>/`. A signal ends the matrix after the workload it
+/// interrupted. The server it starts is stopped before this returns, also on error.
+pub async fn run_matrix(
+    workloads: &[LocalWorkload<'_>],
+    flush_between: bool,
+    run_id: &str,
+    out_dir: &Path,
+    cancel: CancellationToken,
+    tl: &mut Timeline,
+) -> anyhow::Result<Vec<LocalOutcome>> {
+    let Some((_, first)) = workloads.first() else {
+        return Ok(Vec::new());
+    };
+    for (_, cfg) in workloads {
+        if cfg.loadgen != LoadgenChoice::Memtier {
+            // The built-in generator's own rules (e.g. pattern P needs a key per connection) are
+            // checked before a server is started.
+            let probe = Endpoint {
+                host: "127.0.0.1".into(),
+                port: 1,
+                username: None,
+                password: None,
+            };
+            builtin_config(
+                cfg,
+                &probe,
+                "task-1".into(),
+                0,
+                Stop::Duration(cfg.duration),
+            )
+            .validate()
+            .map_err(|e| InputError::new(e.to_string()))?;
+        }
     }
     tl.phase("provision server");
     let mut started = None;
-    let endpoint = match &cfg.endpoint {
+    let endpoint = match &first.endpoint {
         Some(ep) => ep.clone(),
         None => {
-            let s = LocalServer::start(cfg.engine).await?;
+            let s = LocalServer::start(first.engine).await?;
             tracing::info!(
                 "started {} on 127.0.0.1:{}",
-                cfg.engine.server_binary(),
+                first.engine.server_binary(),
                 s.port
             );
             let ep = Endpoint {
@@ -101,25 +126,70 @@ pub async fn run(
             ep
         }
     };
-    let result = run_against(
-        cfg,
-        run_id,
-        &endpoint,
-        out_dir,
-        cancel,
-        tl,
-        started.as_mut(),
-    )
-    .await;
+    let mut outcomes = Vec::with_capacity(workloads.len());
+    let mut failed = None;
+    for (n, (name, cfg)) in workloads.iter().enumerate() {
+        if cancel.is_cancelled() {
+            break;
+        }
+        let dir = name.map_or_else(|| out_dir.to_path_buf(), |w| out_dir.join(w));
+        if let Some(w) = name {
+            tracing::info!("workload {}/{}: {w}", n + 1, workloads.len());
+            if flush_between && n > 0 {
+                tl.phase("flush");
+                if let Err(e) = flush(&endpoint).await {
+                    failed = Some(e.context(format!("emptying the server before workload '{w}'")));
+                    break;
+                }
+            }
+        }
+        let r = run_against(
+            cfg,
+            run_id,
+            &endpoint,
+            &dir,
+            cancel.clone(),
+            tl,
+            started.as_mut(),
+        )
+        .await;
+        match r {
+            Ok(o) => outcomes.push(o),
+            Err(e) => {
+                failed = Some(match name {
+                    Some(w) => e.context(format!("workload '{w}'")),
+                    None => e,
+                });
+                break;
+            }
+        }
+    }
     if let Some(mut s) = started {
         tl.phase("stop server");
         s.stop().await;
-        if let Ok(mut o) = result {
+        if let Some(o) = outcomes.last_mut() {
             o.log.push_str(&server_log_tail(&s));
-            return Ok(o);
         }
     }
-    result
+    match failed {
+        Some(e) => Err(e),
+        None => Ok(outcomes),
+    }
+}
+
+/// Empty the server (FLUSHALL) between two workloads.
+async fn flush(ep: &Endpoint) -> anyhow::Result<()> {
+    let mut c = Conn::open(
+        &ep.host,
+        ep.port,
+        ep.username.as_deref(),
+        ep.password.as_ref(),
+        CONNECT_TIMEOUT,
+    )
+    .await?;
+    c.cmd(&[b"FLUSHALL"]).await?;
+    tracing::info!("emptied the server (FLUSHALL)");
+    Ok(())
 }
 
 fn server_log_tail(s: &LocalServer) -> String {

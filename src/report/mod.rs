@@ -10,6 +10,7 @@ pub mod csv;
 pub mod headline;
 pub mod human;
 pub mod markdown;
+pub mod matrix;
 pub mod md_escape;
 pub mod server_stats;
 pub mod text;

@@ -10,6 +10,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::{output, timeline::Timeline};
 use crate::aws::run::AwsOutcome;
+use crate::config::matrix::NamedWorkload;
 use crate::config::Config;
 use crate::gate::Comparison;
 use crate::github::Published;
@@ -138,60 +139,158 @@ fn outcome_of(aws: &AwsOutcome, result: &RunResult) -> Outcome {
     }
 }
 
-/// What the first report decided and published.
+/// What the first report decided (each workload's comparison and outcome) and published.
 struct First {
-    comparison: Option<Comparison>,
-    outcome: Outcome,
+    gated: Vec<(Option<Comparison>, Outcome)>,
     published: Published,
 }
 
 /// The run's inputs, as the reports need them.
 struct Ctx<'a> {
     cfg: &'a Config,
+    workloads: Option<&'a [NamedWorkload]>,
     run_id: &'a str,
     out_dir: &'a Path,
     inputs: &'a crate::config::RunInputs,
 }
 
+impl Ctx<'_> {
+    /// A workload's configuration, inputs and folder (the run's own outside a matrix).
+    fn of(&self, aws: &AwsOutcome) -> (&Config, crate::config::RunInputs, std::path::PathBuf) {
+        let w = self
+            .workloads
+            .zip(aws.workload.as_deref())
+            .and_then(|(ws, name)| ws.iter().find(|w| w.name == name));
+        match w {
+            Some(w) => (
+                &w.config,
+                super::matrix::workload_inputs(w),
+                self.out_dir.join(&w.name),
+            ),
+            None => (self.cfg, self.inputs.clone(), self.out_dir.to_path_buf()),
+        }
+    }
+
+    /// Merge and write each workload's result into its folder.
+    fn write(&self, outs: &[AwsOutcome], timeline: &[Phase]) -> anyhow::Result<Vec<RunResult>> {
+        outs.iter()
+            .map(|aws| {
+                let (cfg, _, dir) = self.of(aws);
+                let mut result = merged(cfg, self.run_id, aws);
+                if let Some(w) = &aws.workload {
+                    result
+                        .run
+                        .details
+                        .insert("workload_name".into(), w.clone().into());
+                }
+                write_local(&mut result, &dir, aws, timeline.to_vec())?;
+                Ok(result)
+            })
+            .collect()
+    }
+
+    /// In a matrix: write its own files (`matrix.json`, `summary.md`, `chart.png`) and return it,
+    /// each workload's summary, and its outcome.
+    fn matrix(
+        &self,
+        outs: &[AwsOutcome],
+        results: &[RunResult],
+        gated: &[(Option<Comparison>, Outcome)],
+    ) -> anyhow::Result<Option<Written>> {
+        let Some(ws) = self.workloads else {
+            return Ok(None);
+        };
+        let done: Vec<super::matrix::Done> = outs
+            .iter()
+            .zip(results)
+            .zip(gated)
+            .map(|((aws, r), (c, o))| super::matrix::Done {
+                name: aws.workload.clone().unwrap_or_default(),
+                result: r.clone(),
+                comparison: c.clone(),
+                outcome: *o,
+            })
+            .collect();
+        let outcome = super::matrix::outcome_of(&done, ws.len(), false);
+        let (m, summaries) = super::matrix::write_matrix(self.run_id, &done, self.out_dir)?;
+        Ok(Some((m, summaries, outcome)))
+    }
+
+    /// Publish one run's report, or the matrix's.
+    async fn publish(
+        &self,
+        results: &[RunResult],
+        gated: &[(Option<Comparison>, Outcome)],
+        matrix: Option<Written>,
+        exported: Option<&crate::github::Exported>,
+        earlier: Option<&Published>,
+    ) -> anyhow::Result<Published> {
+        let Some((m, summaries, outcome)) = matrix else {
+            let (comparison, outcome) = &gated[0];
+            return crate::github::publish_exported(
+                &results[0],
+                self.out_dir,
+                &self.inputs.github,
+                *outcome,
+                comparison.as_ref(),
+                exported,
+                earlier,
+            )
+            .await;
+        };
+        crate::github::publish_matrix(
+            &crate::github::MatrixReport {
+                matrix: &m,
+                summaries,
+                out_dir: self.out_dir,
+                outcome,
+                exported,
+            },
+            &self.inputs.github,
+            earlier,
+        )
+        .await
+    }
+}
+
+/// A matrix's written reports: the matrix, each workload's summary, and its outcome.
+type Written = (
+    crate::report::matrix::Matrix,
+    Vec<(String, String)>,
+    Outcome,
+);
+
 /// Report a run as soon as its tasks' results are home, while the teardown and CloudWatch's
 /// publishing run: merge, write locally, gate, and publish (job summary, outputs, PR comment).
 async fn first_report(
     ctx: &Ctx<'_>,
-    aws: AwsOutcome,
+    outs: Vec<AwsOutcome>,
     timeline: Vec<Phase>,
 ) -> anyhow::Result<First> {
-    let mut result = merged(ctx.cfg, ctx.run_id, &aws);
-    write_local(&mut result, ctx.out_dir, &aws, timeline)?;
-    let (comparison, outcome) =
-        super::gate::gate(&result, ctx.out_dir, ctx.inputs, outcome_of(&aws, &result)).await?;
-    let published = crate::github::publish_exported(
-        &result,
-        ctx.out_dir,
-        &ctx.inputs.github,
-        outcome,
-        comparison.as_ref(),
-        None,
-        None,
-    )
-    .await?;
+    let results = ctx.write(&outs, &timeline)?;
+    let mut gated = Vec::with_capacity(outs.len());
+    for (aws, result) in outs.iter().zip(&results) {
+        let (_, inputs, dir) = ctx.of(aws);
+        gated.push(super::gate::gate(result, &dir, &inputs, outcome_of(aws, result)).await?);
+    }
+    let matrix = ctx.matrix(&outs, &results, &gated)?;
+    let published = ctx.publish(&results, &gated, matrix, None, None).await?;
     tracing::info!("first report published; the teardown and CloudWatch's last minute follow");
-    Ok(First {
-        comparison,
-        outcome,
-        published,
-    })
+    Ok(First { gated, published })
 }
 
 /// Run on AWS: report the client results as soon as they are home, then — with the server metrics
-/// and the teardown's outcome — write the final files, export them, and update the report.
+/// and the teardown's outcome — write the final files, export them, and update the report. With a
+/// matrix, every workload runs on the one cache, in its own folder.
 pub(super) async fn run(
     cfg: &Config,
+    workloads: Option<&[NamedWorkload]>,
     run_id: &str,
     out_dir: &Path,
     cancel: &CancellationToken,
     mut tl: Timeline,
     inputs: &crate::config::RunInputs,
-) -> anyhow::Result<(RunResult, Outcome)> {
+) -> anyhow::Result<(Vec<RunResult>, Outcome)> {
     let timeouts = cfg
         .aws
         .as_ref()
@@ -200,13 +299,23 @@ pub(super) async fn run(
         });
     let ctx = Ctx {
         cfg,
+        workloads,
         run_id,
         out_dir,
         inputs,
     };
     let ctx = &ctx;
-    let (aws, first) = crate::aws::run::run(
+    let list: Vec<crate::aws::run::AwsWorkload<'_>> = workloads
+        .unwrap_or_default()
+        .iter()
+        .map(|w| crate::aws::run::AwsWorkload {
+            name: Some(&w.name),
+            config: &w.config,
+        })
+        .collect();
+    let (outs, first) = crate::aws::run::run(
         cfg,
+        &list,
         run_id,
         out_dir,
         cancel,
@@ -224,11 +333,11 @@ pub(super) async fn run(
         None => None,
     };
     tl.phase("export");
-    let p = &aws.plan;
-    let mut result = merged(cfg, run_id, &aws);
-    write_local(&mut result, out_dir, &aws, tl.finish())?;
-    let base = outcome_of(&aws, &result);
-    if base == Outcome::Interrupted {
+    let Some(p) = outs.first().map(|o| o.plan.clone()) else {
+        return Err(anyhow::anyhow!("the AWS run ended without an outcome"));
+    };
+    let results = ctx.write(&outs, &tl.finish())?;
+    if outs.iter().any(|o| o.interrupted) {
         // The process has seconds left: the files stay in the output folder (uploaded with the
         // job's artifacts, or by hand).
         tracing::warn!(
@@ -237,22 +346,30 @@ pub(super) async fn run(
             p.export.prefix,
             out_dir.display()
         );
-        return Ok((result, Outcome::Interrupted));
+        return Ok((results, Outcome::Interrupted));
     }
-    // The verdict is the first report's (the gate reads the client results only); a run that
-    // failed since (a teardown that left something) is failed.
-    let (comparison, mut outcome) = match (&first, base) {
-        (Some(f), Outcome::Ok) => (f.comparison.clone(), f.outcome),
-        (None, _) => super::gate::gate(&result, out_dir, inputs, base).await?,
-        (Some(_), _) => (None, base),
-    };
-    if let Some(c) = &comparison {
-        // The reports were written again: the baseline goes over the new chart.
-        super::gate::redraw(&result, out_dir, c);
+    // The verdicts are the first report's (the gate reads the client results only); a workload
+    // that failed since (a teardown that left something) is failed.
+    let mut gated = Vec::with_capacity(outs.len());
+    for (k, (aws, result)) in outs.iter().zip(&results).enumerate() {
+        let (_, inputs, dir) = ctx.of(aws);
+        let base = outcome_of(aws, result);
+        let g = match (first.as_ref().and_then(|f| f.gated.get(k)), base) {
+            (Some(g), Outcome::Ok) => g.clone(),
+            (None, _) => super::gate::gate(result, &dir, &inputs, base).await?,
+            (Some(_), _) => (None, base),
+        };
+        if let Some(c) = &g.0 {
+            // The reports were written again: the baseline goes over the new chart.
+            super::gate::redraw(result, &dir, c);
+        }
+        if base == Outcome::Ok {
+            super::gate::record(result, &inputs).await;
+        }
+        gated.push(g);
     }
-    if base == Outcome::Ok {
-        super::gate::record(&result, inputs).await;
-    }
+    // The matrix's own files, before the export.
+    let matrix = ctx.matrix(&outs, &results, &gated)?;
     let c = crate::aws::Clients::from_env(&p.region).await;
     let rep = crate::aws::export::upload_dir(&c, &p.export.bucket, &p.export.prefix, out_dir).await;
     tracing::info!(
@@ -268,8 +385,10 @@ pub(super) async fn run(
                 out_dir.display()
             );
         }
-        if outcome == Outcome::Ok {
-            outcome = Outcome::RunFailed;
+        for g in &mut gated {
+            if g.1 == Outcome::Ok {
+                g.1 = Outcome::RunFailed;
+            }
         }
     }
     // The `s3_prefix` output and the comment's links name what was written, when anything was.
@@ -282,15 +401,20 @@ pub(super) async fn run(
             .iter()
             .any(|u| *u == format!("s3://{}/{}chart.png", p.export.bucket, p.export.prefix)),
     });
-    crate::github::publish_exported(
-        &result,
-        out_dir,
-        &inputs.github,
-        outcome,
-        comparison.as_ref(),
+    let mut outcome = match &matrix {
+        Some((_, _, o)) => *o,
+        None => gated[0].1,
+    };
+    if !rep.failed.is_empty() && outcome == Outcome::Ok {
+        outcome = Outcome::RunFailed;
+    }
+    ctx.publish(
+        &results,
+        &gated,
+        matrix,
         exported.as_ref(),
         first.as_ref().map(|f| &f.published),
     )
     .await?;
-    Ok((result, outcome))
+    Ok((results, outcome))
 }

@@ -7,6 +7,7 @@ pub mod cleanup;
 pub mod gate;
 pub mod hint;
 pub mod ledger;
+pub mod matrix;
 pub mod output;
 pub mod timeline;
 
@@ -35,14 +36,32 @@ pub fn new_run_id() -> String {
 /// How close the clients' and the server's counts of operations must be before a note says so.
 const AGREEMENT_WARN_PCT: f64 = 3.0;
 
-/// Run the benchmark.
-pub async fn run(inputs: &RunInputs) -> anyhow::Result<(RunResult, Outcome)> {
+/// Run the benchmark: one result, or one per workload of a matrix.
+pub async fn run(inputs: &RunInputs) -> anyhow::Result<(Vec<RunResult>, Outcome)> {
     let mut tl = Timeline::default();
     tl.phase("validate");
     let mut inputs = inputs.clone();
     crate::fill_region_from_env(&mut inputs);
     let cfg = Config::from_inputs(&inputs).map_err(|e| InputError::new(e.to_string()))?;
     gate::config(&inputs)?;
+    let workloads = matrix::load(&inputs)?;
+    let flush_between =
+        crate::config::parse_bool("flush_between", &inputs.flush_between, Some(false))
+            .map_err(|e| InputError::new(e.to_string()))?;
+    if flush_between && cfg.target == Target::Aws {
+        return Err(InputError::new(
+            "input 'flush_between' is 'true' but the aws target cannot empty the cache between workloads (it is reachable only from inside its VPC); give each workload its own key_prefix instead",
+        )
+        .into());
+    }
+    // A matrix on AWS provisions once for all its workloads.
+    let cfg = match (&workloads, cfg.target) {
+        (Some(ws), Target::Aws) => {
+            Config::from_inputs(&matrix::provisioning_inputs(&inputs, ws))
+                .map_err(|e| InputError::new(format!("{e} (for the whole workload matrix)")))?
+        }
+        _ => cfg,
+    };
     let run_id = cfg.run_id.clone().unwrap_or_else(new_run_id);
     tracing::info!(
         "run {run_id}: {} for {} s",
@@ -59,15 +78,57 @@ pub async fn run(inputs: &RunInputs) -> anyhow::Result<(RunResult, Outcome)> {
     })?;
 
     if cfg.target == Target::Aws {
-        return aws::run(&cfg, &run_id, &out_dir, &cancel, tl, &inputs).await;
+        return aws::run(
+            &cfg,
+            workloads.as_deref(),
+            &run_id,
+            &out_dir,
+            &cancel,
+            tl,
+            &inputs,
+        )
+        .await;
+    }
+    if let Some(ws) = &workloads {
+        return matrix::run_local(ws, flush_between, &run_id, &out_dir, cancel, tl, &inputs).await;
     }
     let local = crate::local::run(&cfg, &run_id, &out_dir, cancel.clone(), &mut tl).await?;
     tl.phase("merge");
+    let mut result = local_result(&cfg, &run_id, &local);
+    tl.phase("export");
+    let cluster = run_id.clone();
+    output::write_all(&mut result, &out_dir, &cluster, &local.log, tl.finish())?;
+    let outcome = local_outcome(&local, &result);
+    let (comparison, outcome) = gate::gate_and_record(&result, &out_dir, &inputs, outcome).await?;
+    crate::github::publish(
+        &result,
+        &out_dir,
+        &inputs.github,
+        outcome,
+        comparison.as_ref(),
+    )
+    .await?;
+    Ok((vec![result], outcome))
+}
+
+/// How a local run's result ends, before the gate.
+fn local_outcome(local: &crate::local::LocalOutcome, result: &RunResult) -> Outcome {
+    if local.interrupted {
+        Outcome::Interrupted
+    } else if local.failure.is_some() || result.status == "failed" {
+        Outcome::RunFailed
+    } else {
+        Outcome::Ok
+    }
+}
+
+/// The merged result of a local run's outcome, with the run's details and notes.
+fn local_result(cfg: &Config, run_id: &str, local: &crate::local::LocalOutcome) -> RunResult {
     let mut result = results::build(
         &local.judged,
         &BuildOptions {
             target: "local".into(),
-            run_id: Some(run_id.clone()),
+            run_id: Some(run_id.to_string()),
             window: cfg.window,
         },
     );
@@ -125,24 +186,5 @@ pub async fn run(inputs: &RunInputs) -> anyhow::Result<(RunResult, Outcome)> {
             "interrupted by a signal: results cover the part that ran".into(),
         );
     }
-    tl.phase("export");
-    let cluster = run_id.clone();
-    output::write_all(&mut result, &out_dir, &cluster, &local.log, tl.finish())?;
-    let outcome = if local.interrupted {
-        Outcome::Interrupted
-    } else if local.failure.is_some() || result.status == "failed" {
-        Outcome::RunFailed
-    } else {
-        Outcome::Ok
-    };
-    let (comparison, outcome) = gate::gate_and_record(&result, &out_dir, &inputs, outcome).await?;
-    crate::github::publish(
-        &result,
-        &out_dir,
-        &inputs.github,
-        outcome,
-        comparison.as_ref(),
-    )
-    .await?;
-    Ok((result, outcome))
+    result
 }

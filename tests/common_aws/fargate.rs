@@ -100,7 +100,12 @@ pub async fn emulate_task(
         .unwrap();
     let cd = &td.task_definition().unwrap().container_definitions()[0];
     assert_eq!(cd.entry_point(), ["sh", "-c"]);
-    let script = cd.command()[0].clone();
+    // RunTask's command override (a workload of a matrix) replaces the task definition's.
+    let script = task.overrides().unwrap().container_overrides()[0]
+        .command()
+        .first()
+        .unwrap_or(&cd.command()[0])
+        .clone();
     let id = arn.rsplit('/').next().unwrap().to_string();
     let tmp = work.join(&id);
     std::fs::create_dir_all(&tmp).unwrap();

@@ -1,0 +1,246 @@
+//! A run with a workload matrix (input `workloads`): the workloads run one after another on one
+//! server; each gets its own folder `{output_dir}/{name}/` with the usual files, its own profile,
+//! history and verdict; the matrix gets a top-level `summary.md`, `chart.png` and `matrix.json`,
+//! one PR comment, and the worst verdict.
+
+use std::path::Path;
+
+use anyhow::Context as _;
+use tokio_util::sync::CancellationToken;
+
+use super::{gate, output, timeline::Timeline};
+use crate::config::matrix::{self, NamedWorkload};
+use crate::config::{ConfigError, RunInputs};
+use crate::gate::Comparison;
+use crate::report::matrix::{Entry, Matrix};
+use crate::results::RunResult;
+use crate::{InputError, Outcome};
+
+/// The matrix the inputs give, validated (a file named by `workloads` is read first); `None`
+/// without one.
+pub fn load(inputs: &RunInputs) -> anyhow::Result<Option<Vec<NamedWorkload>>> {
+    let Some(v) = inputs.workloads.as_deref().filter(|v| !v.trim().is_empty()) else {
+        return Ok(None);
+    };
+    let text = if matrix::is_inline(v) {
+        v.to_string()
+    } else {
+        std::fs::read_to_string(v.trim()).map_err(|e| {
+            InputError::new(format!(
+                "input 'workloads' names the file '{}', which cannot be read ({e}); give a JSON or YAML list of workloads, or the path of a file holding one",
+                v.trim()
+            ))
+        })?
+    };
+    let ws =
+        matrix::parse(&text, inputs).map_err(|e: ConfigError| InputError::new(e.to_string()))?;
+    Ok(Some(ws))
+}
+
+/// The inputs a matrix on AWS provisions with (and reckons its expiry and cost with): the
+/// top-level inputs with the workloads' durations summed (each prefill beyond the first counted
+/// at its bound), and a prefill when any workload prefills.
+pub fn provisioning_inputs(base: &RunInputs, ws: &[NamedWorkload]) -> RunInputs {
+    let prefills = ws.iter().filter(|w| w.config.prefill).count();
+    let extra = u64::try_from(prefills.saturating_sub(1)).unwrap_or(0)
+        * crate::config::aws::PREFILL_BOUND_MINUTES
+        * 60;
+    let total: u64 = ws.iter().map(|w| w.config.duration.as_secs()).sum::<u64>() + extra;
+    let mut i = base.clone();
+    i.test_duration_minutes = None;
+    i.test_duration_seconds = Some(total.to_string());
+    i.prefill = (prefills > 0).to_string();
+    i
+}
+
+/// The matrix for `plan`: each workload, its length and its command.
+pub fn plan_text(ws: &[NamedWorkload]) -> String {
+    let total: u64 = ws.iter().map(|w| w.config.duration.as_secs()).sum();
+    let mut out = format!(
+        "\nworkloads ({}, one after another on this one cache; {} s of load in all):\n",
+        ws.len(),
+        total
+    );
+    for (k, w) in ws.iter().enumerate() {
+        let wl = &w.config.workload;
+        out.push_str(&format!(
+            "  {}. {:<16} {:>6} s{}  threads={} clients={} pipeline={} ratio={}:{} data_size={}\n",
+            k + 1,
+            w.name,
+            w.config.duration.as_secs(),
+            if w.config.prefill { " + prefill" } else { "" },
+            wl.threads,
+            wl.clients,
+            wl.pipeline,
+            wl.ratio_set,
+            wl.ratio_get,
+            wl.data_size
+        ));
+    }
+    out
+}
+
+/// One workload's finished result.
+pub(super) struct Done {
+    /// Its name.
+    pub name: String,
+    /// Its merged result.
+    pub result: RunResult,
+    /// Its comparison with its baseline.
+    pub comparison: Option<Comparison>,
+    /// How it ended.
+    pub outcome: Outcome,
+}
+
+/// The inputs one workload is gated and published with: its own settings, and — when the user
+/// named a profile — that profile suffixed with the workload's name, so that every workload keeps
+/// its own history and comment.
+pub(super) fn workload_inputs(w: &NamedWorkload) -> RunInputs {
+    let mut i = w.inputs.clone();
+    if let Some(p) = i.github.profile.as_deref().filter(|p| !p.trim().is_empty()) {
+        i.github.profile = Some(format!("{}-{}", p.trim(), w.name));
+    }
+    i
+}
+
+/// Gate a workload's written result, and store it in its history when it went well.
+pub(super) async fn gate_workload(
+    w: &NamedWorkload,
+    result: &RunResult,
+    dir: &Path,
+    outcome: Outcome,
+) -> anyhow::Result<Done> {
+    let inputs = workload_inputs(w);
+    let (comparison, gated) = gate::gate(result, dir, &inputs, outcome)
+        .await
+        .with_context(|| format!("gating workload '{}'", w.name))?;
+    if outcome == Outcome::Ok {
+        gate::record(result, &inputs).await;
+    }
+    Ok(Done {
+        name: w.name.clone(),
+        result: result.clone(),
+        comparison,
+        outcome: gated,
+    })
+}
+
+/// The matrix's outcome: interrupted, else failed when any workload failed, else a regression
+/// when any regressed, else the gate's worst.
+pub(super) fn outcome_of(done: &[Done], expected: usize, interrupted: bool) -> Outcome {
+    let all = done.iter().map(|d| d.outcome);
+    if interrupted || all.clone().any(|o| o == Outcome::Interrupted) {
+        Outcome::Interrupted
+    } else if done.len() < expected || all.clone().any(|o| o == Outcome::RunFailed) {
+        Outcome::RunFailed
+    } else if all.clone().any(|o| o == Outcome::Regression) {
+        Outcome::Regression
+    } else if all.clone().any(|o| o == Outcome::BadInput) {
+        Outcome::BadInput
+    } else {
+        Outcome::Ok
+    }
+}
+
+/// Write the matrix's own files (`matrix.json`, `summary.md`, `chart.png`) into `out_dir`, and
+/// return the matrix with each workload's summary for publishing.
+pub(super) fn write_matrix(
+    run_id: &str,
+    done: &[Done],
+    out_dir: &Path,
+) -> anyhow::Result<(Matrix, Vec<(String, String)>)> {
+    let entries = done
+        .iter()
+        .map(|d| {
+            let verdict = d
+                .comparison
+                .as_ref()
+                .map_or(crate::github::outputs::NO_VERDICT, |c| c.verdict.as_str());
+            Entry::of(&d.name, &d.result, verdict)
+        })
+        .collect();
+    let m = Matrix::new(run_id, entries);
+    let json = serde_json::to_vec_pretty(&m).context("serialising matrix.json")?;
+    let chart = m.chart_png().context("drawing the matrix's chart.png")?;
+    for (name, bytes) in [
+        ("matrix.json", json),
+        ("summary.md", m.markdown().into_bytes()),
+        ("chart.png", chart),
+    ] {
+        let p = out_dir.join(name);
+        std::fs::write(&p, bytes).with_context(|| format!("writing '{}'", p.display()))?;
+    }
+    let summaries = done
+        .iter()
+        .map(|d| {
+            let mut md = crate::report::markdown::render(&d.result);
+            if let Some(c) = &d.comparison {
+                md.push_str("\n\n");
+                md.push_str(&crate::gate::markdown_section(c));
+            }
+            (d.name.clone(), md)
+        })
+        .collect();
+    tracing::info!(
+        "matrix of {} workloads: verdict {}; {}",
+        m.workloads.len(),
+        m.verdict,
+        out_dir.join("summary.md").display()
+    );
+    Ok((m, summaries))
+}
+
+/// Run a matrix on the local target: one server, the workloads one after another.
+#[allow(clippy::too_many_arguments)]
+pub(super) async fn run_local(
+    ws: &[NamedWorkload],
+    flush_between: bool,
+    run_id: &str,
+    out_dir: &Path,
+    cancel: CancellationToken,
+    mut tl: Timeline,
+    inputs: &RunInputs,
+) -> anyhow::Result<(Vec<RunResult>, Outcome)> {
+    let list: Vec<crate::local::LocalWorkload<'_>> = ws
+        .iter()
+        .map(|w| (Some(w.name.as_str()), &w.config))
+        .collect();
+    let locals = crate::local::run_matrix(
+        &list,
+        flush_between,
+        run_id,
+        out_dir,
+        cancel.clone(),
+        &mut tl,
+    )
+    .await?;
+    tl.phase("export");
+    let phases = tl.finish();
+    let mut done = Vec::with_capacity(locals.len());
+    for (w, local) in ws.iter().zip(&locals) {
+        let dir = out_dir.join(&w.name);
+        let mut result = super::local_result(&w.config, run_id, local);
+        result
+            .run
+            .details
+            .insert("workload_name".into(), w.name.clone().into());
+        output::write_all(&mut result, &dir, run_id, &local.log, phases.clone())?;
+        let outcome = super::local_outcome(local, &result);
+        done.push(gate_workload(w, &result, &dir, outcome).await?);
+    }
+    let outcome = outcome_of(&done, ws.len(), cancel.is_cancelled());
+    let (m, summaries) = write_matrix(run_id, &done, out_dir)?;
+    crate::github::publish_matrix(
+        &crate::github::MatrixReport {
+            matrix: &m,
+            summaries,
+            out_dir,
+            outcome,
+            exported: None,
+        },
+        &inputs.github,
+        None,
+    )
+    .await?;
+    Ok((done.into_iter().map(|d| d.result).collect(), outcome))
+}
