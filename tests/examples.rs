@@ -303,7 +303,13 @@ fn validate_run(s: &ActionStep) -> Result<(), String> {
     if inputs.aws_region.as_deref().is_none_or(str::is_empty) {
         inputs.aws_region.clone_from(&s.region);
     }
-    let cfg = elasticache_perf::config::Config::from_inputs(&inputs).map_err(|e| e.to_string())?;
+    let mut cfg =
+        elasticache_perf::config::Config::from_inputs(&inputs).map_err(|e| e.to_string())?;
+    // A workload matrix: every workload validated, and the timeouts cover all of them.
+    if let Some(ws) = elasticache_perf::run::matrix::load(&inputs).map_err(|e| format!("{e:#}"))? {
+        let total = elasticache_perf::run::matrix::provisioning_inputs(&inputs, &ws);
+        cfg = elasticache_perf::config::Config::from_inputs(&total).map_err(|e| e.to_string())?;
+    }
     elasticache_perf::github::options::Options::from_inputs(&inputs.github)
         .map_err(|e| e.to_string())?;
     let gate = elasticache_perf::run::gate::config(&inputs).map_err(|e| format!("{e:#}"))?;
