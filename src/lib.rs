@@ -21,6 +21,7 @@ pub mod results;
 pub mod retry;
 pub mod run;
 pub mod stats;
+pub mod workload;
 
 use cli::{Cli, Command};
 use stats::window::WindowSpec;

@@ -38,7 +38,8 @@ fn a_run_writes_outputs_summary_and_state_in_the_runners_formats() {
     let expected = format!(
         "ops_per_sec={:.2}\np50_ms={:.3}\np99_ms={:.3}\np999_ms={:.3}\nverdict=none\n\
          results_path=elasticache-perf-results/results.json\n\
-         chart_path=elasticache-perf-results/chart.png\ns3_prefix=\nrun_id=ecp-action-1\n",
+         chart_path=elasticache-perf-results/chart.png\ns3_prefix=\nrun_id=ecp-action-1\n\
+         workloads_json=\n",
         t.ops_per_sec.unwrap(),
         t.latency_ms.p50.unwrap(),
         t.latency_ms.p99.unwrap(),

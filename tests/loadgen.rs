@@ -9,6 +9,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use elasticache_perf::loadgen::{self, resp, KeyPattern, LoadgenConfig, LoadgenError, Stop};
+use elasticache_perf::workload::Workload;
 use tokio_util::sync::CancellationToken;
 
 const REDIS_SERVER: &str = "/usr/bin/redis-server";
@@ -133,12 +134,15 @@ fn config(server: &Redis) -> LoadgenConfig {
         id: "test".into(),
         host: "127.0.0.1".into(),
         port: server.port,
-        threads: 2,
-        clients: 4,
-        pipeline: 4,
-        ratio_set: 1,
-        ratio_get: 1,
-        key_maximum: 10_000,
+        workload: Workload {
+            threads: 2,
+            clients: 4,
+            pipeline: 4,
+            ratio_set: 1,
+            ratio_get: 1,
+            key_maximum: 10_000,
+            ..Workload::default()
+        },
         stop: Stop::Duration(Duration::from_secs(1)),
         ..LoadgenConfig::default()
     }
@@ -316,15 +320,19 @@ async fn cancel_returns_partial_results_marked_interrupted() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn parallel_request_mode_writes_the_whole_key_range() {
     let server = Redis::start(None);
+    let base = config(&server);
     let cfg = LoadgenConfig {
-        ratio_set: 1,
-        ratio_get: 0,
-        key_pattern_set: KeyPattern::Parallel,
-        key_pattern_get: KeyPattern::Parallel,
-        key_minimum: 1,
-        key_maximum: 1000,
+        workload: Workload {
+            ratio_set: 1,
+            ratio_get: 0,
+            key_pattern_set: KeyPattern::Parallel,
+            key_pattern_get: KeyPattern::Parallel,
+            key_minimum: 1,
+            key_maximum: 1000,
+            ..base.workload.clone()
+        },
         stop: Stop::Requests(125), // 1000 keys / (2 threads × 4 clients)
-        ..config(&server)
+        ..base
     };
     let r = loadgen::run(&cfg, CancellationToken::new(), None)
         .await
@@ -349,8 +357,11 @@ async fn nothing_listening_is_a_connect_error() {
         .port();
     let cfg = LoadgenConfig {
         port,
-        threads: 1,
-        clients: 2,
+        workload: Workload {
+            threads: 1,
+            clients: 2,
+            ..Workload::default()
+        },
         ..LoadgenConfig::default()
     };
     let e = loadgen::run(&cfg, CancellationToken::new(), None)

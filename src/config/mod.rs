@@ -15,11 +15,11 @@ pub mod workspace;
 use std::path::PathBuf;
 use std::time::Duration;
 
-pub use crate::loadgen::KeyPattern;
+pub use crate::workload::{KeyPattern, Workload};
 pub use aws::AwsConfig;
 pub use error::ConfigError;
 pub use inputs::{GithubInputs, RunInputs};
-pub use parse::{parse_bool, parse_duration, parse_endpoint};
+pub use parse::{parse_bool, parse_duration, parse_endpoint, parse_key_pattern, parse_ratio};
 pub use secret::Secret;
 
 use crate::stats::window::WindowSpec;
@@ -87,33 +87,6 @@ pub struct Endpoint {
     pub username: Option<String>,
     /// Password (never printed).
     pub password: Option<Secret>,
-}
-
-/// The memtier-compatible workload.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Workload {
-    /// Threads per generator.
-    pub threads: u32,
-    /// Connections per thread.
-    pub clients: u32,
-    /// Requests in flight per connection.
-    pub pipeline: u32,
-    /// SET share of the ratio.
-    pub ratio_set: u32,
-    /// GET share of the ratio.
-    pub ratio_get: u32,
-    /// SET key pattern.
-    pub key_pattern_set: KeyPattern,
-    /// GET key pattern.
-    pub key_pattern_get: KeyPattern,
-    /// Lowest key index.
-    pub key_minimum: u64,
-    /// Highest key index.
-    pub key_maximum: u64,
-    /// Key prefix.
-    pub key_prefix: String,
-    /// Value size.
-    pub data_size: u32,
 }
 
 /// A validated configuration.
@@ -232,11 +205,11 @@ impl Config {
                 ))
             }
         };
-        let (ratio_set, ratio_get) = crate::loadgen::parse_ratio(&i.ratio)?;
+        let (ratio_set, ratio_get) = parse_ratio(&i.ratio)?;
         if ratio_set == 0 && ratio_get == 0 {
             return Err(ConfigError::new("ratio", &i.ratio, "must not be 0:0"));
         }
-        let (key_pattern_set, key_pattern_get) = crate::loadgen::parse_key_pattern(&i.key_pattern)?;
+        let (key_pattern_set, key_pattern_get) = parse_key_pattern(&i.key_pattern)?;
         let key_minimum: u64 = number("key_minimum", &i.key_minimum, "a whole number ≥ 0")?;
         let key_maximum: u64 = number("key_maximum", &i.key_maximum, "a whole number ≥ 0")?;
         if key_maximum < key_minimum {

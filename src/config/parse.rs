@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use super::{ConfigError, Endpoint, Secret};
+use super::{ConfigError, Endpoint, KeyPattern, Secret};
 
 /// A yes/no input: `true`/`false` (also yes/no, 1/0, on/off, any case). An empty value is
 /// `empty` when given, else an error naming the input.
@@ -103,4 +103,57 @@ pub fn parse_endpoint(v: &str) -> Result<Endpoint, ConfigError> {
         username,
         password,
     })
+}
+/// Parse memtier's `--ratio` (`SET:GET`, e.g. `1:10`).
+pub fn parse_ratio(s: &str) -> Result<(u32, u32), ConfigError> {
+    let bad = || {
+        ConfigError::new(
+            "ratio",
+            s,
+            "must be SET:GET with two whole numbers, e.g. 1:10",
+        )
+    };
+    let (a, b) = s.split_once(':').ok_or_else(bad)?;
+    let a = a.trim().parse().map_err(|_| bad())?;
+    let b = b.trim().parse().map_err(|_| bad())?;
+    Ok((a, b))
+}
+
+/// Parse memtier's `--key-pattern` (`SET:GET` letters, e.g. `R:R`, `P:P`).
+pub fn parse_key_pattern(s: &str) -> Result<(KeyPattern, KeyPattern), ConfigError> {
+    let bad = || {
+        ConfigError::new(
+            "key_pattern",
+            s,
+            "must be SET:GET letters from R (random), S (sequential), P (parallel), G (gaussian), e.g. R:R",
+        )
+    };
+    let (a, b) = s.split_once(':').ok_or_else(bad)?;
+    let one = |x: &str| {
+        let mut cs = x.trim().chars();
+        match (cs.next(), cs.next()) {
+            (Some(c), None) => KeyPattern::from_letter(c),
+            _ => None,
+        }
+    };
+    Ok((one(a).ok_or_else(bad)?, one(b).ok_or_else(bad)?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_memtier_strings() {
+        assert_eq!(parse_ratio("1:10"), Ok((1, 10)));
+        assert_eq!(parse_ratio("0:1"), Ok((0, 1)));
+        assert!(parse_ratio("abc").is_err());
+        assert!(parse_ratio("1:-1").is_err());
+        assert_eq!(
+            parse_key_pattern("P:r"),
+            Ok((KeyPattern::Parallel, KeyPattern::Random))
+        );
+        assert!(parse_key_pattern("Z:R").is_err());
+        assert!(parse_key_pattern("RR").is_err());
+    }
 }

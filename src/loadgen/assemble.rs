@@ -77,9 +77,9 @@ pub(super) fn assemble(cfg: &LoadgenConfig, agg: Aggregate, facts: RunFacts) -> 
             gets.push((offset, get));
         }
     }
-    let has_gets = cfg.ratio_get > 0;
+    let has_gets = cfg.workload.ratio_get > 0;
     let mut commands = BTreeMap::new();
-    if cfg.ratio_set > 0 {
+    if cfg.workload.ratio_set > 0 {
         commands.insert("set".to_string(), stats(sets, secs, false));
     }
     if has_gets {
@@ -100,7 +100,7 @@ pub(super) fn assemble(cfg: &LoadgenConfig, agg: Aggregate, facts: RunFacts) -> 
         .map(|e| e.count)
         .sum();
     r.errors = agg.errors.0;
-    r.workload = cfg.workload();
+    r.workload = cfg.recorded();
     r.generator = Some(format!(
         "elasticache-perf builtin {}",
         env!("CARGO_PKG_VERSION")
@@ -148,11 +148,8 @@ mod tests {
             Ok(s) => s.aggregate.into_inner().unwrap_or_else(|p| p.into_inner()),
             Err(_) => panic!("recorders still hold the aggregate"),
         };
-        let cfg = LoadgenConfig {
-            ratio_set: 1,
-            ratio_get: 1,
-            ..LoadgenConfig::default()
-        };
+        let mut cfg = LoadgenConfig::default();
+        cfg.workload.ratio_get = 1;
         let facts = RunFacts {
             start_ms: 1_000_000,
             duration: Duration::from_secs(2),

@@ -8,9 +8,10 @@ use anyhow::Context as _;
 use clap::Args;
 use tokio_util::sync::CancellationToken;
 
-use super::config::{parse_key_pattern, parse_ratio, LoadgenConfig, Stop};
+use super::config::{LoadgenConfig, Stop};
 use super::{verdict, LoadgenError, Progress};
 use crate::client::TaskStatus;
+use crate::config::{parse_key_pattern, parse_ratio};
 use crate::results::{self, BuildOptions};
 use crate::stats::percentile::{us_to_ms, value_at_percentile_us};
 use crate::stats::window::WindowSpec;
@@ -100,17 +101,19 @@ pub fn config_from_args(a: &LoadgenArgs) -> Result<LoadgenConfig, InputError> {
         port: a.port,
         username: a.user.clone(),
         password,
-        threads: a.threads,
-        clients: a.clients,
-        pipeline: a.pipeline,
-        ratio_set,
-        ratio_get,
-        key_pattern_set,
-        key_pattern_get,
-        key_minimum: a.key_minimum,
-        key_maximum: a.key_maximum,
-        key_prefix: a.key_prefix.clone(),
-        data_size: a.data_size,
+        workload: crate::workload::Workload {
+            threads: a.threads,
+            clients: a.clients,
+            pipeline: a.pipeline,
+            ratio_set,
+            ratio_get,
+            key_pattern_set,
+            key_pattern_get,
+            key_minimum: a.key_minimum,
+            key_maximum: a.key_maximum,
+            key_prefix: a.key_prefix.clone(),
+            data_size: u32::try_from(a.data_size).unwrap_or(u32::MAX),
+        },
         stop,
         connect_timeout: Duration::from_secs(a.connect_timeout),
         seed: a.seed,
@@ -123,7 +126,7 @@ pub fn config_from_args(a: &LoadgenArgs) -> Result<LoadgenConfig, InputError> {
 pub fn run_command(a: &LoadgenArgs) -> anyhow::Result<Outcome> {
     let cfg = config_from_args(a)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(cfg.threads as usize)
+        .worker_threads(cfg.workload.threads as usize)
         .enable_all()
         .build()
         .context("starting the async runtime")?;

@@ -5,8 +5,9 @@ use std::fmt;
 use std::time::Duration;
 
 use super::keys::KeyPattern;
-use crate::client::Workload;
+use crate::client::Workload as Recorded;
 pub use crate::config::ConfigError;
+use crate::workload::Workload;
 
 /// When a run stops.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -46,28 +47,9 @@ pub struct LoadgenConfig {
     pub username: Option<String>,
     /// Password for `AUTH`; never printed (see the manual `Debug`).
     pub password: Option<String>,
-    /// Task groups (memtier's `--threads`).
-    pub threads: u32,
-    /// Connections per thread (memtier's `--clients`).
-    pub clients: u32,
-    /// Requests in flight per connection (memtier's `--pipeline`).
-    pub pipeline: u32,
-    /// SETs per cycle (memtier's `--ratio` left side).
-    pub ratio_set: u32,
-    /// GETs per cycle (memtier's `--ratio` right side).
-    pub ratio_get: u32,
-    /// Key pattern of SETs.
-    pub key_pattern_set: KeyPattern,
-    /// Key pattern of GETs.
-    pub key_pattern_get: KeyPattern,
-    /// Lowest key index (inclusive).
-    pub key_minimum: u64,
-    /// Highest key index (inclusive).
-    pub key_maximum: u64,
-    /// Key name prefix.
-    pub key_prefix: String,
-    /// Value size of SETs in bytes.
-    pub data_size: usize,
+    /// What it does (memtier's `--threads`, `--clients`, `--pipeline`, `--ratio`, `--key-pattern`,
+    /// `--key-minimum`, `--key-maximum`, `--key-prefix`, `--data-size`).
+    pub workload: Workload,
     /// When to stop.
     pub stop: Stop,
     /// Limit on connecting and on the AUTH reply, per connection.
@@ -85,17 +67,7 @@ impl Default for LoadgenConfig {
             port: 6379,
             username: None,
             password: None,
-            threads: 4,
-            clients: 50,
-            pipeline: 1,
-            ratio_set: 1,
-            ratio_get: 10,
-            key_pattern_set: KeyPattern::Random,
-            key_pattern_get: KeyPattern::Random,
-            key_minimum: 0,
-            key_maximum: 10_000_000,
-            key_prefix: "memtier-".into(),
-            data_size: 32,
+            workload: Workload::default(),
             stop: Stop::Duration(Duration::from_secs(10)),
             connect_timeout: Duration::from_secs(5),
             seed: 0x5EED,
@@ -112,21 +84,7 @@ impl fmt::Debug for LoadgenConfig {
             .field("port", &self.port)
             .field("username", &self.username)
             .field("password", &self.password.as_ref().map(|_| "<redacted>"))
-            .field("threads", &self.threads)
-            .field("clients", &self.clients)
-            .field("pipeline", &self.pipeline)
-            .field(
-                "ratio",
-                &format_args!("{}:{}", self.ratio_set, self.ratio_get),
-            )
-            .field(
-                "key_pattern",
-                &format_args!("{}:{}", self.key_pattern_set, self.key_pattern_get),
-            )
-            .field("key_minimum", &self.key_minimum)
-            .field("key_maximum", &self.key_maximum)
-            .field("key_prefix", &self.key_prefix)
-            .field("data_size", &self.data_size)
+            .field("workload", &self.workload)
             .field("stop", &self.stop)
             .field("connect_timeout", &self.connect_timeout)
             .field("seed", &self.seed)
@@ -137,7 +95,7 @@ impl fmt::Debug for LoadgenConfig {
 impl LoadgenConfig {
     /// All connections: threads × clients.
     pub fn connections(&self) -> u64 {
-        u64::from(self.threads) * u64::from(self.clients)
+        self.workload.connections()
     }
 
     /// Check every field and the combinations between them.
@@ -148,13 +106,13 @@ impl LoadgenConfig {
         if self.port == 0 {
             return Err(err("port", 0, "between 1 and 65535"));
         }
-        at_least_one("threads", u64::from(self.threads))?;
-        at_least_one("clients", u64::from(self.clients))?;
-        at_least_one("pipeline", u64::from(self.pipeline))?;
-        if self.pipeline > MAX_PIPELINE {
+        at_least_one("threads", u64::from(self.workload.threads))?;
+        at_least_one("clients", u64::from(self.workload.clients))?;
+        at_least_one("pipeline", u64::from(self.workload.pipeline))?;
+        if self.workload.pipeline > MAX_PIPELINE {
             return Err(err(
                 "pipeline",
-                self.pipeline,
+                self.workload.pipeline,
                 format!("at most {MAX_PIPELINE}"),
             ));
         }
@@ -163,8 +121,8 @@ impl LoadgenConfig {
                 "clients",
                 format!(
                     "{} threads × {} clients = {}",
-                    self.threads,
-                    self.clients,
+                    self.workload.threads,
+                    self.workload.clients,
                     self.connections()
                 ),
                 format!(
@@ -172,27 +130,29 @@ impl LoadgenConfig {
                 ),
             ));
         }
-        if self.ratio_set == 0 && self.ratio_get == 0 {
+        if self.workload.ratio_set == 0 && self.workload.ratio_get == 0 {
             return Err(err(
                 "ratio",
                 "0:0",
                 "SET:GET with at least one side above 0",
             ));
         }
-        if self.key_maximum < self.key_minimum {
+        if self.workload.key_maximum < self.workload.key_minimum {
             return Err(err(
                 "key_maximum",
-                self.key_maximum,
-                format!("at least key_minimum ({})", self.key_minimum),
+                self.workload.key_maximum,
+                format!("at least key_minimum ({})", self.workload.key_minimum),
             ));
         }
-        let uses_parallel = (self.ratio_set > 0 && self.key_pattern_set == KeyPattern::Parallel)
-            || (self.ratio_get > 0 && self.key_pattern_get == KeyPattern::Parallel);
-        let range = u128::from(self.key_maximum - self.key_minimum) + 1;
+        let uses_parallel = (self.workload.ratio_set > 0
+            && self.workload.key_pattern_set == KeyPattern::Parallel)
+            || (self.workload.ratio_get > 0
+                && self.workload.key_pattern_get == KeyPattern::Parallel);
+        let range = u128::from(self.workload.key_maximum - self.workload.key_minimum) + 1;
         if uses_parallel && range < u128::from(self.connections()) {
             return Err(err(
                 "key_maximum",
-                self.key_maximum,
+                self.workload.key_maximum,
                 format!(
                     "such that the key range holds at least one key per connection for pattern P \
                      ({} connections, range {range})",
@@ -200,10 +160,12 @@ impl LoadgenConfig {
                 ),
             ));
         }
-        if self.data_size == 0 || self.data_size > MAX_DATA_SIZE {
+        if self.workload.data_size == 0
+            || usize::try_from(self.workload.data_size).map_or(true, |d| d > MAX_DATA_SIZE)
+        {
             return Err(err(
                 "data_size",
-                self.data_size,
+                self.workload.data_size,
                 format!("between 1 and {MAX_DATA_SIZE} bytes"),
             ));
         }
@@ -228,22 +190,28 @@ impl LoadgenConfig {
     }
 
     /// The workload as recorded in results (never the password).
-    pub fn workload(&self) -> Workload {
+    pub fn recorded(&self) -> Recorded {
         let (test_time_secs, requests) = match self.stop {
             Stop::Duration(d) => (Some(d.as_secs()), None),
             Stop::Requests(n) => (None, Some(n)),
         };
-        Workload {
+        Recorded {
             server: Some(self.host.clone()),
             port: Some(u64::from(self.port)),
-            threads: Some(u64::from(self.threads)),
-            clients: Some(u64::from(self.clients)),
-            pipeline: Some(u64::from(self.pipeline)),
-            ratio: Some(format!("{}:{}", self.ratio_set, self.ratio_get)),
-            key_pattern: Some(format!("{}:{}", self.key_pattern_set, self.key_pattern_get)),
-            key_minimum: Some(self.key_minimum),
-            key_maximum: Some(self.key_maximum),
-            data_size: Some(self.data_size as u64),
+            threads: Some(u64::from(self.workload.threads)),
+            clients: Some(u64::from(self.workload.clients)),
+            pipeline: Some(u64::from(self.workload.pipeline)),
+            ratio: Some(format!(
+                "{}:{}",
+                self.workload.ratio_set, self.workload.ratio_get
+            )),
+            key_pattern: Some(format!(
+                "{}:{}",
+                self.workload.key_pattern_set, self.workload.key_pattern_get
+            )),
+            key_minimum: Some(self.workload.key_minimum),
+            key_maximum: Some(self.workload.key_maximum),
+            data_size: Some(u64::from(self.workload.data_size)),
             test_time_secs,
             requests,
             tls: Some(false),
@@ -261,35 +229,6 @@ fn at_least_one(input: &'static str, v: u64) -> Result<(), ConfigError> {
     }
 }
 
-/// Parse memtier's `--ratio` (`SET:GET`, e.g. `1:10`).
-pub fn parse_ratio(s: &str) -> Result<(u32, u32), ConfigError> {
-    let bad = || err("ratio", s, "SET:GET with two whole numbers, e.g. 1:10");
-    let (a, b) = s.split_once(':').ok_or_else(bad)?;
-    let a = a.trim().parse().map_err(|_| bad())?;
-    let b = b.trim().parse().map_err(|_| bad())?;
-    Ok((a, b))
-}
-
-/// Parse memtier's `--key-pattern` (`SET:GET` letters, e.g. `R:R`, `P:P`).
-pub fn parse_key_pattern(s: &str) -> Result<(KeyPattern, KeyPattern), ConfigError> {
-    let bad = || {
-        err(
-            "key_pattern",
-            s,
-            "SET:GET letters from R (random), S (sequential), P (parallel), G (gaussian), e.g. R:R",
-        )
-    };
-    let (a, b) = s.split_once(':').ok_or_else(bad)?;
-    let one = |x: &str| {
-        let mut cs = x.trim().chars();
-        match (cs.next(), cs.next()) {
-            (Some(c), None) => KeyPattern::from_letter(c),
-            _ => None,
-        }
-    };
-    Ok((one(a).ok_or_else(bad)?, one(b).ok_or_else(bad)?))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -301,27 +240,21 @@ mod tests {
 
     #[test]
     fn errors_name_input_value_and_rule() {
-        let cfg = LoadgenConfig {
-            pipeline: 0,
-            ..LoadgenConfig::default()
-        };
+        let mut cfg = LoadgenConfig::default();
+        cfg.workload.pipeline = 0;
         let e = cfg.validate().err().map(|e| e.to_string());
         assert_eq!(
             e.as_deref(),
             Some("input 'pipeline' must be at least 1; got '0'")
         );
-        let cfg = LoadgenConfig {
-            ratio_set: 0,
-            ratio_get: 0,
-            ..LoadgenConfig::default()
-        };
+        let mut cfg = LoadgenConfig::default();
+        cfg.workload.ratio_set = 0;
+        cfg.workload.ratio_get = 0;
         assert_eq!(cfg.validate().map_err(|e| e.input), Err("ratio"));
-        let cfg = LoadgenConfig {
-            key_pattern_set: KeyPattern::Parallel,
-            key_minimum: 1,
-            key_maximum: 10,
-            ..LoadgenConfig::default()
-        };
+        let mut cfg = LoadgenConfig::default();
+        cfg.workload.key_pattern_set = KeyPattern::Parallel;
+        cfg.workload.key_minimum = 1;
+        cfg.workload.key_maximum = 10;
         assert_eq!(cfg.validate().map_err(|e| e.input), Err("key_maximum"));
         let cfg = LoadgenConfig {
             stop: Stop::Requests(0),
@@ -340,24 +273,10 @@ mod tests {
         let d = format!("{cfg:?} {cfg:#?}");
         assert!(!d.contains("hunter2"), "{d}");
         assert!(d.contains("<redacted>"));
-        let w = serde_json::to_string(&cfg.workload()).unwrap_or_default();
+        let w = serde_json::to_string(&cfg.recorded()).unwrap_or_default();
         assert!(
             !w.contains("hunter2") && w.contains("\"authenticated\":true"),
             "{w}"
         );
-    }
-
-    #[test]
-    fn parses_memtier_strings() {
-        assert_eq!(parse_ratio("1:10"), Ok((1, 10)));
-        assert_eq!(parse_ratio("0:1"), Ok((0, 1)));
-        assert!(parse_ratio("abc").is_err());
-        assert!(parse_ratio("1:-1").is_err());
-        assert_eq!(
-            parse_key_pattern("P:r"),
-            Ok((KeyPattern::Parallel, KeyPattern::Random))
-        );
-        assert!(parse_key_pattern("Z:R").is_err());
-        assert!(parse_key_pattern("RR").is_err());
     }
 }

@@ -146,15 +146,15 @@ impl Plan {
             Stop::Requests(n) => (n, None),
         };
         Self {
-            prefix: cfg.key_prefix.as_bytes().to_vec(),
+            prefix: cfg.workload.key_prefix.as_bytes().to_vec(),
             // memtier's default value is a run of 'x'.
-            value: vec![b'x'; cfg.data_size],
-            pipeline: cfg.pipeline as usize,
+            value: vec![b'x'; usize::try_from(cfg.workload.data_size).unwrap_or(0)],
+            pipeline: cfg.workload.pipeline as usize,
             requests,
             deadline,
-            ratio: (cfg.ratio_set, cfg.ratio_get),
-            patterns: (cfg.key_pattern_set, cfg.key_pattern_get),
-            key_range: (cfg.key_minimum, cfg.key_maximum),
+            ratio: (cfg.workload.ratio_set, cfg.workload.ratio_get),
+            patterns: (cfg.workload.key_pattern_set, cfg.workload.key_pattern_get),
+            key_range: (cfg.workload.key_minimum, cfg.workload.key_maximum),
             seed: cfg.seed,
             connections: cfg.connections(),
         }

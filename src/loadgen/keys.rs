@@ -1,49 +1,7 @@
 //! What each request is about: the SET:GET interleave and the key index, per connection, following
 //! memtier's `--ratio` and `--key-pattern` (R random, S sequential, P parallel slices, G gaussian).
 
-use std::fmt;
-
-/// How a command picks its keys (memtier's `--key-pattern` letters).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum KeyPattern {
-    /// `R`: uniform over the key range.
-    Random,
-    /// `S`: key_minimum, key_minimum + 1, … wrapping after key_maximum (each connection on its own).
-    Sequential,
-    /// `P`: each connection walks its own contiguous slice of the range, wrapping inside it.
-    Parallel,
-    /// `G`: gaussian around the middle of the range with stddev = range / 6 (memtier's default).
-    Gaussian,
-}
-
-impl KeyPattern {
-    /// The pattern for a memtier letter (`R`, `S`, `P`, `G`, case-insensitive).
-    pub fn from_letter(c: char) -> Option<Self> {
-        match c.to_ascii_uppercase() {
-            'R' => Some(Self::Random),
-            'S' => Some(Self::Sequential),
-            'P' => Some(Self::Parallel),
-            'G' => Some(Self::Gaussian),
-            _ => None,
-        }
-    }
-
-    /// The memtier letter.
-    pub fn letter(self) -> char {
-        match self {
-            Self::Random => 'R',
-            Self::Sequential => 'S',
-            Self::Parallel => 'P',
-            Self::Gaussian => 'G',
-        }
-    }
-}
-
-impl fmt::Display for KeyPattern {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.letter())
-    }
-}
+pub use crate::workload::KeyPattern;
 
 /// A small, fast, seedable PRNG (wyrand); statistical quality is ample for picking keys.
 #[derive(Clone, Debug)]

@@ -27,8 +27,9 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use crate::client::ClientResult;
+pub use crate::config::{parse_key_pattern, parse_ratio};
 use crate::stats::percentile::{us_to_ms, value_at_percentile_us};
-pub use config::{parse_key_pattern, parse_ratio, ConfigError, LoadgenConfig, Stop};
+pub use config::{ConfigError, LoadgenConfig, Stop};
 pub use error::LoadgenError;
 pub use keys::KeyPattern;
 use recorder::{ConnRecorder, ErrorTally, Shared};

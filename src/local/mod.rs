@@ -253,17 +253,7 @@ fn builtin_config(cfg: &Config, ep: &Endpoint, id: String, seed: u64, stop: Stop
         port: ep.port,
         username: ep.username.clone(),
         password: ep.password.as_ref().map(|p| p.expose().to_string()),
-        threads: w.threads,
-        clients: w.clients,
-        pipeline: w.pipeline,
-        ratio_set: w.ratio_set,
-        ratio_get: w.ratio_get,
-        key_pattern_set: w.key_pattern_set,
-        key_pattern_get: w.key_pattern_get,
-        key_minimum: w.key_minimum,
-        key_maximum: w.key_maximum,
-        key_prefix: w.key_prefix.clone(),
-        data_size: usize::try_from(w.data_size).unwrap_or(usize::MAX),
+        workload: w.clone(),
         stop,
         connect_timeout: CONNECT_TIMEOUT,
         seed,
@@ -495,10 +485,10 @@ async fn prefill(
             seed(run_id, 0),
             Stop::Requests(1),
         );
-        lc.ratio_set = 1;
-        lc.ratio_get = 0;
-        lc.key_pattern_set = LgPattern::Parallel;
-        lc.key_pattern_get = LgPattern::Parallel;
+        lc.workload.ratio_set = 1;
+        lc.workload.ratio_get = 0;
+        lc.workload.key_pattern_set = LgPattern::Parallel;
+        lc.workload.key_pattern_get = LgPattern::Parallel;
         let keys = cfg.workload.key_maximum - cfg.workload.key_minimum + 1;
         lc.stop = Stop::Requests(keys.div_ceil(lc.connections().max(1)));
         loadgen::verdict::judge(loadgen::run(&lc, cancel, None).await?)
