@@ -50,11 +50,11 @@ pub struct Published {
 pub async fn publish(
     result: &RunResult,
     out_dir: &Path,
-    inputs: &GithubInputs,
+    opts: &Options,
     outcome: Outcome,
     gate: Option<&Comparison>,
 ) -> anyhow::Result<()> {
-    publish_exported(result, out_dir, inputs, outcome, gate, None, None)
+    publish_exported(result, out_dir, opts, outcome, gate, None, None)
         .await
         .map(|_| ())
 }
@@ -66,7 +66,7 @@ pub async fn publish(
 pub async fn publish_exported(
     result: &RunResult,
     out_dir: &Path,
-    inputs: &GithubInputs,
+    opts: &Options,
     outcome: Outcome,
     gate: Option<&Comparison>,
     exported: Option<&Exported>,
@@ -75,7 +75,6 @@ pub async fn publish_exported(
     if !super::context::in_actions() {
         return Ok(Published::default());
     }
-    let opts = Options::from_inputs(inputs).map_err(|e| InputError::new(e.to_string()))?;
     let ctx = ActionContext::from_env();
     commands::group(if earlier.is_some() {
         "publish (update)"
@@ -89,7 +88,7 @@ pub async fn publish_exported(
         gate,
         exported,
     };
-    let r = publish_with(&ctx, &opts, &run, earlier).await;
+    let r = publish_with(&ctx, opts, &run, earlier).await;
     commands::end_group();
     r
 }
@@ -362,13 +361,12 @@ pub struct MatrixReport<'a> {
 /// workloads' names). With `earlier`, an update, as for [`publish_exported`].
 pub async fn publish_matrix(
     m: &MatrixReport<'_>,
-    inputs: &GithubInputs,
+    opts: &Options,
     earlier: Option<&Published>,
 ) -> anyhow::Result<Published> {
     if !super::context::in_actions() {
         return Ok(Published::default());
     }
-    let opts = Options::from_inputs(inputs).map_err(|e| InputError::new(e.to_string()))?;
     let ctx = ActionContext::from_env();
     commands::group("publish");
     let out_dir = m.out_dir;
@@ -450,7 +448,7 @@ pub async fn publish_matrix(
             .unwrap_or_else(|| format!("matrix-{}", names.join("-")));
         let marker = body::marker(&profile);
         let comment = format!("{marker}\n{text}");
-        post_comment(&ctx, &opts, &profile, &marker, &comment, regressed).await;
+        post_comment(&ctx, opts, &profile, &marker, &comment, regressed).await;
     }
     commands::end_group();
     Ok(Published {
@@ -498,7 +496,8 @@ pub async fn publish_file(path: &Path, inputs: &GithubInputs) -> anyhow::Result<
     let result = load_results(path)?;
     if super::context::in_actions() {
         let dir = path.parent().unwrap_or_else(|| Path::new("."));
-        publish(&result, dir, inputs, Outcome::Ok, None).await?;
+        let opts = Options::from_inputs(inputs).map_err(|e| InputError::new(e.to_string()))?;
+        publish(&result, dir, &opts, Outcome::Ok, None).await?;
     } else {
         tracing::info!(
             "not inside GitHub Actions (GITHUB_ACTIONS is not 'true'): nothing to publish to"

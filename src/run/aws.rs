@@ -8,9 +8,9 @@ use std::path::Path;
 use anyhow::Context as _;
 use tokio_util::sync::CancellationToken;
 
+use super::settings::Settings;
 use super::{output, timeline::Timeline};
 use crate::aws::run::AwsOutcome;
-use crate::config::matrix::NamedWorkload;
 use crate::config::Config;
 use crate::gate::Comparison;
 use crate::github::Published;
@@ -145,29 +145,25 @@ struct First {
     published: Published,
 }
 
-/// The run's inputs, as the reports need them.
+/// The run's settings, as the reports need them.
 struct Ctx<'a> {
-    cfg: &'a Config,
-    workloads: Option<&'a [NamedWorkload]>,
+    s: &'a Settings,
     run_id: &'a str,
     out_dir: &'a Path,
-    inputs: &'a crate::config::RunInputs,
 }
 
 impl Ctx<'_> {
-    /// A workload's configuration, inputs and folder (the run's own outside a matrix).
-    fn of(&self, aws: &AwsOutcome) -> (&Config, crate::config::RunInputs, std::path::PathBuf) {
+    /// A workload's configuration and folder (the run's own outside a matrix).
+    fn of(&self, aws: &AwsOutcome) -> (&Config, std::path::PathBuf) {
         let w = self
+            .s
             .workloads
+            .as_deref()
             .zip(aws.workload.as_deref())
             .and_then(|(ws, name)| ws.iter().find(|w| w.name == name));
         match w {
-            Some(w) => (
-                &w.config,
-                super::matrix::workload_inputs(w),
-                self.out_dir.join(&w.name),
-            ),
-            None => (self.cfg, self.inputs.clone(), self.out_dir.to_path_buf()),
+            Some(w) => (&w.config, self.out_dir.join(&w.name)),
+            None => (&self.s.config, self.out_dir.to_path_buf()),
         }
     }
 
@@ -175,7 +171,7 @@ impl Ctx<'_> {
     fn write(&self, outs: &[AwsOutcome], timeline: &[Phase]) -> anyhow::Result<Vec<RunResult>> {
         outs.iter()
             .map(|aws| {
-                let (cfg, _, dir) = self.of(aws);
+                let (cfg, dir) = self.of(aws);
                 let mut result = merged(cfg, self.run_id, aws);
                 if let Some(w) = &aws.workload {
                     result
@@ -197,7 +193,7 @@ impl Ctx<'_> {
         results: &[RunResult],
         gated: &[(Option<Comparison>, Outcome)],
     ) -> anyhow::Result<Option<Written>> {
-        let Some(ws) = self.workloads else {
+        let Some(ws) = self.s.workloads.as_deref() else {
             return Ok(None);
         };
         let done: Vec<super::matrix::Done> = outs
@@ -230,7 +226,7 @@ impl Ctx<'_> {
             return crate::github::publish_exported(
                 &results[0],
                 self.out_dir,
-                &self.inputs.github,
+                &self.s.github,
                 *outcome,
                 comparison.as_ref(),
                 exported,
@@ -246,7 +242,7 @@ impl Ctx<'_> {
                 outcome,
                 exported,
             },
-            &self.inputs.github,
+            &self.s.github,
             earlier,
         )
         .await
@@ -270,8 +266,8 @@ async fn first_report(
     let results = ctx.write(&outs, &timeline)?;
     let mut gated = Vec::with_capacity(outs.len());
     for (aws, result) in outs.iter().zip(&results) {
-        let (_, inputs, dir) = ctx.of(aws);
-        gated.push(super::gate::gate(result, &dir, &inputs, outcome_of(aws, result)).await?);
+        let (_, dir) = ctx.of(aws);
+        gated.push(super::gate::gate(result, &dir, &ctx.s.gate, outcome_of(aws, result)).await?);
     }
     let matrix = ctx.matrix(&outs, &results, &gated)?;
     let published = ctx.publish(&results, &gated, matrix, None, None).await?;
@@ -283,29 +279,24 @@ async fn first_report(
 /// and the teardown's outcome — write the final files, export them, and update the report. With a
 /// matrix, every workload runs on the one cache, in its own folder.
 pub(super) async fn run(
-    cfg: &Config,
-    workloads: Option<&[NamedWorkload]>,
+    s: &Settings,
     run_id: &str,
     out_dir: &Path,
     cancel: &CancellationToken,
     mut tl: Timeline,
-    inputs: &crate::config::RunInputs,
 ) -> anyhow::Result<(Vec<RunResult>, Outcome)> {
+    let cfg = &s.config;
     let timeouts = cfg
         .aws
         .as_ref()
         .map_or_else(crate::aws::Timeouts::default, |a| {
             crate::aws::Timeouts::with_poll(a.poll)
         });
-    let ctx = Ctx {
-        cfg,
-        workloads,
-        run_id,
-        out_dir,
-        inputs,
-    };
+    let ctx = Ctx { s, run_id, out_dir };
     let ctx = &ctx;
-    let list: Vec<crate::aws::run::AwsWorkload<'_>> = workloads
+    let list: Vec<crate::aws::run::AwsWorkload<'_>> = s
+        .workloads
+        .as_deref()
         .unwrap_or_default()
         .iter()
         .map(|w| crate::aws::run::AwsWorkload {
@@ -352,11 +343,11 @@ pub(super) async fn run(
     // that failed since (a teardown that left something) is failed.
     let mut gated = Vec::with_capacity(outs.len());
     for (k, (aws, result)) in outs.iter().zip(&results).enumerate() {
-        let (_, inputs, dir) = ctx.of(aws);
+        let (_, dir) = ctx.of(aws);
         let base = outcome_of(aws, result);
         let g = match (first.as_ref().and_then(|f| f.gated.get(k)), base) {
             (Some(g), Outcome::Ok) => g.clone(),
-            (None, _) => super::gate::gate(result, &dir, &inputs, base).await?,
+            (None, _) => super::gate::gate(result, &dir, &s.gate, base).await?,
             (Some(_), _) => (None, base),
         };
         if let Some(c) = &g.0 {
@@ -364,7 +355,7 @@ pub(super) async fn run(
             super::gate::redraw(result, &dir, c);
         }
         if base == Outcome::Ok {
-            super::gate::record(result, &inputs).await;
+            super::gate::record(result, &s.gate.loc).await;
         }
         gated.push(g);
     }

@@ -51,18 +51,36 @@ pub fn location(inputs: &RunInputs) -> HistoryLocation {
     }
 }
 
+/// The gate's settings and the history's place, parsed once from the inputs.
+#[derive(Clone, Debug)]
+pub struct GateSettings {
+    /// The gate's configuration.
+    pub cfg: GateConfig,
+    /// Where the history is.
+    pub loc: HistoryLocation,
+}
+
+/// The gate's settings from the run's inputs (the baseline file read and checked); bad input
+/// before anything starts.
+pub fn settings(inputs: &RunInputs) -> anyhow::Result<GateSettings> {
+    Ok(GateSettings {
+        cfg: config(inputs)?,
+        loc: location(inputs),
+    })
+}
+
 /// Gate a finished run against its baseline (when one is named) and store it in the history;
 /// returns the comparison and the outcome the process exits with. Failed or interrupted runs are
 /// neither gated nor stored.
 pub async fn gate_and_record(
     result: &RunResult,
     out_dir: &Path,
-    inputs: &RunInputs,
+    s: &GateSettings,
     outcome: Outcome,
 ) -> anyhow::Result<(Option<Comparison>, Outcome)> {
-    let gated = gate(result, out_dir, inputs, outcome).await?;
+    let gated = gate(result, out_dir, s, outcome).await?;
     if outcome == Outcome::Ok && result.status != "failed" {
-        record(result, inputs).await;
+        record(result, &s.loc).await;
     }
     Ok(gated)
 }
@@ -73,16 +91,14 @@ pub async fn gate_and_record(
 pub async fn gate(
     result: &RunResult,
     out_dir: &Path,
-    inputs: &RunInputs,
+    s: &GateSettings,
     outcome: Outcome,
 ) -> anyhow::Result<(Option<Comparison>, Outcome)> {
-    // Checked with the baseline file by `config` before the run; only parsed again here.
-    let cfg = GateConfig::from_inputs(&inputs.gate).map_err(|e| InputError::new(e.to_string()))?;
-    let loc = location(inputs);
+    let (cfg, loc) = (&s.cfg, &s.loc);
     if outcome != Outcome::Ok || result.status == "failed" {
         return Ok((None, outcome));
     }
-    let Some(c) = history::gate_run(result, &cfg, &loc)
+    let Some(c) = history::gate_run(result, cfg, loc)
         .await
         .context("gating against the baseline")?
     else {
@@ -91,14 +107,14 @@ pub async fn gate(
     write(out_dir, &c)?;
     redraw(result, out_dir, &c);
     tracing::info!("{}", gate::verdict_line(&c));
-    let gated = crate::compare::outcome(&c, &cfg);
+    let gated = crate::compare::outcome(&c, cfg);
     Ok((Some(c), gated))
 }
 
 /// Store a finished run in the history. A history write that fails is a warning: the run itself
 /// is fine and written locally.
-pub async fn record(result: &RunResult, inputs: &RunInputs) {
-    match history::record_run(result, &history::stored_branch(), &location(inputs)).await {
+pub async fn record(result: &RunResult, loc: &HistoryLocation) {
+    match history::record_run(result, &history::stored_branch(), loc).await {
         Ok(Some(at)) => tracing::info!("stored in the history: {at}"),
         Ok(None) => {}
         Err(e) => tracing::warn!("could not store the run in the history: {e:#}"),

@@ -8,6 +8,7 @@ use std::path::Path;
 use anyhow::Context as _;
 use tokio_util::sync::CancellationToken;
 
+use super::settings::Settings;
 use super::{gate, output, timeline::Timeline};
 use crate::config::matrix::{self, NamedWorkload};
 use crate::config::{ConfigError, RunInputs};
@@ -92,30 +93,19 @@ pub(super) struct Done {
     pub outcome: Outcome,
 }
 
-/// The inputs one workload is gated and published with: its own settings, and — when the user
-/// named a profile — that profile suffixed with the workload's name, so that every workload keeps
-/// its own history and comment.
-pub(super) fn workload_inputs(w: &NamedWorkload) -> RunInputs {
-    let mut i = w.inputs.clone();
-    if let Some(p) = i.github.profile.as_deref().filter(|p| !p.trim().is_empty()) {
-        i.github.profile = Some(format!("{}-{}", p.trim(), w.name));
-    }
-    i
-}
-
 /// Gate a workload's written result, and store it in its history when it went well.
 pub(super) async fn gate_workload(
+    s: &Settings,
     w: &NamedWorkload,
     result: &RunResult,
     dir: &Path,
     outcome: Outcome,
 ) -> anyhow::Result<Done> {
-    let inputs = workload_inputs(w);
-    let (comparison, gated) = gate::gate(result, dir, &inputs, outcome)
+    let (comparison, gated) = gate::gate(result, dir, &s.gate, outcome)
         .await
         .with_context(|| format!("gating workload '{}'", w.name))?;
     if outcome == Outcome::Ok {
-        gate::record(result, &inputs).await;
+        gate::record(result, &s.gate.loc).await;
     }
     Ok(Done {
         name: w.name.clone(),
@@ -191,15 +181,13 @@ pub(super) fn write_matrix(
 }
 
 /// Run a matrix on the local target: one server, the workloads one after another.
-#[allow(clippy::too_many_arguments)]
 pub(super) async fn run_local(
+    s: &Settings,
     ws: &[NamedWorkload],
-    flush_between: bool,
     run_id: &str,
     out_dir: &Path,
     cancel: CancellationToken,
     mut tl: Timeline,
-    inputs: &RunInputs,
 ) -> anyhow::Result<(Vec<RunResult>, Outcome)> {
     let list: Vec<crate::local::LocalWorkload<'_>> = ws
         .iter()
@@ -207,7 +195,7 @@ pub(super) async fn run_local(
         .collect();
     let locals = crate::local::run_matrix(
         &list,
-        flush_between,
+        s.flush_between,
         run_id,
         out_dir,
         cancel.clone(),
@@ -226,7 +214,7 @@ pub(super) async fn run_local(
             .insert("workload_name".into(), w.name.clone().into());
         output::write_all(&mut result, &dir, run_id, &local.log, phases.clone())?;
         let outcome = super::local_outcome(local, &result);
-        done.push(gate_workload(w, &result, &dir, outcome).await?);
+        done.push(gate_workload(s, w, &result, &dir, outcome).await?);
     }
     let outcome = outcome_of(&done, ws.len(), cancel.is_cancelled());
     let (m, summaries) = write_matrix(run_id, &done, out_dir)?;
@@ -238,7 +226,7 @@ pub(super) async fn run_local(
             outcome,
             exported: None,
         },
-        &inputs.github,
+        &s.github,
         None,
     )
     .await?;

@@ -9,6 +9,7 @@ pub mod hint;
 pub mod ledger;
 pub mod matrix;
 pub mod output;
+pub mod settings;
 pub mod timeline;
 
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -42,26 +43,8 @@ pub async fn run(inputs: &RunInputs) -> anyhow::Result<(Vec<RunResult>, Outcome)
     tl.phase("validate");
     let mut inputs = inputs.clone();
     crate::fill_region_from_env(&mut inputs);
-    let cfg = Config::from_inputs(&inputs).map_err(|e| InputError::new(e.to_string()))?;
-    gate::config(&inputs)?;
-    let workloads = matrix::load(&inputs)?;
-    let flush_between =
-        crate::config::parse_bool("flush_between", &inputs.flush_between, Some(false))
-            .map_err(|e| InputError::new(e.to_string()))?;
-    if flush_between && cfg.target == Target::Aws {
-        return Err(InputError::new(
-            "input 'flush_between' is 'true' but the aws target cannot empty the cache between workloads (it is reachable only from inside its VPC); give each workload its own key_prefix instead",
-        )
-        .into());
-    }
-    // A matrix on AWS provisions once for all its workloads.
-    let cfg = match (&workloads, cfg.target) {
-        (Some(ws), Target::Aws) => {
-            Config::from_inputs(&matrix::provisioning_inputs(&inputs, ws))
-                .map_err(|e| InputError::new(format!("{e} (for the whole workload matrix)")))?
-        }
-        _ => cfg,
-    };
+    let s = settings::Settings::from_inputs(&inputs)?;
+    let cfg = &s.config;
     let run_id = cfg.run_id.clone().unwrap_or_else(new_run_id);
     tracing::info!(
         "run {run_id}: {} for {} s",
@@ -78,36 +61,20 @@ pub async fn run(inputs: &RunInputs) -> anyhow::Result<(Vec<RunResult>, Outcome)
     })?;
 
     if cfg.target == Target::Aws {
-        return aws::run(
-            &cfg,
-            workloads.as_deref(),
-            &run_id,
-            &out_dir,
-            &cancel,
-            tl,
-            &inputs,
-        )
-        .await;
+        return aws::run(&s, &run_id, &out_dir, &cancel, tl).await;
     }
-    if let Some(ws) = &workloads {
-        return matrix::run_local(ws, flush_between, &run_id, &out_dir, cancel, tl, &inputs).await;
+    if let Some(ws) = &s.workloads {
+        return matrix::run_local(&s, ws, &run_id, &out_dir, cancel, tl).await;
     }
-    let local = crate::local::run(&cfg, &run_id, &out_dir, cancel.clone(), &mut tl).await?;
+    let local = crate::local::run(cfg, &run_id, &out_dir, cancel.clone(), &mut tl).await?;
     tl.phase("merge");
-    let mut result = local_result(&cfg, &run_id, &local);
+    let mut result = local_result(cfg, &run_id, &local);
     tl.phase("export");
     let cluster = run_id.clone();
     output::write_all(&mut result, &out_dir, &cluster, &local.log, tl.finish())?;
     let outcome = local_outcome(&local, &result);
-    let (comparison, outcome) = gate::gate_and_record(&result, &out_dir, &inputs, outcome).await?;
-    crate::github::publish(
-        &result,
-        &out_dir,
-        &inputs.github,
-        outcome,
-        comparison.as_ref(),
-    )
-    .await?;
+    let (comparison, outcome) = gate::gate_and_record(&result, &out_dir, &s.gate, outcome).await?;
+    crate::github::publish(&result, &out_dir, &s.github, outcome, comparison.as_ref()).await?;
     Ok((vec![result], outcome))
 }
 
