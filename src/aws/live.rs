@@ -31,10 +31,8 @@ impl Bar {
             tracing::info!("{line}");
             return;
         }
-        let share = (elapsed.as_secs_f64() / self.total.as_secs_f64().max(1.0)).min(1.0);
-        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-        let filled = (share * BAR_WIDTH as f64).round() as usize;
-        let bar = format!("[{}{}]", "#".repeat(filled), "-".repeat(BAR_WIDTH - filled));
+        let share = elapsed.as_secs_f64() / self.total.as_secs_f64().max(1.0);
+        let bar = crate::report::human::progress_bar(share, BAR_WIDTH);
         let mut err = std::io::stderr().lock();
         let _ = write!(err, "\r{bar} {line}\x1b[K");
         let _ = err.flush();

@@ -208,34 +208,47 @@ fn local_target_has_no_plan() {
     assert!(matches!(plan(&c, &ctx), Err(PlanError::NotAws(_))));
 }
 
+/// Run the plan's task script under `sh` with `memtier` (a shell script's body) as the stand-in
+/// memtier_benchmark on PATH (none when empty) and `token` as the AUTH token's variable.
+fn run_script(
+    p: &RunPlan,
+    memtier: &str,
+    token: Option<&str>,
+) -> (std::process::Output, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let bin = dir.path().join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    if !memtier.is_empty() {
+        let fake = bin.join("memtier_benchmark");
+        std::fs::write(&fake, memtier).unwrap();
+        std::process::Command::new("chmod")
+            .arg("+x")
+            .arg(&fake)
+            .status()
+            .unwrap();
+    }
+    let mut cmd = std::process::Command::new("sh");
+    cmd.arg("-c")
+        .arg(&p.tasks.script.script)
+        .env("PATH", format!("{}:/usr/bin:/bin", bin.display()))
+        .env("TMPDIR", dir.path())
+        .env("ECP_HOST", "cache.example");
+    if let Some(t) = token {
+        cmd.env("ECP_AUTH_TOKEN", t);
+    }
+    (cmd.output().unwrap(), dir)
+}
+
 /// Runs the real script under `sh` with a stand-in memtier that writes outputs, and decodes what
 /// it printed: framing, line width and the files shipped hold, and the token reaches memtier intact.
 #[test]
 fn the_script_runs_and_frames_its_outputs() {
     let p = plan_for(&["--test-duration-seconds", "2"]);
-    let dir = tempfile::tempdir().unwrap();
-    let bin = dir.path().join("bin");
-    std::fs::create_dir(&bin).unwrap();
-    let fake = bin.join("memtier_benchmark");
-    std::fs::write(
-        &fake,
+    let (out, dir) = run_script(
+        &p,
         "#!/bin/sh\nfor a in \"$@\"; do echo \"$a\" >> args.txt; done\necho '{\"ok\":1}' > memtier.json\necho done\nexit 3\n",
-    )
-    .unwrap();
-    std::process::Command::new("chmod")
-        .arg("+x")
-        .arg(&fake)
-        .status()
-        .unwrap();
-    let out = std::process::Command::new("sh")
-        .arg("-c")
-        .arg(&p.tasks.script.script)
-        .env("PATH", format!("{}:/usr/bin:/bin", bin.display()))
-        .env("TMPDIR", dir.path())
-        .env("ECP_HOST", "cache.example")
-        .env("ECP_AUTH_TOKEN", "s3cr3t!&$<>-token")
-        .output()
-        .unwrap();
+        Some("s3cr3t!&$<>-token"),
+    );
     assert_eq!(out.status.code(), Some(3));
     let text = String::from_utf8(out.stdout).unwrap();
     let lines: Vec<&str> = text.lines().collect();
@@ -305,10 +318,6 @@ fn the_ttl_minimum_covers_the_prefill_timeout() {
 #[test]
 fn the_script_prints_memtier_progress_while_it_runs() {
     let p = plan_for(&["--test-duration-seconds", "8"]);
-    let dir = tempfile::tempdir().unwrap();
-    let bin = dir.path().join("bin");
-    std::fs::create_dir(&bin).unwrap();
-    let fake = bin.join("memtier_benchmark");
     let progress = "[RUN #1 {p}%,   {s} secs]  2 threads  5 conns:        {o} ops,    7287 (avg:    7287) ops/sec, 354.26KB/sec (avg: 354.26KB/sec),  1.37 (avg:  1.37) msec latency";
     let mut body = String::from("#!/bin/sh\n");
     for s in 1..=7 {
@@ -319,21 +328,7 @@ fn the_script_prints_memtier_progress_while_it_runs() {
         body.push_str(&format!("printf '%s\\r' '{line}' >&2\nsleep 1\n"));
     }
     body.push_str("echo '{}' > memtier.json\nexit 0\n");
-    std::fs::write(&fake, body).unwrap();
-    std::process::Command::new("chmod")
-        .arg("+x")
-        .arg(&fake)
-        .status()
-        .unwrap();
-    let out = std::process::Command::new("sh")
-        .arg("-c")
-        .arg(&p.tasks.script.script)
-        .env("PATH", format!("{}:/usr/bin:/bin", bin.display()))
-        .env("TMPDIR", dir.path())
-        .env("ECP_HOST", "cache.example")
-        .env("ECP_AUTH_TOKEN", "t")
-        .output()
-        .unwrap();
+    let (out, _dir) = run_script(&p, &body, Some("t"));
     assert_eq!(out.status.code(), Some(0));
     let text = String::from_utf8(out.stdout).unwrap();
     let progress: Vec<&str> = text
@@ -356,15 +351,7 @@ fn the_script_prints_memtier_progress_while_it_runs() {
 #[test]
 fn the_script_ends_when_memtier_cannot_start() {
     let p = plan_for(&["--test-duration-seconds", "8"]);
-    let dir = tempfile::tempdir().unwrap();
-    let out = std::process::Command::new("sh")
-        .arg("-c")
-        .arg(&p.tasks.script.script)
-        .env("PATH", "/usr/bin:/bin")
-        .env("TMPDIR", dir.path())
-        .env("ECP_HOST", "cache.example")
-        .output()
-        .unwrap();
+    let (out, _dir) = run_script(&p, "", None);
     let text = String::from_utf8(out.stdout).unwrap();
     let shipped = frames::decode(text.lines());
     assert!(shipped.complete, "{text}");

@@ -117,9 +117,28 @@ pub fn plural(n: usize, one: &str, many: &str) -> String {
     )
 }
 
+/// A progress bar of `width` characters, `share` (0 to 1) of it filled: `[######------]`.
+pub fn progress_bar(share: f64, width: usize) -> String {
+    let share = if share.is_finite() {
+        share.clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let filled = ((share * width as f64).round() as usize).min(width);
+    format!("[{}{}]", "#".repeat(filled), "-".repeat(width - filled))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn progress_bars_fill_their_share() {
+        assert_eq!(progress_bar(0.5, 4), "[##--]");
+        assert_eq!(progress_bar(2.0, 3), "[###]");
+        assert_eq!(progress_bar(f64::NAN, 2), "[--]");
+    }
 
     #[test]
     fn thousands_groups_digits() {
