@@ -659,8 +659,18 @@ async fn load_all(
             }
             Err(e) => return Err(e),
         };
-        let stop = o.interrupted;
+        // A load cut short (every task stalled) or an image that cannot be pulled would end the
+        // next workload's the same way: the matrix stops there.
+        let stalled = o.gave_up.is_some() || pull_failure(&o, &wp.tasks.image).is_some();
+        let stop = o.interrupted || stalled;
         out.push(o);
+        if stalled && matrix && k + 1 < plans.len() {
+            tracing::error!(
+                "workload '{}' could not run: not starting the {} workload(s) after it",
+                name.unwrap_or("?"),
+                plans.len() - k - 1
+            );
+        }
         if stop {
             break;
         }
