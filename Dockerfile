@@ -8,7 +8,7 @@
 # The binary is built with Cargo.toml's `dist` profile: the release profile without its line
 # tables and symbols (stripped), which are most of the release binary's size.
 
-# The same release as rust-toolchain.toml (tests/action_yml.rs checks it).
+# The same release as rust-toolchain.toml (tests/core/action_yml.rs checks it).
 ARG RUST_VERSION=1.95.0
 ARG DEBIAN_RELEASE=bookworm
 

@@ -17,7 +17,7 @@ pub const GITHUB_COMMENT_MAX_CHARS: usize = 65_536;
 pub const TASK_TABLE_FOLD_AFTER: usize = 10;
 
 /// Output budgets for untrusted strings (escaped characters), chosen so that 64 hostile tasks,
-/// 16 commands, 32 nodes, 12 run details and 20 notes stay well under [`GITHUB_COMMENT_MAX_CHARS`]; `tests/report.rs` checks it.
+/// 16 commands, 32 nodes, 12 run details and 20 notes stay well under [`GITHUB_COMMENT_MAX_CHARS`]; `tests/core/report.rs` checks it.
 const MAX_ID_CHARS: usize = 64;
 const MAX_REASON_CHARS: usize = 240;
 const MAX_NOTE_CHARS: usize = 600;
