@@ -42,8 +42,10 @@ async fn regressed_nights_make_one_issue_with_a_comment_each() {
     let o = run(first.main(&Step::local_inputs("ecp-issue-0", &[]), &api)).await;
     assert_eq!(o.status.code(), Some(0), "{}", text(&o).1);
     let results = first.out_dir().join("results.json");
-    let fast = baseline(&results, &work.path().join("fast"), 3.0);
-    let same = baseline(&results, &work.path().join("same"), 0.5);
+    // Baselines far from the first run either way: these 2-second local runs share the machine
+    // with the other tests of this binary, and their throughput moves by a factor of two.
+    let fast = baseline(&results, &work.path().join("fast"), 10.0);
+    let same = baseline(&results, &work.path().join("same"), 0.1);
     let fast = fast.to_str().unwrap();
 
     let nightly = |id: &'static str, base: &str, file: bool| {
