@@ -6,6 +6,7 @@ use std::path::Path;
 
 use anyhow::Context as _;
 
+use crate::aws::s3_history::S3Buckets;
 use crate::cli::{CompareArgs, CompareFormat};
 use crate::gate::{self, Comparison, GateConfig};
 use crate::history::{self, HistoryLocation};
@@ -48,7 +49,9 @@ pub fn run_compare(args: &CompareArgs) -> anyhow::Result<(Comparison, String, Ou
         .enable_all()
         .build()
         .context("starting the async runtime")?;
-    let baseline = rt.block_on(history::load_baseline(&current, &cfg, &location))?;
+    let baseline = rt.block_on(history::load_baseline(
+        &current, &cfg, &location, &S3Buckets,
+    ))?;
     let c = gate::compare(&current, &baseline, &cfg);
     if let Some(p) = &args.json_out {
         let json = serde_json::to_vec_pretty(&c).context("serialising the comparison")?;

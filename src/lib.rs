@@ -7,6 +7,7 @@ pub mod analyze;
 pub mod aws;
 pub mod cli;
 pub mod client;
+pub mod clock;
 pub mod compare;
 pub mod config;
 pub mod gate;
@@ -212,7 +213,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
             .build()
             .map_err(|e| anyhow::anyhow!("starting the async runtime: {e}"))?
             .block_on(github::publish_file(&a.results_path, &a.github)),
-        Command::Post => github::post::run(),
+        Command::Post => run::post::run(),
     }
 }
 

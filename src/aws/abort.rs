@@ -9,9 +9,9 @@ use std::time::Duration;
 use tokio::task::JoinSet;
 
 use super::error::Result;
-use super::provision::{record, SharedLedger, Timeouts};
+use super::ledger::{record, replay, Entry, Event, Resource, ResourceKind, SharedLedger};
+use super::timeouts::Timeouts;
 use super::{elasticache, Clients};
-use crate::run::ledger::{replay, Entry, Event, Resource, ResourceKind};
 
 /// How long the delete calls may take in all; the process exits right after.
 pub const BUDGET: Duration = Duration::from_secs(4);

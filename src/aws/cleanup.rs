@@ -10,10 +10,10 @@ use std::time::Duration;
 use anyhow::Context as _;
 
 use super::discover::{self, Found};
+use super::ledger::{replay, Ledger, Resource, ResourceKind, LEDGER_FILE};
 use super::teardown::{teardown, TeardownReport};
 use super::{leaks, Clients, Timeouts};
 use crate::plan::names::ResourceNames;
-use crate::run::ledger::{replay, Ledger, Resource, ResourceKind, LEDGER_FILE};
 
 /// How a run's teardown ended.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -34,7 +34,7 @@ impl Cleaned {
 }
 
 /// The key a resource is found by, to merge the ledger with what the tags found.
-fn key(r: &Resource) -> (crate::run::ledger::ResourceKind, String) {
+fn key(r: &Resource) -> (ResourceKind, String) {
     (r.kind, r.id.clone().unwrap_or_else(|| r.name.clone()))
 }
 
@@ -148,7 +148,7 @@ pub async fn sweep_candidates(
     let found = discover::find(c, None)
         .await
         .context("listing the resources tagged by elasticache-perf")?;
-    let mut due = due_by_run(found, discover::now_ms(), older_than);
+    let mut due = due_by_run(found, crate::clock::now_ms(), older_than);
     // The tagging API keeps listing some deleted resources for a while (an ECS cluster stays
     // INACTIVE for an hour): ask each resource's own service.
     for found in due.values_mut() {
@@ -294,7 +294,7 @@ mod tests {
             "2999-01-01T00:00:00Z".into(),
         );
         let c = found(res(ResourceKind::LogGroup, "/c", None), "ecp-c");
-        let due = due_by_run(vec![a, b, c], discover::now_ms(), None);
+        let due = due_by_run(vec![a, b, c], crate::clock::now_ms(), None);
         assert_eq!(due.keys().collect::<Vec<_>>(), ["ecp-a"]);
     }
 }

@@ -6,15 +6,13 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, UNIX_EPOCH};
 
-pub use crate::run::timeline::now_ms;
-
 use aws_sdk_resourcegroupstagging::types::TagFilter;
 
+use super::arn::parse_arn;
 use super::error::{Error, Result};
-use super::leaks::parse_arn;
+use super::ledger::{Resource, ResourceKind};
 use super::Clients;
 use crate::plan::{TAG_CREATED_AT, TAG_EXPIRES_AT, TAG_RUN_ID};
-use crate::run::ledger::{Resource, ResourceKind};
 
 /// The IAM path of every role the tool creates.
 pub const ROLE_PATH: &str = "/elasticache-perf/";

@@ -6,9 +6,27 @@
 use std::fs::{File, OpenOptions};
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use anyhow::Context as _;
 use serde::{Deserialize, Serialize};
+
+/// The ledger shared by the branches that provision in parallel (each write is short and sync).
+pub type SharedLedger = Mutex<Ledger>;
+
+/// Append one event to the shared ledger.
+pub fn record(
+    ledger: &SharedLedger,
+    kind: ResourceKind,
+    name: &str,
+    id: Option<&str>,
+    event: Event,
+) -> anyhow::Result<()> {
+    ledger
+        .lock()
+        .map_err(|_| anyhow::anyhow!("the resource ledger lock is poisoned"))?
+        .record(kind, name, id, event)
+}
 
 /// File name of the ledger inside the output folder.
 pub const LEDGER_FILE: &str = "ledger.jsonl";
@@ -240,7 +258,7 @@ impl Ledger {
             event,
             region: self.region.clone(),
             run_id: self.run_id.clone(),
-            at_ms: crate::run::timeline::now_ms(),
+            at_ms: crate::clock::now_ms(),
         };
         let mut line = serde_json::to_string(&e)?;
         line.push('\n');

@@ -8,7 +8,8 @@ use std::time::{Duration, Instant};
 
 use tokio_util::sync::CancellationToken;
 
-use super::provision::{record, SharedLedger, Timeouts};
+use super::ledger::{record, Event, ResourceKind, SharedLedger};
+use super::timeouts::Timeouts;
 use super::{logs, progress, tasks, Clients, Provisioned};
 use crate::client::{ClientResult, ClientSource, JudgedClient, TaskStatus};
 use crate::config::Secret;
@@ -20,7 +21,6 @@ use crate::plan::script::{
 };
 use crate::plan::{RunPlan, STOP_GRACE_SECS};
 use crate::retry::{PollError, Probe};
-use crate::run::ledger::{Event, ResourceKind};
 
 /// One task's outcome.
 #[derive(Clone, Debug)]
@@ -639,7 +639,7 @@ pub async fn run_workload(
     }
     env.push((ENV_MODE.to_string(), "timed".into()));
     tracing::info!("starting {} load generator task(s)", p.tasks.count);
-    outcome.timed_started_s = i64::try_from(crate::run::timeline::now_ms() / 1000).ok();
+    outcome.timed_started_s = i64::try_from(crate::clock::now_ms() / 1000).ok();
     let arns = start_cancellable(env, p.tasks.count, "timed").await?;
     let deadline = Duration::from_secs(p.tasks.stop_after_secs);
     let expect = Expect {
@@ -652,7 +652,7 @@ pub async fn run_workload(
         )),
     };
     let w = wait_stopped(c, p, &arns, deadline, expect, t, cancel).await?;
-    outcome.timed_ended_s = i64::try_from(crate::run::timeline::now_ms() / 1000).ok();
+    outcome.timed_ended_s = i64::try_from(crate::clock::now_ms() / 1000).ok();
     outcome.interrupted = w.interrupted;
     if w.interrupted {
         return Ok(outcome);

@@ -4,6 +4,7 @@
 //! [`teardown::teardown`] and [`leaks::leak_scan`].
 
 pub mod abort;
+pub mod arn;
 pub mod cleanup;
 pub mod clients;
 pub mod discover;
@@ -14,6 +15,7 @@ pub mod existing;
 pub mod export;
 pub mod iam;
 pub mod leaks;
+pub mod ledger;
 pub mod live;
 pub mod load;
 pub mod logs;
@@ -33,5 +35,6 @@ pub mod token;
 
 pub use clients::Clients;
 pub use error::{Error, Result};
-pub use provision::{preflight, provision, Provisioned, SharedLedger, Timeouts};
+pub use ledger::SharedLedger;
+pub use provision::{preflight, provision, Provisioned, Timeouts};
 pub use teardown::{teardown, TeardownReport};

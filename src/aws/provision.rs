@@ -3,21 +3,16 @@
 //! the critical path (the replication group), the dead-man's switch included. Each resource goes
 //! into the ledger before the call that creates it, so teardown finds it whatever happens next.
 
-use std::sync::Mutex;
-
 use anyhow::Context as _;
 
+use super::ledger::{record, Event, ResourceKind, SharedLedger};
 use super::{ecs, elasticache, iam, logs, network, parameters, s3, scheduler, Clients};
 use crate::config::Secret;
 use crate::plan::{names::ROLE_PATH, RunPlan, LOG_RETENTION_DAYS};
 use crate::retry::retry;
-use crate::run::ledger::{Event, Ledger, ResourceKind};
 use crate::InputError;
 
 pub use super::timeouts::Timeouts;
-
-/// The ledger shared by the branches that provision in parallel (each write is short and sync).
-pub type SharedLedger = Mutex<Ledger>;
 
 /// What provisioning made, for the run.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -34,20 +29,6 @@ pub struct Provisioned {
     pub endpoint: String,
     /// Member cluster ids (CloudWatch dimensions).
     pub member_clusters: Vec<String>,
-}
-
-/// Append one event to the shared ledger.
-pub fn record(
-    ledger: &SharedLedger,
-    kind: ResourceKind,
-    name: &str,
-    id: Option<&str>,
-    event: Event,
-) -> anyhow::Result<()> {
-    ledger
-        .lock()
-        .map_err(|_| anyhow::anyhow!("the resource ledger lock is poisoned"))?
-        .record(kind, name, id, event)
 }
 
 /// Checks that need AWS but change nothing of the run: the export bucket exists and takes a write

@@ -8,6 +8,7 @@ use std::sync::Mutex;
 use anyhow::Context as _;
 use tokio_util::sync::CancellationToken;
 
+use super::ledger::{replay, Ledger, LEDGER_FILE};
 use super::{
     abort, existing, leaks, load, preflight, provision, teardown, token, Clients, Timeouts,
 };
@@ -15,7 +16,6 @@ use crate::client::JudgedClient;
 use crate::config::Config;
 use crate::plan::{self, PlanContext, RunPlan};
 use crate::retry::{PollError, Probe};
-use crate::run::ledger::{replay, Ledger, LEDGER_FILE};
 use crate::run::timeline::{Span, Timeline};
 use crate::InputError;
 

@@ -6,7 +6,7 @@ use aws_config::{BehaviorVersion, Region};
 use aws_sdk_s3::error::DisplayErrorContext;
 use aws_sdk_s3::primitives::ByteStream;
 
-use crate::history::HistoryStore;
+use crate::history::{Buckets, HistoryStore, NotFound};
 
 /// The region when nothing configures one (S3 needs some region to sign requests).
 const FALLBACK_REGION: &str = "us-east-1";
@@ -14,14 +14,6 @@ const FALLBACK_REGION: &str = "us-east-1";
 /// What callers branch on.
 #[derive(Debug, thiserror::Error)]
 pub enum S3HistoryError {
-    /// The object does not exist (a pinned baseline that is not there is bad input).
-    #[error("s3://{bucket}/{key} does not exist")]
-    NotFound {
-        /// Bucket.
-        bucket: String,
-        /// Key.
-        key: String,
-    },
     /// Any other failure, with the SDK's full message.
     #[error("{operation} s3://{bucket}/{key} failed: {message}")]
     Sdk {
@@ -95,6 +87,19 @@ impl S3Store {
     }
 }
 
+/// The history's bucket backend: each bucket opened with credentials, region and endpoint from
+/// the default chain ([`S3Store::from_env`]).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct S3Buckets;
+
+impl Buckets for S3Buckets {
+    type Store = S3Store;
+
+    async fn open(&self, bucket: &str) -> S3Store {
+        S3Store::from_env(bucket).await
+    }
+}
+
 impl HistoryStore for S3Store {
     fn describe(&self) -> String {
         format!("s3://{}", self.bucket)
@@ -132,9 +137,8 @@ impl HistoryStore for S3Store {
         {
             Ok(o) => o,
             Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => {
-                return Err(S3HistoryError::NotFound {
-                    bucket: self.bucket.clone(),
-                    key: key.to_string(),
+                return Err(NotFound {
+                    uri: format!("s3://{}/{key}", self.bucket),
                 }
                 .into())
             }

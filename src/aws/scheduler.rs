@@ -10,13 +10,13 @@ use aws_sdk_scheduler::types::{
 
 use super::error::{Error, Result};
 use super::iam::{self, RoleRequest};
-use super::provision::{record, SharedLedger, Timeouts};
+use super::ledger::{record, Event, ResourceKind, SharedLedger};
+use super::timeouts::Timeouts;
 use super::Clients;
 use crate::plan::names::ROLE_PATH;
 use crate::plan::switch::{self, SwitchSpec, RETRY_ATTEMPTS, RETRY_MAX_AGE_SECS};
 use crate::plan::RunPlan;
 use crate::retry::{retry, Policy};
-use crate::run::ledger::{Event, ResourceKind};
 
 /// Name of the switch role's inline policy.
 pub const ROLE_POLICY_NAME: &str = "delete-replication-group";

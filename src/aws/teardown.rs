@@ -10,9 +10,9 @@
 use std::future::Future;
 
 use super::error::{ok_if_not_found, Result};
-use super::provision::{record, SharedLedger, Timeouts};
+use super::ledger::{record, Event, Resource, ResourceKind, SharedLedger};
+use super::timeouts::Timeouts;
 use super::{ecs, elasticache, iam, logs, network, parameters, scheduler, tasks, Clients};
-use crate::run::ledger::{Event, Resource, ResourceKind};
 
 /// What teardown did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

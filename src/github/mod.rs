@@ -13,9 +13,9 @@ pub mod log;
 pub mod mermaid;
 pub mod options;
 pub mod outputs;
-pub mod post;
 pub mod profile;
 mod publish;
+pub mod state;
 pub mod workspace;
 
 pub use context::in_actions;
@@ -59,13 +59,13 @@ pub fn prepare(inputs: &mut RunInputs) -> anyhow::Result<()> {
         _ => crate::run::new_run_id(),
     };
     inputs.run_id = Some(run_id.clone());
-    actions::save_state(post::STATE_RUN_ID, &run_id)?;
-    actions::save_state(post::STATE_TARGET, inputs.target.trim())?;
+    actions::save_state(state::STATE_RUN_ID, &run_id)?;
+    actions::save_state(state::STATE_TARGET, inputs.target.trim())?;
     if inputs.target.trim() == "aws" {
         // Where the post step looks: the ledger file in the workspace, and the region.
-        actions::save_state(post::STATE_OUTPUT_DIR, inputs.output_dir.trim())?;
+        actions::save_state(state::STATE_OUTPUT_DIR, inputs.output_dir.trim())?;
         if let Some(r) = inputs.aws_region.as_deref() {
-            actions::save_state(post::STATE_REGION, r.trim())?;
+            actions::save_state(state::STATE_REGION, r.trim())?;
         }
     }
     Ok(())

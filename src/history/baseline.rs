@@ -4,8 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{read_runs, HistoryLocation, HistoryStore, LocalDirStore};
-use crate::aws::s3_history::{S3HistoryError, S3Store};
+use super::{read_runs, Buckets, HistoryLocation, HistoryStore, LocalDirStore, NotFound};
 use crate::gate::history::{parse_run, prefix};
 use crate::gate::{Baseline, Comparison, GateConfig, ProfileKey};
 use crate::results::RunResult;
@@ -125,6 +124,7 @@ pub async fn load_baseline(
     current: &RunResult,
     cfg: &GateConfig,
     location: &HistoryLocation,
+    buckets: &impl Buckets,
 ) -> anyhow::Result<Baseline> {
     let Some(spec) = cfg.baseline.as_deref() else {
         return Err(InputError::new(
@@ -154,7 +154,7 @@ pub async fn load_baseline(
                 .unwrap_or_else(super::base_branch);
             let pre = prefix(&ProfileKey::of(current), &branch);
             if let Some(bucket) = &location.bucket {
-                from_s3(bucket, &pre, n).await
+                from_bucket(buckets, bucket, &pre, n).await
             } else if let Some(dir) = &location.dir {
                 from_store(&LocalDirStore::new(dir), &pre, n).await
             } else {
@@ -164,26 +164,30 @@ pub async fn load_baseline(
                 .into())
             }
         }
-        BaselineSource::S3Prefix { bucket, prefix } => from_s3(&bucket, &prefix, n).await,
-        BaselineSource::S3Object { bucket, key } => s3_object(&bucket, &key).await,
+        BaselineSource::S3Prefix { bucket, prefix } => {
+            from_bucket(buckets, &bucket, &prefix, n).await
+        }
+        BaselineSource::S3Object { bucket, key } => s3_object(buckets, &bucket, &key).await,
     }
 }
 
-async fn from_s3(bucket: &str, prefix: &str, n: usize) -> anyhow::Result<Baseline> {
-    let store = S3Store::from_env(bucket).await;
+async fn from_bucket(
+    buckets: &impl Buckets,
+    bucket: &str,
+    prefix: &str,
+    n: usize,
+) -> anyhow::Result<Baseline> {
+    let store = buckets.open(bucket).await;
     from_store(&store, prefix, n).await
 }
 
 /// One pinned run in S3; a missing or unreadable object is bad input.
-async fn s3_object(bucket: &str, key: &str) -> anyhow::Result<Baseline> {
-    let store = S3Store::from_env(bucket).await;
+async fn s3_object(buckets: &impl Buckets, bucket: &str, key: &str) -> anyhow::Result<Baseline> {
+    let store = buckets.open(bucket).await;
     let uri = format!("s3://{bucket}/{key}");
     let bytes = match store.get(key).await {
         Ok(b) => b,
-        Err(e)
-            if e.downcast_ref::<S3HistoryError>()
-                .is_some_and(|x| matches!(x, S3HistoryError::NotFound { .. })) =>
-        {
+        Err(e) if e.downcast_ref::<NotFound>().is_some() => {
             return Err(InputError::new(format!("input 'baseline': {e}")).into())
         }
         Err(e) => return Err(e.context(format!("reading the baseline {uri}"))),
@@ -216,11 +220,12 @@ pub async fn gate_run(
     current: &RunResult,
     cfg: &GateConfig,
     location: &HistoryLocation,
+    buckets: &impl Buckets,
 ) -> anyhow::Result<Option<Comparison>> {
     if cfg.baseline.is_none() {
         return Ok(None);
     }
-    let baseline = load_baseline(current, cfg, location).await?;
+    let baseline = load_baseline(current, cfg, location, buckets).await?;
     Ok(Some(crate::gate::compare(current, &baseline, cfg)))
 }
 

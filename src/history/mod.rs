@@ -9,7 +9,6 @@ use std::path::PathBuf;
 
 use anyhow::Context as _;
 
-use crate::aws::s3_history::S3Store;
 use crate::gate::history::{newest_first, object_key, parse_run};
 use crate::results::RunResult;
 
@@ -48,6 +47,23 @@ pub trait HistoryStore {
     fn get(&self, key: &str) -> impl Future<Output = anyhow::Result<Vec<u8>>> + Send;
     /// Write one object (a new key per run, so concurrent writers never overwrite each other).
     fn put(&self, key: &str, body: Vec<u8>) -> impl Future<Output = anyhow::Result<()>> + Send;
+}
+
+/// A store's answer for a key that is not there (a pinned baseline that is missing is bad input).
+#[derive(Debug, thiserror::Error)]
+#[error("{uri} does not exist")]
+pub struct NotFound {
+    /// The object, as the user names it (`s3://bucket/key`).
+    pub uri: String,
+}
+
+/// Opens the history kept in a bucket. History knows no cloud: the caller hands it the backend
+/// (the S3 one lives with the AWS target).
+pub trait Buckets {
+    /// The store of one bucket.
+    type Store: HistoryStore + Send + Sync;
+    /// The store of `bucket`.
+    fn open(&self, bucket: &str) -> impl Future<Output = Self::Store> + Send;
 }
 
 /// A history kept in a local folder (same layout as the bucket).
@@ -170,15 +186,17 @@ pub struct HistoryLocation {
     pub dir: Option<PathBuf>,
 }
 
-/// Record a finished run in the history (S3 when a bucket is given, else the local folder) under
-/// `history/{profile}/{branch}/`; returns where, or `None` when no history is configured.
+/// Record a finished run in the history (the bucket's, opened by `buckets`, when a bucket is given,
+/// else the local folder) under `history/{profile}/{branch}/`; returns where, or `None` when no
+/// history is configured.
 pub async fn record_run(
     result: &RunResult,
     branch: &str,
     location: &HistoryLocation,
+    buckets: &impl Buckets,
 ) -> anyhow::Result<Option<String>> {
     if let Some(bucket) = &location.bucket {
-        let store = S3Store::from_env(bucket).await;
+        let store = buckets.open(bucket).await;
         let key = store_run(&store, result, branch).await?;
         Ok(Some(format!("s3://{bucket}/{key}")))
     } else if let Some(dir) = &location.dir {

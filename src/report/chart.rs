@@ -2,27 +2,18 @@
 //! time axis, the steady-state window shaded, the gate's baseline drawn over it when there is one,
 //! drawn with an embedded font into memory.
 
-use std::sync::OnceLock;
-
-use anyhow::{anyhow, Context as _};
+use anyhow::anyhow;
 use plotters::coord::Shift;
 use plotters::prelude::*;
-use plotters::style::text_anchor::{HPos, Pos, VPos};
-use plotters::style::{register_font, FontStyle};
 
 pub use super::chart_panels::BASELINE;
 use super::chart_panels::{self as panels, TimeAxis};
+use super::draw::{drawing, fit_text, no_data, png_of, text_style, MUTED, TEXT};
 use super::headline::Headline;
+pub use super::overlay::BaselineOverlay;
 use super::timeline::Timeline;
 use super::{human, Exporter};
-use crate::gate::{BaselineKind, Comparison, Metric};
 use crate::results::RunResult;
-
-/// DejaVu Sans (see `assets/fonts/README.md`): the action's container has no fonts at all.
-const FONT_TTF: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
-/// The family the font is registered as; plotters' own defaults ask for `sans-serif` too, so no
-/// text can fall back to a font that is not there.
-const FONT: &str = "sans-serif";
 
 /// Default size of `chart.png`, px.
 pub const DEFAULT_SIZE: (u32, u32) = (1200, 900);
@@ -32,11 +23,6 @@ const TITLE_HEIGHT: u32 = 64;
 const TROUBLE_HEIGHT: u32 = 22;
 /// The colour of a problem.
 const ALERT: RGBColor = RGBColor(190, 30, 45);
-/// Text colour.
-pub(crate) const TEXT: RGBColor = RGBColor(40, 40, 40);
-/// Secondary text and lines.
-pub(crate) const MUTED: RGBColor = RGBColor(110, 110, 110);
-const FRAME: RGBColor = RGBColor(228, 228, 228);
 
 /// Renders `chart.png` at a given size.
 #[derive(Clone, Copy, Debug)]
@@ -57,67 +43,6 @@ impl Exporter for ChartExporter {
     }
 }
 
-/// The gate's baseline, drawn over the current run: its steady-state throughput and p99 (the
-/// median of the baseline runs, or the pinned run's), as the gate compared them.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct BaselineOverlay {
-    /// What the baseline is, for the legend: `median of 10 runs`, `pinned run`.
-    pub label: String,
-    /// The baseline's steady-state throughput, ops/s.
-    pub ops_per_sec: Option<f64>,
-    /// The baseline's steady-state p99 latency, ms.
-    pub p99_ms: Option<f64>,
-}
-
-impl BaselineOverlay {
-    /// The baseline of a comparison, or `None` when nothing was compared (no usable run, or a
-    /// profile mismatch).
-    pub fn of(c: &Comparison) -> Option<Self> {
-        if c.is_profile_mismatch() || c.baseline.kind == BaselineKind::Empty {
-            return None;
-        }
-        let value = |metric: Metric| {
-            c.metrics
-                .iter()
-                .find(|m| m.scope == "total" && m.metric == metric)
-                .and_then(|m| m.baseline)
-                .filter(|v| v.is_finite() && *v > 0.0)
-        };
-        let o = Self {
-            label: match c.baseline.kind {
-                BaselineKind::MedianOfRuns => format!("median of {} runs", c.baseline.runs),
-                _ => "pinned run".to_string(),
-            },
-            ops_per_sec: value(Metric::Throughput),
-            p99_ms: value(Metric::LatencyP99),
-        };
-        (o.ops_per_sec.is_some() || o.p99_ms.is_some()).then_some(o)
-    }
-}
-
-fn ensure_font() -> anyhow::Result<()> {
-    static REGISTERED: OnceLock<bool> = OnceLock::new();
-    let ok = *REGISTERED.get_or_init(|| register_font(FONT, FontStyle::Normal, FONT_TTF).is_ok());
-    if ok {
-        Ok(())
-    } else {
-        Err(anyhow!("the embedded chart font could not be loaded"))
-    }
-}
-
-/// Map a plotters error (which is not `Send + Sync + 'static` in general) into anyhow.
-pub(crate) fn drawing<E: std::fmt::Display>(e: E) -> anyhow::Error {
-    anyhow!("drawing the chart: {e}")
-}
-
-pub(crate) fn text_style(size: f64, color: RGBColor) -> TextStyle<'static> {
-    TextStyle {
-        font: (FONT, size).into_font(),
-        color: color.to_backend_color(),
-        pos: Pos::new(HPos::Left, VPos::Top),
-    }
-}
-
 /// Render the chart of a run as PNG bytes.
 pub fn render_png(r: &RunResult, size: (u32, u32)) -> anyhow::Result<Vec<u8>> {
     render_png_with_baseline(r, size, None)
@@ -135,35 +60,6 @@ pub fn render_png_with_baseline(
         ));
     }
     png_of((width, height), |root| draw(root, r, baseline))
-}
-
-/// Draw into a white in-memory bitmap of `size` with the embedded font, and encode it as PNG.
-pub(crate) fn png_of(
-    (width, height): (u32, u32),
-    draw: impl FnOnce(&DrawingArea<BitMapBackend<'_>, Shift>) -> anyhow::Result<()>,
-) -> anyhow::Result<Vec<u8>> {
-    ensure_font()?;
-    let len = usize::try_from(u64::from(width) * u64::from(height) * 3)
-        .context("chart size does not fit in memory")?;
-    let mut rgb = vec![0u8; len];
-    {
-        let root = BitMapBackend::with_buffer(&mut rgb, (width, height)).into_drawing_area();
-        root.fill(&WHITE).map_err(drawing)?;
-        draw(&root)?;
-        root.present().map_err(drawing)?;
-    }
-    encode_png(&rgb, width, height)
-}
-
-fn encode_png(rgb: &[u8], width: u32, height: u32) -> anyhow::Result<Vec<u8>> {
-    let mut out = Vec::new();
-    let mut enc = png::Encoder::new(&mut out, width, height);
-    enc.set_color(png::ColorType::Rgb);
-    enc.set_depth(png::BitDepth::Eight);
-    let mut w = enc.write_header().context("encoding the PNG")?;
-    w.write_image_data(rgb).context("encoding the PNG")?;
-    w.finish().context("encoding the PNG")?;
-    Ok(out)
 }
 
 fn draw<DB: DrawingBackend>(
@@ -303,26 +199,6 @@ fn draw_fitted<DB: DrawingBackend>(
     Ok(())
 }
 
-/// `text`, cut with `…` until it is at most `room` px wide in `style`.
-pub(crate) fn fit_text<DB: DrawingBackend>(
-    area: &DrawingArea<DB, Shift>,
-    text: &str,
-    style: &TextStyle<'_>,
-    room: u32,
-) -> String {
-    let fits = |t: &str| {
-        area.estimate_text_size(t, style)
-            .map_or(true, |(tw, _)| tw <= room)
-    };
-    let mut chars: Vec<char> = text.chars().collect();
-    let mut shown = text.to_string();
-    while !fits(&shown) && !chars.is_empty() {
-        chars.truncate(chars.len() * 9 / 10);
-        shown = chars.iter().collect::<String>() + "…";
-    }
-    shown
-}
-
 /// `2026-11-25 20:01:15 UTC`.
 fn utc(t: u64) -> String {
     let s = humantime::format_rfc3339_seconds(
@@ -343,99 +219,4 @@ fn failure_lines(r: &RunResult) -> Vec<String> {
         lines.push(format!("{id}: {} — {reason}", t.status));
     }
     lines
-}
-
-pub(crate) fn no_data<DB: DrawingBackend>(
-    area: &DrawingArea<DB, Shift>,
-    lines: &[String],
-) -> anyhow::Result<()> {
-    let (w, h) = area.dim_in_pixel();
-    let (w, h) = (
-        i32::try_from(w).unwrap_or(i32::MAX),
-        i32::try_from(h).unwrap_or(i32::MAX),
-    );
-    area.draw(&Rectangle::new(
-        [(12, 6), (w - 12, h - 6)],
-        ShapeStyle::from(&FRAME).stroke_width(2),
-    ))
-    .map_err(drawing)?;
-    let n = i32::try_from(lines.len()).unwrap_or(1);
-    let line_h = 26;
-    let top = h / 2 - (n - 1) * line_h / 2;
-    for (i, line) in lines.iter().enumerate() {
-        let (size, color) = if i == 0 { (18.0, TEXT) } else { (15.0, MUTED) };
-        let style = text_style(size, color).pos(Pos::new(HPos::Center, VPos::Center));
-        let y = top + i32::try_from(i).unwrap_or(0) * line_h;
-        area.draw(&Text::new(line.clone(), (w / 2, y), style))
-            .map_err(drawing)?;
-    }
-    Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::BaselineOverlay;
-    use crate::gate::testing::steady;
-    use crate::gate::{compare, Baseline, GateConfig};
-    use crate::results::RunResult;
-
-    fn run(ops: f64, p99: f64, id: &str) -> RunResult {
-        let mut r = steady(ops, p99, 20, 0.01);
-        r.run.id = Some(id.into());
-        r
-    }
-
-    fn baseline(runs: Vec<RunResult>) -> Baseline {
-        Baseline {
-            source: "test".into(),
-            runs,
-            notes: Vec::new(),
-        }
-    }
-
-    #[test]
-    fn the_overlay_is_the_baseline_the_gate_compared() {
-        let runs = [(10_000.0, 1.0), (10_400.0, 1.2), (9_800.0, 1.1)]
-            .iter()
-            .enumerate()
-            .map(|(i, (o, l))| run(*o, *l, &format!("b{i}")))
-            .collect();
-        let c = compare(
-            &run(8_000.0, 2.0, "now"),
-            &baseline(runs),
-            &GateConfig::default(),
-        );
-        let o = BaselineOverlay::of(&c).expect("an overlay");
-        assert_eq!(o.label, "median of 3 runs");
-        let ops = o.ops_per_sec.unwrap();
-        assert!((ops - 10_000.0).abs() < 10.0, "{ops}");
-        let p99 = o.p99_ms.unwrap();
-        assert!((p99 - 1.1).abs() < 0.02, "{p99}");
-
-        let pinned = compare(
-            &run(8_000.0, 2.0, "now"),
-            &baseline(vec![run(10_000.0, 1.0, "b")]),
-            &GateConfig::default(),
-        );
-        assert_eq!(BaselineOverlay::of(&pinned).unwrap().label, "pinned run");
-    }
-
-    #[test]
-    fn nothing_compared_draws_no_overlay() {
-        let mut other = run(10_000.0, 1.0, "b");
-        other.run.task_count = 7;
-        let c = compare(
-            &run(8_000.0, 2.0, "now"),
-            &baseline(vec![other]),
-            &GateConfig::default(),
-        );
-        assert!(c.is_profile_mismatch());
-        assert!(BaselineOverlay::of(&c).is_none());
-        let empty = compare(
-            &run(8_000.0, 2.0, "now"),
-            &baseline(Vec::new()),
-            &GateConfig::default(),
-        );
-        assert!(BaselineOverlay::of(&empty).is_none());
-    }
 }

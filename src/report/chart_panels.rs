@@ -5,8 +5,9 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::axes::{label_ms, LogAxis, TickedAxis};
-use super::chart::{drawing, fit_text, text_style, BaselineOverlay, MUTED, TEXT};
+use super::draw::{drawing, fit_text, no_data, text_style, MUTED, TEXT};
 use super::human;
+use super::overlay::BaselineOverlay;
 use super::timeline::{Line, Timeline};
 use crate::results::RunResult;
 
@@ -390,7 +391,7 @@ pub(super) fn latency<DB: DrawingBackend>(
         (lo.min(y), hi.max(y))
     });
     if !lo.is_finite() {
-        return super::chart::no_data(area, &["no per-second latency in this run".to_string()]);
+        return no_data(area, &["no per-second latency in this run".to_string()]);
     }
     let y = LogAxis::around(lo, hi.max(lo * 4.0));
     let range = plotters::coord::ranged1d::Ranged::range(&y);

@@ -7,8 +7,8 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::chart::{drawing, fit_text, png_of, text_style, MUTED, TEXT};
 use super::chart_panels::dashed;
+use super::draw::{drawing, fit_text, png_of, text_style, MUTED, TEXT};
 use super::human;
 use crate::gate::trend::{ChangePoint, Trend, TrendPoint};
 use crate::gate::Comparison;

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 pub use build::{build, encode_histogram, rfc3339_ms, BuildOptions};
 
 use crate::stats::percentile::LatencySummary;
+pub use crate::stats::series::SeriesPoint;
 
 /// The schema id written into every `results.json`.
 pub const SCHEMA_ID: &str = "elasticache-perf/result/v1";
@@ -147,32 +148,6 @@ pub struct WindowJson {
     pub rampdown_secs: u32,
     /// How it was chosen (or why the whole run was used instead).
     pub method: String,
-}
-
-/// One wall-clock second of the merged series.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct SeriesPoint {
-    /// Unix second.
-    pub t: u64,
-    /// Operations per second, all generators.
-    pub ops_per_sec: u64,
-    /// Per-command operations per second.
-    pub commands: BTreeMap<String, u64>,
-    /// KiB/s.
-    pub kb_per_sec: f64,
-    /// Count-weighted mean latency, ms (exact).
-    pub mean_latency_ms: Option<f64>,
-    /// Highest latency, ms (exact).
-    pub max_latency_ms: Option<f64>,
-    /// Exact per-second percentiles (only when the generator keeps per-second histograms; memtier's
-    /// per-second percentiles are single-connection approximations and are left out).
-    pub p50_ms: Option<f64>,
-    /// Exact p99 of the second.
-    pub p99_ms: Option<f64>,
-    /// Exact p99.9 of the second.
-    pub p99_9_ms: Option<f64>,
-    /// Generators reporting in this second.
-    pub tasks: u32,
 }
 
 /// One load generator.

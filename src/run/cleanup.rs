@@ -7,9 +7,9 @@ use std::path::Path;
 use std::time::Duration;
 
 use crate::aws::cleanup::{self, Cleaned};
+use crate::aws::ledger::{self, Ledger, Resource, LEDGER_FILE};
 use crate::aws::{Clients, Timeouts};
 use crate::cli::{CleanupArgs, SweepArgs};
-use crate::run::ledger::{self, Ledger, Resource, LEDGER_FILE};
 use crate::{InputError, Outcome};
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {

@@ -7,6 +7,7 @@ use std::path::Path;
 
 use anyhow::Context as _;
 
+use crate::aws::s3_history::S3Buckets;
 use crate::config::RunInputs;
 use crate::gate::{self, Comparison, GateConfig};
 use crate::history::{self, HistoryLocation};
@@ -98,7 +99,7 @@ pub async fn gate(
     if outcome != Outcome::Ok || result.status == "failed" {
         return Ok((None, outcome));
     }
-    let Some(c) = history::gate_run(result, cfg, loc)
+    let Some(c) = history::gate_run(result, cfg, loc, &S3Buckets)
         .await
         .context("gating against the baseline")?
     else {
@@ -114,7 +115,7 @@ pub async fn gate(
 /// Store a finished run in the history. A history write that fails is a warning: the run itself
 /// is fine and written locally.
 pub async fn record(result: &RunResult, loc: &HistoryLocation) {
-    match history::record_run(result, &history::stored_branch(), loc).await {
+    match history::record_run(result, &history::stored_branch(), loc, &S3Buckets).await {
         Ok(Some(at)) => tracing::info!("stored in the history: {at}"),
         Ok(None) => {}
         Err(e) => tracing::warn!("could not store the run in the history: {e:#}"),

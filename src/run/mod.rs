@@ -6,9 +6,9 @@ pub mod cancel;
 pub mod cleanup;
 pub mod gate;
 pub mod hint;
-pub mod ledger;
 pub mod matrix;
 pub mod output;
+pub mod post;
 pub mod settings;
 pub mod timeline;
 

@@ -8,19 +8,11 @@
 //! - `region` and `output_dir`: where to look (the ledger file in the workspace, when it survived);
 //! - `ledger`: the live resources (compact JSON, ids only), saved whole after every ledger write.
 
-use super::actions::read_state;
-use crate::run::cleanup::{clean, Target};
-use crate::run::ledger::STATE_LEDGER;
+use super::cleanup::{clean, Target};
+use crate::aws::ledger::STATE_LEDGER;
+use crate::github::actions::read_state;
+use crate::github::state::{STATE_OUTPUT_DIR, STATE_REGION, STATE_RUN_ID, STATE_TARGET};
 use crate::Outcome;
-
-/// State key of the run id.
-pub const STATE_RUN_ID: &str = "run_id";
-/// State key of the target.
-pub const STATE_TARGET: &str = "target";
-/// State key of the AWS region.
-pub const STATE_REGION: &str = "region";
-/// State key of the output folder (relative to the workspace).
-pub const STATE_OUTPUT_DIR: &str = "output_dir";
 
 /// Poll interval of the post step's waits, seconds.
 const POLL_SECONDS: f64 = 10.0;

@@ -2,8 +2,9 @@
 //! wall time was measurement. Phases that overlap (the teardown, CloudWatch's read and the first
 //! report run side by side on AWS) are recorded as spans beside the sequential ones.
 
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::Instant;
 
+pub use crate::clock::now_ms;
 use crate::results::{rfc3339_ms, Phase};
 
 /// Records phases as they happen.
@@ -42,13 +43,6 @@ impl Span {
             duration_secs: (secs * 1000.0).round() / 1000.0,
         }
     }
-}
-
-/// Now, in Unix milliseconds (0 before 1970).
-pub fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(0))
 }
 
 impl Timeline {

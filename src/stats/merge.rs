@@ -4,8 +4,8 @@
 use std::collections::BTreeMap;
 
 use crate::client::{new_histogram, ClientResult, CommandStats, LatencyHistogram, Second};
-use crate::results::SeriesPoint;
 use crate::stats::percentile::{round_us, LatencySummary};
+use crate::stats::series::SeriesPoint;
 use crate::stats::window::{offsets_inside, Window};
 
 /// Merged stats of one command (or the total).

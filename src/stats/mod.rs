@@ -3,4 +3,5 @@
 
 pub mod merge;
 pub mod percentile;
+pub mod series;
 pub mod window;

@@ -20,8 +20,8 @@ use common_aws::fargate::{hold_tasks_until_stopped, Mode};
 use common_aws::inventory::inventory;
 use common_aws::run::run_aws;
 use common_aws::{bucket, default_vpc, Moto};
+use elasticache_perf::aws::ledger::{replay, Ledger, ResourceKind};
 use elasticache_perf::aws::Clients;
-use elasticache_perf::run::ledger::{replay, Ledger, ResourceKind};
 use tokio_util::sync::CancellationToken;
 
 const TOKEN: &str = "staging-token-0123456789abcdef";

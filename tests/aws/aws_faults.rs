@@ -14,8 +14,8 @@ use common_aws::fargate::{fargate, hold_tasks_until_stopped};
 use common_aws::faults::{FaultCounts, FaultProxy, Protocol};
 use common_aws::inventory::inventory;
 use common_aws::{bucket, default_vpc, Moto};
+use elasticache_perf::aws::ledger::{replay, Ledger};
 use elasticache_perf::aws::{leaks, Clients, Error};
-use elasticache_perf::run::ledger::{replay, Ledger};
 use tokio_util::sync::CancellationToken;
 
 /// Share of calls the proxy fails (`ECP_FAULT_RATE` overrides it, to explore harsher weather).

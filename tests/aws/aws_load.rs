@@ -13,9 +13,9 @@ use common_aws::fargate::hold_tasks_until_stopped;
 use common_aws::plan::plan_for;
 use common_aws::run::task_side;
 use common_aws::{bucket, Moto};
+use elasticache_perf::aws::ledger::{replay, Ledger, ResourceKind};
 use elasticache_perf::aws::{self, load, Timeouts};
 use elasticache_perf::client::TaskStatus;
-use elasticache_perf::run::ledger::{replay, Ledger, ResourceKind};
 use tokio_util::sync::CancellationToken;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -12,10 +12,10 @@ use std::time::Duration;
 
 use common_aws::plan::{fast, plan_for};
 use common_aws::Moto;
+use elasticache_perf::aws::ledger::{replay, Ledger, ResourceKind};
 use elasticache_perf::aws::{self, leaks, Clients};
 use elasticache_perf::config::Secret;
 use elasticache_perf::plan::{self, RunPlan, TAG_EXPIRES_AT, TAG_RUN_ID};
-use elasticache_perf::run::ledger::{replay, Ledger, ResourceKind};
 
 fn tag<'a>(tags: impl IntoIterator<Item = (&'a str, &'a str)>, key: &str) -> Option<String> {
     tags.into_iter()
@@ -282,7 +282,7 @@ async fn provision_creates_what_the_plan_says_and_teardown_removes_it_all() {
     let resources = replay(&Ledger::read(&dir.path().join("ledger.jsonl")).unwrap());
     let undeleted: Vec<_> = resources
         .iter()
-        .map(|r| elasticache_perf::run::ledger::Resource {
+        .map(|r| elasticache_perf::aws::ledger::Resource {
             deleted: false,
             ..r.clone()
         })
@@ -437,8 +437,8 @@ async fn a_group_still_creating_is_waited_for_then_deleted() {
 /// record: it asks each service, and deletes what is still there.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cleanup_deletes_what_the_ledger_wrongly_records_as_deleted() {
-    use elasticache_perf::aws::provision::record;
-    use elasticache_perf::run::ledger::Event;
+    use elasticache_perf::aws::ledger::record;
+    use elasticache_perf::aws::ledger::Event;
     let moto = Moto::start(true);
     let c = moto.clients().await;
     let p = plan_for(&c, "ecp-race-1", &[]).await;

@@ -15,7 +15,7 @@ use common_aws::fargate::Mode;
 use common_aws::run::run_aws;
 use common_aws::Moto;
 use elasticache_perf::aws::leaks;
-use elasticache_perf::run::ledger::{replay, Ledger};
+use elasticache_perf::aws::ledger::{replay, Ledger};
 
 const RUN_ID: &str = "ecp-e2e-1";
 const EXPORTS: &str = "ecp-e2e-1-exports";
@@ -135,7 +135,7 @@ async fn run_on_aws_end_to_end() {
     assert_eq!(
         ledger
             .iter()
-            .filter(|r| r.kind == elasticache_perf::run::ledger::ResourceKind::EcsTask)
+            .filter(|r| r.kind == elasticache_perf::aws::ledger::ResourceKind::EcsTask)
             .count(),
         3
     );

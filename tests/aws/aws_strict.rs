@@ -16,10 +16,10 @@ use common_aws::inventory::inventory;
 use common_aws::plan::{fast, plan_for};
 use common_aws::run::{run_aws, task_side};
 use common_aws::Moto;
+use elasticache_perf::aws::ledger::{replay, Ledger, ResourceKind};
 use elasticache_perf::aws::{self, ecs, leaks, load, logs, tasks, Clients, Provisioned};
 use elasticache_perf::client::TaskStatus;
 use elasticache_perf::plan::RunPlan;
-use elasticache_perf::run::ledger::{replay, Ledger, ResourceKind};
 use tokio_util::sync::CancellationToken;
 
 /// Teardown from the ledger, then nothing of the run may be left: by the leak scan, and by type,

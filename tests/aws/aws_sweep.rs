@@ -10,9 +10,9 @@ use crate::common_aws;
 use std::time::Duration;
 
 use common_aws::{default_vpc, Moto};
+use elasticache_perf::aws::ledger::ResourceKind;
 use elasticache_perf::aws::{leaks, Clients};
 use elasticache_perf::plan::{TAG_CREATED_AT, TAG_EXPIRES_AT, TAG_RUN_ID};
-use elasticache_perf::run::ledger::ResourceKind;
 
 const PAST: &str = "2026-01-01T00:00:00Z";
 const FUTURE: &str = "2999-01-01T00:00:00Z";

@@ -16,9 +16,9 @@ use std::time::Duration;
 
 use common_aws::plan::{fast, plan_for};
 use common_aws::Moto;
+use elasticache_perf::aws::ledger::{replay, Event, Ledger, ResourceKind};
 use elasticache_perf::aws::{self, leaks, Clients, Timeouts};
 use elasticache_perf::plan::{names::ROLE_PATH, TAG_EXPIRES_AT};
-use elasticache_perf::run::ledger::{replay, Event, Ledger, ResourceKind};
 use serde_json::{json, Value};
 
 /// IAM returns policy documents URL-encoded.
@@ -46,7 +46,7 @@ async fn schedule_exists(c: &Clients, name: &str) -> bool {
         .unwrap()
 }
 
-fn resources(dir: &std::path::Path) -> Vec<elasticache_perf::run::ledger::Resource> {
+fn resources(dir: &std::path::Path) -> Vec<elasticache_perf::aws::ledger::Resource> {
     replay(&Ledger::read(&dir.join("ledger.jsonl")).unwrap())
 }
 

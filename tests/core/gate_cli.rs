@@ -11,7 +11,7 @@
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
-use elasticache_perf::history::{read_runs, store_run, LocalDirStore};
+use elasticache_perf::history::{read_runs, store_run, Buckets, LocalDirStore};
 use elasticache_perf::results::RunResult;
 use serde_json::{json, Value};
 
@@ -343,6 +343,29 @@ fn a_local_history_stores_lists_and_picks_the_baseline() {
     assert!(stdout.contains("no usable baseline run"), "{stdout}");
 }
 
+/// No bucket backend at all: a history that opens a bucket here is a bug.
+struct NoBuckets;
+
+impl Buckets for NoBuckets {
+    type Store = LocalDirStore;
+
+    async fn open(&self, bucket: &str) -> LocalDirStore {
+        panic!("no bucket is configured, yet bucket '{bucket}' was opened")
+    }
+}
+
+/// A bucket backend over local folders (one per bucket name): the history uses whatever backend
+/// its caller hands it.
+struct DirBuckets(PathBuf);
+
+impl Buckets for DirBuckets {
+    type Store = LocalDirStore;
+
+    async fn open(&self, bucket: &str) -> LocalDirStore {
+        LocalDirStore::new(self.0.join(bucket))
+    }
+}
+
 #[test]
 fn run_records_itself_and_gates_against_the_local_history() {
     use elasticache_perf::gate::{GateConfig, Verdict};
@@ -359,7 +382,7 @@ fn run_records_itself_and_gates_against_the_local_history() {
         let r: RunResult =
             serde_json::from_value(run(&format!("r-{i}"), i as u32, *ops, 1.0, 30)).unwrap();
         let at = rt
-            .block_on(record_run(&r, "main", &location))
+            .block_on(record_run(&r, "main", &location, &NoBuckets))
             .unwrap()
             .unwrap();
         assert!(at.ends_with(&format!("-r-{i}.json")), "{at}");
@@ -367,7 +390,12 @@ fn run_records_itself_and_gates_against_the_local_history() {
     let cur: RunResult = serde_json::from_value(run("cur", 30, 8_000.0, 1.0, 30)).unwrap();
     // No baseline asked for: no gate.
     let none = rt
-        .block_on(gate_run(&cur, &GateConfig::default(), &location))
+        .block_on(gate_run(
+            &cur,
+            &GateConfig::default(),
+            &location,
+            &NoBuckets,
+        ))
         .unwrap();
     assert!(none.is_none());
     let cfg = GateConfig {
@@ -376,9 +404,10 @@ fn run_records_itself_and_gates_against_the_local_history() {
         ..GateConfig::default()
     };
     // Recording the current run first (as `run` may) does not make it its own baseline.
-    rt.block_on(record_run(&cur, "main", &location)).unwrap();
+    rt.block_on(record_run(&cur, "main", &location, &NoBuckets))
+        .unwrap();
     let c = rt
-        .block_on(gate_run(&cur, &cfg, &location))
+        .block_on(gate_run(&cur, &cfg, &location, &NoBuckets))
         .unwrap()
         .unwrap();
     assert_eq!(c.verdict, Verdict::Regressed);
@@ -387,7 +416,51 @@ fn run_records_itself_and_gates_against_the_local_history() {
     // Nowhere to record: nothing happens.
     let nowhere = HistoryLocation::default();
     assert!(rt
-        .block_on(record_run(&cur, "main", &nowhere))
+        .block_on(record_run(&cur, "main", &nowhere, &NoBuckets))
         .unwrap()
         .is_none());
+}
+
+#[test]
+fn a_bucket_history_goes_through_the_callers_backend() {
+    use elasticache_perf::gate::{GateConfig, Verdict};
+    use elasticache_perf::history::{gate_run, record_run, HistoryLocation};
+    let d = tempfile::tempdir().unwrap();
+    let buckets = DirBuckets(d.path().to_path_buf());
+    let location = HistoryLocation {
+        bucket: Some("perf-bucket".into()),
+        // Ignored when a bucket is given.
+        dir: Some(d.path().join("unused")),
+    };
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    for (i, ops) in QUIET.iter().enumerate() {
+        let r: RunResult =
+            serde_json::from_value(run(&format!("r-{i}"), i as u32, *ops, 1.0, 30)).unwrap();
+        let at = rt
+            .block_on(record_run(&r, "main", &location, &buckets))
+            .unwrap()
+            .unwrap();
+        let key = at.strip_prefix("s3://perf-bucket/").expect(&at);
+        assert!(d.path().join("perf-bucket").join(key).is_file(), "{at}");
+    }
+    assert!(!d.path().join("unused").exists());
+    let cur: RunResult = serde_json::from_value(run("cur", 30, 8_000.0, 1.0, 30)).unwrap();
+    let cfg = GateConfig {
+        baseline: Some("history".into()),
+        history_branch: Some("main".into()),
+        ..GateConfig::default()
+    };
+    let c = rt
+        .block_on(gate_run(&cur, &cfg, &location, &buckets))
+        .unwrap()
+        .unwrap();
+    assert_eq!(c.verdict, Verdict::Regressed);
+    assert_eq!(c.baseline.runs, QUIET.len());
+    assert!(
+        c.baseline.source.contains("perf-bucket"),
+        "{}",
+        c.baseline.source
+    );
 }

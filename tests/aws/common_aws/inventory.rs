@@ -2,9 +2,9 @@
 //! service) and by tag (everything carrying the run-id tag, confirmed with its service because
 //! the tagging API lags behind deletions) — the tests' proof that nothing was left.
 
+use elasticache_perf::aws::ledger::ResourceKind;
 use elasticache_perf::aws::{discover, leaks, Clients};
 use elasticache_perf::plan::names::ResourceNames;
-use elasticache_perf::run::ledger::ResourceKind;
 
 /// Everything of `run_id` that still exists, as `by type: …` / `by tag: …` lines.
 pub async fn inventory(c: &Clients, run_id: &str, vpc_id: &str) -> Vec<String> {

@@ -1,0 +1,23 @@
+//! The wall clock, read in one place: now in Unix milliseconds. A leaf: it imports nothing from
+//! the crate, so every layer (the run's timeline, the AWS target's ledger and load, the local
+//! target's sampler) can read it without importing the layer that records the run.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// Now, in Unix milliseconds (0 before 1970).
+pub fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn now_is_after_this_code_was_written() {
+        // 2024-01-01T00:00:00Z: a clock reading 0 (before 1970) or seconds would fail.
+        assert!(now_ms() > 1_704_067_200_000);
+    }
+}
