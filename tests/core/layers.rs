@@ -33,109 +33,124 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("top", &["cli", "lib"]),
 ];
 
-/// An arrow that is allowed although it climbs or closes a circle: from a module (or any module
-/// under it), to a module (or anything under it).
+/// Arrows that are allowed although they climb or close a circle: from a module (or any module
+/// under it) to any of the named paths (or anything under them).
 struct Allowed {
     from: &'static str,
-    to: &'static str,
+    to: &'static [&'static str],
     why: &'static str,
 }
 
 /// What still climbs or circles, and why. Each entry matches at least one edge (a stale entry
 /// fails the test).
 const ALLOWED: &[Allowed] = &[
-    // The crate root is both the top and a leaf: `InputError`, `Outcome` and the exit codes live
-    // in lib.rs until they get their own leaf modules (`error`, `outcome`), which are part of the
-    // input work on lib.rs.
+    // The crate root is both the top and a leaf: `InputError`, `Outcome`, the exit codes and two
+    // input helpers live in lib.rs until they get leaf modules of their own (`error`, `outcome`).
     Allowed {
         from: "analyze",
-        to: "lib",
+        to: &["InputError"],
         why: "InputError lives in lib.rs",
     },
     Allowed {
         from: "aws",
-        to: "lib",
+        to: &["InputError"],
         why: "InputError lives in lib.rs",
     },
     Allowed {
         from: "compare",
-        to: "lib",
+        to: &["InputError", "Outcome"],
         why: "InputError and Outcome live in lib.rs",
     },
     Allowed {
         from: "github",
-        to: "lib",
-        why: "InputError, fill_region_from_env and endpoint_secrets live in lib.rs",
+        to: &[
+            "InputError",
+            "Outcome",
+            "fill_region_from_env",
+            "endpoint_secrets",
+        ],
+        why: "InputError, Outcome and the input helpers live in lib.rs",
     },
     Allowed {
         from: "history",
-        to: "lib",
+        to: &["InputError"],
         why: "InputError lives in lib.rs",
     },
     Allowed {
         from: "loadgen",
-        to: "lib",
-        why: "InputError lives in lib.rs",
+        to: &["InputError", "Outcome"],
+        why: "InputError and Outcome live in lib.rs",
     },
     Allowed {
         from: "local",
-        to: "lib",
+        to: &["InputError"],
         why: "InputError lives in lib.rs",
     },
     Allowed {
         from: "run",
-        to: "lib",
-        why: "InputError, Outcome, the exit codes and fill_region_from_env live in lib.rs",
+        to: &[
+            "InputError",
+            "Outcome",
+            "EXIT_INTERRUPTED",
+            "fill_region_from_env",
+        ],
+        why: "InputError, Outcome, the exit codes and the input helpers live in lib.rs",
     },
-    // `compare` reads its arguments' clap types; they move with the typed configuration.
+    // Commands read their arguments' clap types, which cli.rs defines.
     Allowed {
         from: "compare",
-        to: "cli",
-        why: "CompareArgs/CompareFormat are defined in cli.rs",
+        to: &["cli::CompareArgs", "cli::CompareFormat"],
+        why: "compare's arguments are defined in cli.rs",
     },
     Allowed {
         from: "run::cleanup",
-        to: "cli",
-        why: "CleanupArgs/SweepArgs are defined in cli.rs",
+        to: &["cli::CleanupArgs", "cli::SweepArgs"],
+        why: "cleanup's and sweep's arguments are defined in cli.rs",
     },
-    // config and loadgen: the workload types are being folded into one (config ↔ loadgen).
+    // config ↔ loadgen: the workload types are being folded into one (config and loadgen are the
+    // files of that work).
     Allowed {
         from: "config",
-        to: "loadgen",
-        why: "KeyPattern and the ratio/key-pattern parsers live in loadgen until the workload type is one",
+        to: &[
+            "loadgen::KeyPattern",
+            "loadgen::parse_key_pattern",
+            "loadgen::parse_ratio",
+        ],
+        why: "the key pattern and the ratio parser live in loadgen until the workload type is one",
     },
     Allowed {
         from: "loadgen::command",
-        to: "analyze",
-        why: "the load generator subcommand writes results.json through analyze::write_results",
+        to: &["analyze::write_results"],
+        why: "the load generator subcommand writes results.json through analyze",
     },
     Allowed {
-        from: "local",
-        to: "analyze",
-        why: "local reads memtier's outputs through analyze::discover",
+        from: "local::memtier_proc",
+        to: &["analyze::discover"],
+        why: "the local target reads memtier's outputs through analyze's discovery",
     },
-    // config ↔ gate: the gate's inputs are part of the run's inputs, and they report ConfigError.
+    // config ↔ gate: the gate's inputs are part of the run's inputs and report ConfigError.
     Allowed {
         from: "gate::inputs",
-        to: "config",
-        why: "gate's inputs return config::ConfigError until errors get their own leaf",
+        to: &["config::ConfigError"],
+        why: "the gate's inputs return config's ConfigError until errors get a leaf of their own",
     },
-    // The run's timeline and run id are defined in run/ (timeline.rs, mod.rs); the targets record
-    // into the timeline. The timeline moves down next to results' Phase when results is free.
+    // The run's timeline and run id are defined in run/ (timeline.rs next to the loop, new_run_id
+    // in run/mod.rs); the targets record into the timeline. They move down (next to results'
+    // Phase, and the clock) once the run loop settles.
     Allowed {
         from: "aws::run",
-        to: "run",
-        why: "the AWS run records its phases in run::timeline::Timeline",
+        to: &["run::timeline"],
+        why: "the AWS run records its phases in run::timeline",
     },
     Allowed {
         from: "local",
-        to: "run",
-        why: "the local run records its phases in run::timeline::Timeline",
+        to: &["run::timeline"],
+        why: "the local run records its phases in run::timeline",
     },
     Allowed {
         from: "github",
-        to: "run",
-        why: "github::prepare fixes the run id with run::new_run_id, defined in run/mod.rs",
+        to: &["run::new_run_id"],
+        why: "github::prepare fixes the run id with run::new_run_id (defined in run/mod.rs)",
     },
 ];
 
@@ -495,10 +510,10 @@ fn under(m: &str, prefix: &str) -> bool {
 }
 
 fn allowed(e: &Edge, used: &mut BTreeSet<usize>) -> bool {
-    let (f, t) = (e.source(), e.target());
+    let f = e.source();
     match ALLOWED
         .iter()
-        .position(|a| under(&f, a.from) && under(&t, a.to))
+        .position(|a| under(&f, a.from) && a.to.iter().any(|t| under(&e.path, t)))
     {
         Some(k) => {
             used.insert(k);
@@ -549,6 +564,46 @@ fn find_cycle(graph: &BTreeMap<String, BTreeSet<String>>) -> Option<Vec<String>>
     None
 }
 
+/// One circle for every group of modules that reach each other (a strongly connected component
+/// of more than one module).
+fn cycles(graph: &BTreeMap<String, BTreeSet<String>>) -> Vec<Vec<String>> {
+    let reach = |from: &str| {
+        let mut seen = BTreeSet::new();
+        let mut todo: Vec<&str> = vec![from];
+        while let Some(n) = todo.pop() {
+            for m in graph.get(n).into_iter().flatten() {
+                if seen.insert(m.clone()) {
+                    todo.push(m);
+                }
+            }
+        }
+        seen
+    };
+    let mut done = BTreeSet::new();
+    let mut out = Vec::new();
+    for n in graph.keys() {
+        let fwd = reach(n);
+        if done.contains(n) || !fwd.contains(n) {
+            continue;
+        }
+        let group: BTreeSet<String> = fwd
+            .iter()
+            .filter(|m| reach(m).contains(n))
+            .cloned()
+            .collect();
+        let sub: BTreeMap<String, BTreeSet<String>> = group
+            .iter()
+            .map(|a| {
+                let next = graph[a].intersection(&group).cloned().collect();
+                (a.clone(), next)
+            })
+            .collect();
+        out.extend(find_cycle(&sub));
+        done.extend(group);
+    }
+    out
+}
+
 /// What is wrong with a set of edges: arrows that climb a layer and circles (between top-level
 /// modules, and between the children of every folder module), minus [`ALLOWED`].
 fn violations(edges: &[Edge], modules: &BTreeSet<Vec<String>>) -> Vec<String> {
@@ -590,7 +645,7 @@ fn violations(edges: &[Edge], modules: &BTreeSet<Vec<String>>) -> Vec<String> {
         }
         graph.entry(a).or_default().insert(b);
     }
-    if let Some(c) = find_cycle(&graph) {
+    for c in cycles(&graph) {
         problems.push(format!(
             "circle between top-level modules: {}",
             c.join(" → ")
@@ -610,7 +665,7 @@ fn violations(edges: &[Edge], modules: &BTreeSet<Vec<String>>) -> Vec<String> {
             }
             graph.entry(a).or_default().insert(b);
         }
-        if let Some(c) = find_cycle(&graph) {
+        for c in cycles(&graph) {
             let at = parent.join("::");
             let c: Vec<String> = c.iter().map(|m| format!("{at}::{m}")).collect();
             problems.push(format!("circle: {}", c.join(" → ")));
@@ -620,7 +675,9 @@ fn violations(edges: &[Edge], modules: &BTreeSet<Vec<String>>) -> Vec<String> {
         if !used.contains(&k) {
             problems.push(format!(
                 "allow-list entry {} → {} ({}) matches no edge any more: remove it",
-                a.from, a.to, a.why
+                a.from,
+                a.to.join(", "),
+                a.why
             ));
         }
     }
