@@ -2,7 +2,7 @@
 //! is an input with the same default (bar the documented exceptions) and every input is one of
 //! them, so an input added to the CLI (the AWS ones, the gate's) fails here until action.yml has
 //! it. Also: outputs, entrypoints, the Dockerfile's entrypoint paths, and the README's tables,
-//! which are generated from action.yml (`UPDATE_README=1 cargo test --test action_yml` rewrites them).
+//! which are generated from action.yml (`UPDATE_README=1 cargo test --test core action_yml` rewrites them).
 
 #![allow(clippy::unwrap_used)]
 
@@ -207,7 +207,7 @@ fn the_readme_tables_match_action_yml() {
         if std::env::var_os("UPDATE_README").is_some() {
             std::fs::write(&path, format!("{a}{START}{expected}{END}{b}")).unwrap();
         } else {
-            panic!("README tables differ from action.yml; run UPDATE_README=1 cargo test --test action_yml\n\n{expected}");
+            panic!("README tables differ from action.yml; run UPDATE_README=1 cargo test --test core action_yml\n\n{expected}");
         }
     }
 }

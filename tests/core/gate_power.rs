@@ -2,7 +2,7 @@
 //! alarms and the detection of a 15 % slowdown, for a history baseline of 10 runs and for a pinned
 //! run, as the run-to-run noise grows. This separates the statistics from the machine: on a shared
 //! 2-core box the noise is what it is (docs/gate.md, "Measured"); here it is set.
-//! `cargo test --test gate_power -- --ignored --nocapture` prints the table of docs/gate.md.
+//! `cargo test --test core gate_power -- --ignored --nocapture` prints the table of docs/gate.md.
 
 #![allow(clippy::unwrap_used, clippy::print_stdout, clippy::cast_precision_loss)]
 
@@ -70,7 +70,7 @@ fn rates(seed: u64, sigma: f64, n: usize, cfg: &GateConfig, trials: usize) -> Ra
 }
 
 /// The full table (about a minute in a debug build):
-/// `cargo test --test gate_power -- --ignored --nocapture`.
+/// `cargo test --test core gate_power -- --ignored --nocapture`.
 #[test]
 #[ignore = "slow: the full table for docs/gate.md"]
 fn error_rates_table() {

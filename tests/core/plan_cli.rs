@@ -118,6 +118,6 @@ fn the_readme_shows_what_plan_prints() {
     assert_eq!(
         without_times(&readme[start..end]),
         without_times(&printed),
-        "README.md's plan output is stale: UPDATE_README=1 cargo test --test plan_cli"
+        "README.md's plan output is stale: UPDATE_README=1 cargo test --test core plan_cli"
     );
 }
