@@ -6,7 +6,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::chart::{drawing, png_of, text_style, TEXT};
+use super::draw::{drawing, png_of, text_style, TEXT};
 use super::human;
 use super::md_escape::escape;
 use crate::results::RunResult;

@@ -20,6 +20,7 @@ mod aws_existing;
 mod aws_faults;
 mod aws_iam_policy;
 mod aws_load;
+mod aws_matrix;
 mod aws_metrics;
 mod aws_provision;
 mod aws_run;

@@ -36,3 +36,4 @@ mod memtier_variants;
 mod merge_props;
 mod plan_cli;
 mod report;
+mod workloads;

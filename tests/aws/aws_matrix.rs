@@ -4,13 +4,13 @@
 
 #![allow(clippy::unwrap_used)]
 
-mod common_aws;
+use crate::common_aws;
 
 use common_aws::fargate::Mode;
 use common_aws::inventory::inventory;
 use common_aws::run::run_aws;
 use common_aws::Moto;
-use elasticache_perf::run::ledger::{Event, Ledger, ResourceKind};
+use elasticache_perf::aws::ledger::{Event, Ledger, ResourceKind};
 
 const RUN_ID: &str = "ecp-mx-aws";
 

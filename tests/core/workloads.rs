@@ -5,8 +5,8 @@
 
 #![allow(clippy::unwrap_used)]
 
-mod action_harness;
-mod github_fake;
+use crate::action_harness;
+use crate::github_fake;
 
 use action_harness::*;
 use github_fake::FakeGithub;
