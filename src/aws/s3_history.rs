@@ -11,7 +11,7 @@ use crate::history::{Buckets, HistoryStore, NotFound};
 /// The region when nothing configures one (S3 needs some region to sign requests).
 const FALLBACK_REGION: &str = "us-east-1";
 
-/// What callers branch on.
+/// An S3 failure of the history store (a missing object is the history's [`NotFound`]).
 #[derive(Debug, thiserror::Error)]
 pub enum S3HistoryError {
     /// Any other failure, with the SDK's full message.
