@@ -45,7 +45,7 @@ struct Allowed {
 /// fails the test).
 const ALLOWED: &[Allowed] = &[
     // The crate root is both the top and a leaf: `InputError`, `Outcome`, the exit codes and two
-    // input helpers live in lib.rs until they get leaf modules of their own (`error`, `outcome`).
+    // input functions live in lib.rs until they get leaf modules of their own (`error`, `outcome`).
     Allowed {
         from: "analyze",
         to: &["InputError"],
@@ -69,7 +69,7 @@ const ALLOWED: &[Allowed] = &[
             "fill_region_from_env",
             "endpoint_secrets",
         ],
-        why: "InputError, Outcome and the input helpers live in lib.rs",
+        why: "InputError, Outcome and the input functions live in lib.rs",
     },
     Allowed {
         from: "history",
@@ -94,7 +94,7 @@ const ALLOWED: &[Allowed] = &[
             "EXIT_INTERRUPTED",
             "fill_region_from_env",
         ],
-        why: "InputError, Outcome, the exit codes and the input helpers live in lib.rs",
+        why: "InputError, Outcome, the exit codes and the input functions live in lib.rs",
     },
     // Commands read their arguments' clap types, which cli.rs defines.
     Allowed {
