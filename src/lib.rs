@@ -238,10 +238,10 @@ fn plan_command(a: &cli::PlanArgs) -> anyhow::Result<Outcome> {
     inputs.target = "aws".into();
     fill_region_from_env(&mut inputs);
     config::Config::from_inputs(&inputs).map_err(|e| InputError::new(e.to_string()))?;
-    let workloads = run::matrix::load(&inputs)?;
+    let workloads = run::settings::load(&inputs)?;
     let total = workloads
         .as_deref()
-        .map(|ws| run::matrix::provisioning_inputs(&inputs, ws));
+        .map(|ws| run::settings::provisioning_inputs(&inputs, ws));
     let cfg = config::Config::from_inputs(total.as_ref().unwrap_or(&inputs))
         .map_err(|e| InputError::new(e.to_string()))?;
     let run_id = cfg.run_id.clone().unwrap_or_else(run::new_run_id);
@@ -262,7 +262,7 @@ fn plan_command(a: &cli::PlanArgs) -> anyhow::Result<Outcome> {
     } else {
         let mut t = plan::render_text(&p);
         if let Some(ws) = &workloads {
-            t.push_str(&run::matrix::plan_text(ws));
+            t.push_str(&run::settings::plan_text(ws));
         }
         t
     };

@@ -306,8 +306,10 @@ fn validate_run(s: &ActionStep) -> Result<(), String> {
     let mut cfg =
         elasticache_perf::config::Config::from_inputs(&inputs).map_err(|e| e.to_string())?;
     // A workload matrix: every workload validated, and the timeouts cover all of them.
-    if let Some(ws) = elasticache_perf::run::matrix::load(&inputs).map_err(|e| format!("{e:#}"))? {
-        let total = elasticache_perf::run::matrix::provisioning_inputs(&inputs, &ws);
+    if let Some(ws) =
+        elasticache_perf::run::settings::load(&inputs).map_err(|e| format!("{e:#}"))?
+    {
+        let total = elasticache_perf::run::settings::provisioning_inputs(&inputs, &ws);
         cfg = elasticache_perf::config::Config::from_inputs(&total).map_err(|e| e.to_string())?;
     }
     elasticache_perf::github::options::Options::from_inputs(&inputs.github)

@@ -123,13 +123,6 @@ const ALLOWED: &[Allowed] = &[
         to: &["config::ConfigError"],
         why: "the gate's inputs return config's ConfigError until errors get a leaf of their own",
     },
-    // run::settings (the inputs parsed once) loads the matrix through run::matrix, and the matrix
-    // runs with the settings: both files belong to the workload matrix, which is still settling.
-    Allowed {
-        from: "run::settings",
-        to: &["run::matrix"],
-        why: "the settings load the workloads with run::matrix::load and provisioning_inputs",
-    },
     // The run's timeline and run id are defined in run/ (timeline.rs next to the loop, new_run_id
     // in run/mod.rs); the targets record into the timeline. They move down (next to results'
     // Phase, and the clock) once the run loop settles.
