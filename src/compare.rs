@@ -8,10 +8,11 @@ use anyhow::Context as _;
 
 use crate::aws::s3_history::S3Buckets;
 use crate::cli::{CompareArgs, CompareFormat};
+use crate::error::InputError;
 use crate::gate::{self, Comparison, GateConfig};
 use crate::history::{self, HistoryLocation};
+use crate::outcome::Outcome;
 use crate::report::{chart, trend_chart};
-use crate::{InputError, Outcome};
 
 /// The outcome of a comparison under `cfg`: a profile mismatch that was not compared is bad input
 /// (2), a regression fails (1) when `fail_on_regression`, anything else passes — inconclusive

@@ -10,12 +10,14 @@ pub mod client;
 pub mod clock;
 pub mod compare;
 pub mod config;
+pub mod error;
 pub mod gate;
 pub mod github;
 pub mod history;
 pub mod loadgen;
 pub mod local;
 pub mod memtier;
+pub mod outcome;
 pub mod plan;
 pub mod report;
 pub mod results;
@@ -27,57 +29,10 @@ pub mod workload;
 use cli::{Cli, Command};
 use stats::window::WindowSpec;
 
-/// Exit code: success.
-pub const EXIT_OK: u8 = 0;
-/// Exit code: a regression was found.
-pub const EXIT_REGRESSION: u8 = 1;
-/// Exit code: bad input.
-pub const EXIT_BAD_INPUT: u8 = 2;
-/// Exit code: the run or its infrastructure failed.
-pub const EXIT_RUN_FAILED: u8 = 3;
-/// Exit code: interrupted by a signal.
-pub const EXIT_INTERRUPTED: u8 = 130;
-
-/// Bad input from the user: a message naming the input, the value and what is allowed.
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct InputError(pub String);
-
-impl InputError {
-    /// A new input error.
-    pub fn new(msg: impl Into<String>) -> Self {
-        Self(msg.into())
-    }
-}
-
-/// How a command ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
-    /// Everything worked.
-    Ok,
-    /// Results were written but the run failed (no usable load generator, or the server died).
-    RunFailed,
-    /// A signal cut the run short; what was measured was written.
-    Interrupted,
-    /// The gate found a regression (and `fail_on_regression` is on).
-    Regression,
-    /// The input could not be judged as given (e.g. the baseline's profile differs); the reason
-    /// was printed as the verdict.
-    BadInput,
-}
-
-impl Outcome {
-    /// The process exit code.
-    pub fn exit_code(self) -> u8 {
-        match self {
-            Self::Ok => EXIT_OK,
-            Self::RunFailed => EXIT_RUN_FAILED,
-            Self::Interrupted => EXIT_INTERRUPTED,
-            Self::Regression => EXIT_REGRESSION,
-            Self::BadInput => EXIT_BAD_INPUT,
-        }
-    }
-}
+pub use error::InputError;
+pub use outcome::{
+    Outcome, EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_OK, EXIT_REGRESSION, EXIT_RUN_FAILED,
+};
 
 /// The exit code for an error: 2 for bad input, 3 otherwise.
 pub fn exit_code_for(e: &anyhow::Error) -> u8 {

@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 
+use crate::error::InputError;
 use crate::memtier::TaskOutputs;
-use crate::InputError;
 
 /// How deep below a given folder task folders are looked for.
 const MAX_DEPTH: usize = 3;

@@ -10,10 +10,10 @@ use std::sync::Mutex;
 use anyhow::Context as _;
 
 use crate::client::JudgedClient;
+use crate::error::InputError;
 use crate::memtier::{self, ParseError};
 use crate::results::{self, BuildOptions, RunResult};
 use crate::stats::window::WindowSpec;
-use crate::InputError;
 
 /// What `analyze` needs.
 #[derive(Debug, Clone)]

@@ -7,8 +7,8 @@ use aws_sdk_elasticache::types::ReplicationGroup;
 
 use super::error::{Error, Result};
 use crate::config::cache::ExistingCache;
+use crate::error::InputError;
 use crate::plan::ExistingSpec;
-use crate::InputError;
 
 /// The host and port the load generators use: the configuration endpoint in cluster mode, else
 /// the primary endpoint.

@@ -8,9 +8,9 @@ use anyhow::Context as _;
 use super::ledger::{record, Event, ResourceKind, SharedLedger};
 use super::{ecs, elasticache, iam, logs, network, parameters, s3, scheduler, Clients};
 use crate::config::Secret;
+use crate::error::InputError;
 use crate::plan::{names::ROLE_PATH, RunPlan, LOG_RETENTION_DAYS};
 use crate::retry::retry;
-use crate::InputError;
 
 pub use super::timeouts::Timeouts;
 

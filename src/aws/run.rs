@@ -14,10 +14,10 @@ use super::{
 };
 use crate::client::JudgedClient;
 use crate::config::Config;
+use crate::error::InputError;
 use crate::plan::{self, PlanContext, RunPlan};
 use crate::retry::{PollError, Probe};
 use crate::run::timeline::{Span, Timeline};
-use crate::InputError;
 
 /// One task's raw output files: (file name, content).
 pub type RawFiles = Vec<(String, Vec<u8>)>;

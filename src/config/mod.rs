@@ -4,7 +4,6 @@
 
 pub mod aws;
 pub mod cache;
-mod error;
 mod inputs;
 pub mod matrix;
 mod parse;
@@ -15,9 +14,9 @@ pub mod workspace;
 use std::path::PathBuf;
 use std::time::Duration;
 
+pub use crate::error::ConfigError;
 pub use crate::workload::{KeyPattern, Workload};
 pub use aws::AwsConfig;
-pub use error::ConfigError;
 pub use inputs::{GithubInputs, RunInputs};
 pub use parse::{parse_bool, parse_duration, parse_endpoint, parse_key_pattern, parse_ratio};
 pub use secret::Secret;

@@ -4,7 +4,7 @@
 use clap::Args;
 use serde::{Deserialize, Serialize};
 
-use crate::config::ConfigError;
+use crate::error::ConfigError;
 
 /// Default tolerated throughput drop, %.
 pub const DEFAULT_MAX_THROUGHPUT_DROP_PCT: f64 = 5.0;

@@ -25,7 +25,7 @@ pub use publish::{
 };
 
 use crate::config::{parse_endpoint, Config, RunInputs};
-use crate::InputError;
+use crate::error::InputError;
 
 /// Before a run inside Actions: mask the secrets among the inputs, check the GitHub inputs and
 /// that the paths are inside the workspace (the rest is the run's own validation), fix

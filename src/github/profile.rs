@@ -5,7 +5,7 @@
 //! workload, task count, load generator), shortened to a few readable parts and its fingerprint,
 //! and made safe inside an HTML comment. A `profile` input overrides the derived key.
 
-use crate::config::ConfigError;
+use crate::error::ConfigError;
 use crate::gate::ProfileKey;
 use crate::results::RunResult;
 

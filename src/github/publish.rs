@@ -17,9 +17,10 @@ use super::issue;
 use super::options::{CommentPolicy, Options};
 use super::outputs::{self, Paths};
 use crate::config::GithubInputs;
+use crate::error::InputError;
 use crate::gate::Comparison;
+use crate::outcome::Outcome;
 use crate::results::RunResult;
-use crate::{InputError, Outcome};
 
 /// First wait between attempts of a GitHub call.
 const RETRY_BASE: Duration = Duration::from_millis(500);

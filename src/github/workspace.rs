@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 
 use crate::config::workspace::{inside_workspace, lexical};
 use crate::config::RunInputs;
+use crate::error::InputError;
 use crate::history::BaselineSource;
-use crate::InputError;
 
 /// The folder `sweep` writes its ledgers to (its `--out` default; not an action input).
 const SWEEP_DIR: &str = "elasticache-perf-sweep";

@@ -5,10 +5,10 @@
 use std::path::{Path, PathBuf};
 
 use super::{read_runs, Buckets, HistoryLocation, HistoryStore, LocalDirStore, NotFound};
+use crate::error::InputError;
 use crate::gate::history::{parse_run, prefix};
 use crate::gate::{Baseline, Comparison, GateConfig, ProfileKey};
 use crate::results::RunResult;
-use crate::InputError;
 
 /// What a `baseline` input names.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -12,10 +12,11 @@ use super::config::{LoadgenConfig, Stop};
 use super::{verdict, LoadgenError, Progress};
 use crate::client::TaskStatus;
 use crate::config::{parse_key_pattern, parse_ratio};
+use crate::error::InputError;
+use crate::outcome::Outcome;
 use crate::results::{self, BuildOptions};
 use crate::stats::percentile::{us_to_ms, value_at_percentile_us};
 use crate::stats::window::WindowSpec;
-use crate::{InputError, Outcome};
 
 /// `loadgen` flags (memtier's names and defaults, except a 10 s run by default). No `env`: this
 /// developer tool must not pick up a workflow's `INPUT_*` values by accident.

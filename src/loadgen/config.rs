@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use super::keys::KeyPattern;
 use crate::client::Workload as Recorded;
-pub use crate::config::ConfigError;
+pub use crate::error::ConfigError;
 use crate::workload::Workload;
 
 /// When a run stops.

@@ -19,11 +19,11 @@ use tokio_util::sync::CancellationToken;
 
 use crate::client::JudgedClient;
 use crate::config::{Config, Endpoint, LoadgenChoice, Workload};
+use crate::error::InputError;
 use crate::loadgen::{self, KeyPattern as LgPattern, LoadgenConfig, Stop};
 use crate::memtier::command::{MemtierCommand, Mode};
 use crate::results::server::ServerMetrics;
 use crate::run::timeline::Timeline;
-use crate::InputError;
 use conn::{Conn, ConnError};
 use server::LocalServer;
 

@@ -14,8 +14,8 @@ use crate::aws::run::AwsOutcome;
 use crate::config::Config;
 use crate::gate::Comparison;
 use crate::github::Published;
+use crate::outcome::Outcome;
 use crate::results::{self, BuildOptions, Phase, RunResult};
-use crate::Outcome;
 
 fn write_raw(out_dir: &Path, raw: &[(String, crate::aws::run::RawFiles)]) -> anyhow::Result<()> {
     for (task, files) in raw {

@@ -27,7 +27,7 @@ pub fn install() -> anyhow::Result<CancellationToken> {
                 tracing::error!("{name} received again: exiting now");
                 // A second signal means the user wants out now; the first already started cleanup.
                 #[allow(clippy::exit)]
-                std::process::exit(i32::from(crate::EXIT_INTERRUPTED));
+                std::process::exit(i32::from(crate::outcome::EXIT_INTERRUPTED));
             }
         }
     });

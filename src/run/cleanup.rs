@@ -10,7 +10,8 @@ use crate::aws::cleanup::{self, Cleaned};
 use crate::aws::ledger::{self, Ledger, Resource, LEDGER_FILE};
 use crate::aws::{Clients, Timeouts};
 use crate::cli::{CleanupArgs, SweepArgs};
-use crate::{InputError, Outcome};
+use crate::error::InputError;
+use crate::outcome::Outcome;
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()

@@ -9,10 +9,11 @@ use anyhow::Context as _;
 
 use crate::aws::s3_history::S3Buckets;
 use crate::config::RunInputs;
+use crate::error::InputError;
 use crate::gate::{self, Comparison, GateConfig};
 use crate::history::{self, HistoryLocation};
+use crate::outcome::Outcome;
 use crate::results::RunResult;
-use crate::{InputError, Outcome};
 
 /// The gate's configuration from the run's inputs; bad input before anything starts.
 pub fn config(inputs: &RunInputs) -> anyhow::Result<GateConfig> {

@@ -12,9 +12,9 @@ use super::settings::Settings;
 use super::{gate, output, timeline::Timeline};
 use crate::config::matrix::NamedWorkload;
 use crate::gate::Comparison;
+use crate::outcome::Outcome;
 use crate::report::matrix::{Entry, Matrix};
 use crate::results::RunResult;
-use crate::Outcome;
 
 /// One workload's finished result.
 pub(super) struct Done {

@@ -17,9 +17,10 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use tokio_util::sync::CancellationToken;
 
 use crate::config::{Config, RunInputs, Target};
+use crate::error::InputError;
 use crate::local::info::commands_per_sec_between;
+use crate::outcome::Outcome;
 use crate::results::{self, BuildOptions, RunResult};
-use crate::{InputError, Outcome};
 use timeline::Timeline;
 
 /// A run id unique enough across matrix jobs and re-runs, valid under every cloud naming rule

@@ -12,7 +12,7 @@ use super::cleanup::{clean, Target};
 use crate::aws::ledger::STATE_LEDGER;
 use crate::github::actions::read_state;
 use crate::github::state::{STATE_OUTPUT_DIR, STATE_REGION, STATE_RUN_ID, STATE_TARGET};
-use crate::Outcome;
+use crate::outcome::Outcome;
 
 /// Poll interval of the post step's waits, seconds.
 const POLL_SECONDS: f64 = 10.0;

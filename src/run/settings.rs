@@ -6,8 +6,8 @@
 use super::gate;
 use crate::config::matrix::{self, NamedWorkload};
 use crate::config::{Config, ConfigError, RunInputs, Target};
+use crate::error::InputError;
 use crate::github::options::Options;
-use crate::InputError;
 
 /// The matrix the inputs give, validated (a file named by `workloads` is read first); `None`
 /// without one.
@@ -92,7 +92,7 @@ impl Settings {
     /// Parse and check every input; the first problem is bad input (exit 2), before anything
     /// starts.
     pub fn from_inputs(inputs: &RunInputs) -> anyhow::Result<Self> {
-        let bad = |e: crate::config::ConfigError| InputError::new(e.to_string());
+        let bad = |e: crate::error::ConfigError| InputError::from(e);
         let config = Config::from_inputs(inputs).map_err(bad)?;
         let gate = gate::settings(inputs)?;
         let github = Options::from_inputs(&inputs.github).map_err(bad)?;
