@@ -199,8 +199,8 @@ fn plan_command(a: &cli::PlanArgs) -> anyhow::Result<Outcome> {
         .map(|ws| run::settings::provisioning_inputs(&inputs, ws));
     let cfg = config::Config::from_inputs(total.as_ref().unwrap_or(&inputs))
         .map_err(|e| InputError::new(e.to_string()))?;
-    let run_id = cfg.run_id.clone().unwrap_or_else(run::new_run_id);
-    let now_unix_ms = run::timeline::now_ms();
+    let run_id = cfg.run_id.clone().unwrap_or_else(clock::new_run_id);
+    let now_unix_ms = clock::now_ms();
     let repository = std::env::var("GITHUB_REPOSITORY").ok();
     let p = plan::plan(
         &cfg,

@@ -16,8 +16,8 @@ use crate::client::JudgedClient;
 use crate::config::Config;
 use crate::error::InputError;
 use crate::plan::{self, PlanContext, RunPlan};
+use crate::results::timeline::{Span, Timeline};
 use crate::retry::{PollError, Probe};
-use crate::run::timeline::{Span, Timeline};
 
 /// One task's raw output files: (file name, content).
 pub type RawFiles = Vec<(String, Vec<u8>)>;
@@ -116,7 +116,7 @@ async fn collect_metrics(
             Err(PollError::Failed(e)) => return Err(e.to_string()),
         }
     }
-    let end = i64::try_from(crate::run::timeline::now_ms() / 1000).unwrap_or(i64::MAX) + 60;
+    let end = i64::try_from(crate::clock::now_ms() / 1000).unwrap_or(i64::MAX) + 60;
     let ecs = metrics::ecs_queries(&p.names.ecs_cluster, &p.names.task_family);
     let all: Vec<Query> = cache.iter().chain(&ecs).cloned().collect();
     let (values, calls) = get_metric_data(&c.cloudwatch, &all, w.start_s, end)
@@ -384,7 +384,7 @@ where
     };
     let ctx = PlanContext {
         run_id,
-        now_unix_ms: crate::run::timeline::now_ms(),
+        now_unix_ms: crate::clock::now_ms(),
         repository: repository.as_deref(),
         existing: found.as_ref(),
     };
@@ -455,7 +455,7 @@ where
         .as_ref()
         .filter(|_| with_results)
         .map_or(std::time::Duration::ZERO, |a| a.metrics_wait);
-    let now_s = || i64::try_from(crate::run::timeline::now_ms() / 1000).unwrap_or(0);
+    let now_s = || i64::try_from(crate::clock::now_ms() / 1000).unwrap_or(0);
     let windows: Vec<Window> = loaded
         .as_ref()
         .map(|os| {

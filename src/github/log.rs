@@ -16,7 +16,7 @@ use super::commands::{self, annotation_line};
 /// at ERROR; our retry and our warning say it once).
 pub const DEFAULT_FILTER: &str = "info,octocrab=off";
 
-/// What the run's timeline logs when a phase starts (`run::timeline`): `phase: <name>`.
+/// What the run's timeline logs when a phase starts (`results::timeline`): `phase: <name>`.
 const PHASE_PREFIX: &str = "phase: ";
 
 /// The event formatter used when `GITHUB_ACTIONS=true`.

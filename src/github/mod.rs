@@ -56,7 +56,7 @@ pub fn prepare(inputs: &mut RunInputs) -> anyhow::Result<()> {
     }
     let run_id = match inputs.run_id.as_deref().map(str::trim) {
         Some(id) if !id.is_empty() => id.to_string(),
-        _ => crate::run::new_run_id(),
+        _ => crate::clock::new_run_id(),
     };
     inputs.run_id = Some(run_id.clone());
     actions::save_state(state::STATE_RUN_ID, &run_id)?;

@@ -23,7 +23,7 @@ use crate::error::InputError;
 use crate::loadgen::{self, KeyPattern as LgPattern, LoadgenConfig, Stop};
 use crate::memtier::command::{MemtierCommand, Mode};
 use crate::results::server::ServerMetrics;
-use crate::run::timeline::Timeline;
+use crate::results::timeline::Timeline;
 use conn::{Conn, ConnError};
 use server::LocalServer;
 

@@ -58,7 +58,7 @@ async fn snapshot(conn: &mut Option<Conn>, ep: &Endpoint) -> anyhow::Result<Info
         .as_mut()
         .ok_or_else(|| anyhow::anyhow!("no connection"))?;
     match c.info().await {
-        Ok(text) => Ok(info::parse(&text, crate::run::timeline::now_ms())),
+        Ok(text) => Ok(info::parse(&text, crate::clock::now_ms())),
         Err(e) => {
             *conn = None;
             Err(e)
@@ -86,8 +86,7 @@ impl Sampler {
                 let mut failures = 0u32;
                 // Samples are taken on whole wall-clock seconds, so that each covers one second of
                 // the clients' wall-clock-aligned series.
-                let to_next_second =
-                    Duration::from_millis(1000 - crate::run::timeline::now_ms() % 1000);
+                let to_next_second = Duration::from_millis(1000 - crate::clock::now_ms() % 1000);
                 let mut tick = tokio::time::interval_at(
                     tokio::time::Instant::now() + to_next_second,
                     INTERVAL,

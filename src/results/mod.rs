@@ -3,6 +3,7 @@
 
 mod build;
 pub mod server;
+pub mod timeline;
 
 use std::collections::BTreeMap;
 

@@ -10,9 +10,8 @@ pub mod matrix;
 pub mod output;
 pub mod post;
 pub mod settings;
-pub mod timeline;
-
-use std::time::{SystemTime, UNIX_EPOCH};
+/// The run's timeline lives beside the results' phases.
+pub use crate::results::timeline;
 
 use tokio_util::sync::CancellationToken;
 
@@ -23,17 +22,7 @@ use crate::outcome::Outcome;
 use crate::results::{self, BuildOptions, RunResult};
 use timeline::Timeline;
 
-/// A run id unique enough across matrix jobs and re-runs, valid under every cloud naming rule
-/// (lowercase, starts with a letter, no double hyphen, short).
-pub fn new_run_id() -> String {
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default();
-    let secs = now.as_secs();
-    let salt =
-        (u64::from(now.subsec_nanos()) ^ u64::from(std::process::id()).rotate_left(17)) & 0xffff;
-    format!("ecp-{secs:x}-{salt:04x}")
-}
+pub use crate::clock::new_run_id;
 
 /// How close the clients' and the server's counts of operations must be before a note says so.
 const AGREEMENT_WARN_PCT: f64 = 3.0;

@@ -77,24 +77,6 @@ const ALLOWED: &[Allowed] = &[
         to: &["analyze::discover"],
         why: "the local target reads memtier's outputs through analyze's discovery",
     },
-    // The run's timeline and run id are defined in run/ (timeline.rs next to the loop, new_run_id
-    // in run/mod.rs); the targets record into the timeline. They move down (next to results'
-    // Phase, and the clock) once the run loop settles.
-    Allowed {
-        from: "aws::run",
-        to: &["run::timeline"],
-        why: "the AWS run records its phases in run::timeline",
-    },
-    Allowed {
-        from: "local",
-        to: &["run::timeline"],
-        why: "the local run records its phases in run::timeline",
-    },
-    Allowed {
-        from: "github",
-        to: &["run::new_run_id"],
-        why: "github::prepare fixes the run id with run::new_run_id (defined in run/mod.rs)",
-    },
 ];
 
 fn src() -> PathBuf {

@@ -4,8 +4,8 @@
 
 use std::time::Instant;
 
+use super::{rfc3339_ms, Phase};
 pub use crate::clock::now_ms;
-use crate::results::{rfc3339_ms, Phase};
 
 /// Records phases as they happen.
 #[derive(Debug, Default)]
