@@ -35,5 +35,6 @@ mod memtier_parsers;
 mod memtier_variants;
 mod merge_props;
 mod plan_cli;
+mod readme_commands;
 mod report;
 mod workloads;
