@@ -7,6 +7,7 @@ pub mod abort;
 pub mod arn;
 pub mod cleanup;
 pub mod clients;
+pub mod collect;
 pub mod discover;
 pub mod ecs;
 pub mod elasticache;
@@ -32,6 +33,7 @@ pub mod tasks;
 pub mod teardown;
 pub mod timeouts;
 pub mod token;
+pub mod wait;
 
 pub use clients::Clients;
 pub use error::{Error, Result};

@@ -8,6 +8,7 @@ use std::sync::Mutex;
 use anyhow::Context as _;
 use tokio_util::sync::CancellationToken;
 
+use super::collect::{collect_metrics, metrics_window_start, slice, Window};
 use super::ledger::{replay, Ledger, LEDGER_FILE};
 use super::{
     abort, existing, leaks, load, preflight, provision, teardown, token, Clients, Timeouts,
@@ -17,7 +18,6 @@ use crate::config::Config;
 use crate::error::InputError;
 use crate::plan::{self, PlanContext, RunPlan};
 use crate::results::timeline::{Span, Timeline};
-use crate::retry::{PollError, Probe};
 
 /// One task's raw output files: (file name, content).
 pub type RawFiles = Vec<(String, Vec<u8>)>;
@@ -43,105 +43,6 @@ pub struct AwsOutcome {
     pub server: Option<crate::results::server::ServerMetrics>,
     /// Container Insights metrics of the load generators.
     pub loadgen_metrics: Option<crate::results::server::NodeMetrics>,
-}
-
-/// Both sets of metrics.
-type Metrics = (
-    crate::results::server::ServerMetrics,
-    crate::results::server::NodeMetrics,
-);
-
-/// The CloudWatch window of a load: from `start_s` (see [`metrics_window_start`]) to `end_s`,
-/// when its tasks had stopped (Unix seconds).
-#[derive(Clone, Copy, Debug)]
-struct Window {
-    start_s: i64,
-    end_s: i64,
-}
-
-/// Read the cache's and the load generators' CloudWatch metrics over `w`, once CloudWatch has
-/// published the minute the load ended in: its publishing lags a few minutes, so its readiness
-/// is polled — each member's `CPUUtilization` — for at most `bound` (metrics of a cache being
-/// deleted stay readable, so this runs beside the teardown). A failure is a note, not a failed run.
-async fn collect_metrics(
-    c: &Clients,
-    p: &RunPlan,
-    members: &[String],
-    w: Window,
-    bound: std::time::Duration,
-    t: &Timeouts,
-    cancel: &CancellationToken,
-) -> Result<Metrics, String> {
-    use super::metrics::{self, get_metric_data, Query};
-    // CloudWatch rounds a start time down to its minute; so does the query, so that every period
-    // is a whole minute whoever answers.
-    let w = Window {
-        start_s: w.start_s.div_euclid(60) * 60,
-        ..w
-    };
-    let cache = metrics::cache_queries(members);
-    let minute = metrics::last_minute(w.end_s);
-    let ready = metrics::readiness_queries(&cache);
-    if !bound.is_zero() && !ready.is_empty() {
-        tracing::info!(
-            "waiting up to {} s for CloudWatch to publish the minute the load ended in",
-            bound.as_secs()
-        );
-        let policy = crate::retry::Policy::new(
-            "CloudWatch publishing",
-            t.progress_every,
-            t.progress_every,
-            bound,
-        );
-        let ready = &ready;
-        let poll =
-            crate::retry::poll_until("the last minute in CloudWatch", &policy, || async move {
-                let (v, _) = get_metric_data(&c.cloudwatch, ready, w.start_s, minute + 60).await?;
-                anyhow::Ok(if metrics::published_through(ready, &v, minute) {
-                    Probe::Ready(())
-                } else {
-                    Probe::Pending("the minute the load ended in not yet published".into())
-                })
-            });
-        let polled = tokio::select! {
-            r = poll => r,
-            () = cancel.cancelled() => return Err("interrupted before CloudWatch was read".into()),
-        };
-        match polled {
-            Ok(()) => tracing::info!("CloudWatch has published the minute the load ended in"),
-            Err(PollError::TimedOut { .. }) => tracing::warn!(
-                "CloudWatch had not published the minute the load ended in after {} s: reading what there is",
-                bound.as_secs()
-            ),
-            Err(PollError::Failed(e)) => return Err(e.to_string()),
-        }
-    }
-    let end = i64::try_from(crate::clock::now_ms() / 1000).unwrap_or(i64::MAX) + 60;
-    let ecs = metrics::ecs_queries(&p.names.ecs_cluster, &p.names.task_family);
-    let all: Vec<Query> = cache.iter().chain(&ecs).cloned().collect();
-    let (values, calls) = get_metric_data(&c.cloudwatch, &all, w.start_s, end)
-        .await
-        .map_err(|e| e.to_string())?;
-    tracing::info!(
-        "read {} metric queries in {calls} GetMetricData call(s)",
-        all.len()
-    );
-    Ok((
-        metrics::to_server_metrics(&cache, &values),
-        metrics::to_loadgen_metrics(&ecs, &values),
-    ))
-}
-
-/// Where the CloudWatch window starts (Unix seconds) for timed tasks started at `timed_start`.
-/// CloudWatch rounds a start time down to its minute, so after a prefill the window starts at the
-/// next whole minute: the prefill's write burst would otherwise count as the timed load (and could
-/// produce the bottleneck hint). Without a prefill, the minute before is idle and included.
-pub fn metrics_window_start(timed_start: i64, after_prefill: bool) -> i64 {
-    if after_prefill {
-        timed_start.div_euclid(60) * 60 + if timed_start % 60 == 0 { 0 } else { 60 }
-    } else {
-        timed_start - 60
-    }
 }
 
 /// The run's failure when its load generators could not pull their image: the cause first, then
@@ -590,24 +491,6 @@ where
     Ok((outs, first))
 }
 
-/// The samples of `m` whose minute ends within `from ..= to + 60` (Unix seconds; a sample's `t`
-/// is the end of its minute).
-fn slice(
-    m: &crate::results::server::NodeMetrics,
-    from: i64,
-    to: i64,
-) -> crate::results::server::NodeMetrics {
-    crate::results::server::NodeMetrics {
-        samples: m
-            .samples
-            .iter()
-            .filter(|s| i64::try_from(s.t).is_ok_and(|t| (from..=to + 60).contains(&t)))
-            .cloned()
-            .collect(),
-        ..m.clone()
-    }
-}
-
 /// One workload of an AWS run: its name in a matrix, and its configuration.
 #[derive(Clone, Copy, Debug)]
 pub struct AwsWorkload<'a> {
@@ -676,18 +559,4 @@ async fn load_all(
         }
     }
     Ok(out)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn after_a_prefill_the_window_starts_at_the_next_whole_minute() {
-        // 12:00:30 → 12:01:00 after a prefill; the minute before without one.
-        let t = 1_795_723_230;
-        assert_eq!(metrics_window_start(t, true), 1_795_723_260);
-        assert_eq!(metrics_window_start(t, false), t - 60);
-        assert_eq!(metrics_window_start(1_795_723_200, true), 1_795_723_200);
-    }
 }
