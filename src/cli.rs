@@ -1,9 +1,13 @@
 //! Command-line interface: subcommands and flags. Every flag can also come from the action input
 //! of the same snake_case name (`INPUT_<NAME>`).
 
-use std::path::PathBuf;
+use clap::{Parser, Subcommand};
 
-use clap::{Args, Parser, Subcommand};
+use crate::analyze::{report::ReportArgs, AnalyzeArgs};
+use crate::compare::CompareArgs;
+use crate::github::PublishArgs;
+use crate::run::cleanup::{CleanupArgs, SweepArgs};
+use crate::run::command::{PlanArgs, RunArgs};
 
 /// Trustworthy performance numbers for managed Redis/Valkey caches.
 #[derive(Debug, Parser)]
@@ -51,19 +55,6 @@ pub enum Command {
     /// The GitHub Action's post step: clean up from the state the main step saved.
     #[command(hide = true)]
     Post,
-}
-
-// ---- GitHub Action entry points (owned by the action work, `src/github/`) ----
-
-/// `publish` flags.
-#[derive(Debug, Args)]
-pub struct PublishArgs {
-    /// The results.json to publish (its folder's chart.png is linked when present).
-    #[arg(long, value_name = "FILE", env = "INPUT_RESULTS_PATH")]
-    pub results_path: PathBuf,
-    /// GitHub inputs.
-    #[command(flatten)]
-    pub github: crate::config::GithubInputs,
 }
 
 /// The executable name of the action's main entrypoint: runs the command in input `command`.
@@ -120,169 +111,6 @@ impl Cli {
                 .exit(),
         }
     }
-}
-
-/// `report` flags.
-#[derive(Debug, Args)]
-pub struct ReportArgs {
-    /// The results.json to render.
-    #[arg(long, value_name = "FILE")]
-    pub results: PathBuf,
-    /// Output folder (default: the folder of results.json).
-    #[arg(long, value_name = "DIR")]
-    pub out: Option<PathBuf>,
-}
-
-/// `compare` flags.
-#[derive(Debug, Args)]
-pub struct CompareArgs {
-    /// The run to judge (its results.json).
-    #[arg(long, value_name = "RESULTS_JSON", env = "INPUT_CURRENT")]
-    pub current: PathBuf,
-    /// Baseline and thresholds.
-    #[command(flatten)]
-    pub gate: crate::gate::GateInputs,
-    /// Where the history lives.
-    #[command(flatten)]
-    pub history: HistoryArgs,
-    /// What to print on stdout.
-    #[arg(long, value_enum, default_value = "text")]
-    pub format: CompareFormat,
-    /// Also write the comparison as JSON to this file.
-    #[arg(long, value_name = "FILE")]
-    pub json_out: Option<PathBuf>,
-    /// Also write the markdown section to this file.
-    #[arg(long, value_name = "FILE")]
-    pub markdown_out: Option<PathBuf>,
-    /// Also draw the current run's chart, with the baseline over it, into this PNG file.
-    #[arg(long, value_name = "FILE")]
-    pub chart_out: Option<PathBuf>,
-    /// Also draw the history's trend (a baseline of 2 runs or more) into this PNG file.
-    #[arg(long, value_name = "FILE")]
-    pub trend_out: Option<PathBuf>,
-}
-
-/// Output format of `compare`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum CompareFormat {
-    /// Plain text.
-    Text,
-    /// The markdown section of the job summary.
-    Markdown,
-    /// The comparison as JSON.
-    Json,
-}
-
-/// Where the run history lives (`baseline: history`).
-#[derive(Debug, Args, Clone, Default)]
-pub struct HistoryArgs {
-    /// The export bucket; the history is under `history/{profile}/{branch}/` in it.
-    #[arg(long, env = "INPUT_METRICS_EXPORT_S3_BUCKET")]
-    pub metrics_export_s3_bucket: Option<String>,
-    /// A local folder with the same layout, used when no bucket is given.
-    #[arg(long, value_name = "DIR", env = "INPUT_HISTORY_DIR")]
-    pub history_dir: Option<PathBuf>,
-}
-
-/// `run` flags: the run's inputs (also readable from action inputs `INPUT_<NAME>`).
-#[derive(Debug, Args)]
-pub struct RunArgs {
-    /// The inputs.
-    #[command(flatten)]
-    pub inputs: crate::config::RunInputs,
-}
-
-/// `plan` flags: the same inputs as `run` (the target is always aws).
-#[derive(Debug, Args)]
-pub struct PlanArgs {
-    /// Print the plan as JSON instead of text.
-    #[arg(long)]
-    pub json: bool,
-    /// The inputs.
-    #[command(flatten)]
-    pub inputs: crate::config::RunInputs,
-}
-
-/// `cleanup` flags.
-#[derive(Debug, Args)]
-pub struct CleanupArgs {
-    /// The run to clean up (default: the run of the ledger in --out).
-    #[arg(long, env = "INPUT_RUN_ID")]
-    pub run_id: Option<String>,
-    /// AWS region (default: the ledger's, else `AWS_REGION` / `AWS_DEFAULT_REGION`).
-    #[arg(long, env = "INPUT_AWS_REGION")]
-    pub aws_region: Option<String>,
-    /// The run's output folder: its ledger.jsonl is read when present, and deletions are
-    /// appended to it.
-    #[arg(
-        long = "out",
-        env = "INPUT_OUTPUT_DIR",
-        default_value = "elasticache-perf-results"
-    )]
-    pub output_dir: PathBuf,
-    /// Seconds between two reads of a resource's state while waiting (tests use less than a second).
-    #[arg(long, hide = true, default_value_t = 15.0)]
-    pub poll_seconds: f64,
-}
-
-/// `sweep` flags.
-#[derive(Debug, Args)]
-pub struct SweepArgs {
-    /// AWS region (default: `AWS_REGION` / `AWS_DEFAULT_REGION`).
-    #[arg(long, env = "INPUT_AWS_REGION")]
-    pub aws_region: Option<String>,
-    /// List what would be deleted, delete nothing (`--dry-run`, or `true`/`false`).
-    #[arg(
-        long,
-        env = "INPUT_DRY_RUN",
-        default_value = "false",
-        num_args = 0..=1,
-        default_missing_value = "true"
-    )]
-    pub dry_run: String,
-    /// Take resources whose run started longer ago than this (`90m`, `6h`, `2d`) instead of
-    /// those past their expiry tag.
-    #[arg(long, value_name = "DURATION", env = "INPUT_OLDER_THAN")]
-    pub older_than: Option<String>,
-    /// Folder for the sweep's ledgers (`sweep/{run id}/ledger.jsonl`).
-    #[arg(long = "out", default_value = "elasticache-perf-sweep")]
-    pub output_dir: PathBuf,
-    /// Seconds between two reads of a resource's state while waiting (tests use less than a second).
-    #[arg(long, hide = true, default_value_t = 15.0)]
-    pub poll_seconds: f64,
-}
-
-/// Steady-state window trimming.
-#[derive(Debug, Args, Clone)]
-pub struct WindowArgs {
-    /// Seconds of warm-up dropped from the steady-state window (default: 10 % of the run, 1–60 s).
-    #[arg(long, env = "INPUT_WARMUP_SECONDS")]
-    pub warmup_seconds: Option<u32>,
-    /// Seconds of ramp-down dropped from the end of the steady-state window.
-    #[arg(long, env = "INPUT_RAMPDOWN_SECONDS", default_value_t = 1)]
-    pub rampdown_seconds: u32,
-}
-
-/// `analyze` flags.
-#[derive(Debug, Args)]
-pub struct AnalyzeArgs {
-    /// Load generators' output folders, parents of several, or single files (JSON, stdout, log).
-    #[arg(required = true, value_name = "PATH")]
-    pub paths: Vec<PathBuf>,
-    /// Output folder for results.json.
-    #[arg(
-        long,
-        value_name = "DIR",
-        env = "INPUT_OUTPUT_DIR",
-        default_value = "elasticache-perf-results"
-    )]
-    pub out: PathBuf,
-    /// Steady-state window.
-    #[command(flatten)]
-    pub window: WindowArgs,
-    /// Write only results.json (no summary.md, chart.png or CSVs).
-    #[arg(long)]
-    pub no_reports: bool,
 }
 
 #[cfg(test)]

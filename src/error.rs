@@ -4,20 +4,27 @@
 
 /// Bad input from the user: a message naming the input, the value and what is allowed.
 #[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct InputError(pub String);
+pub enum InputError {
+    /// One rejected input, kept typed (`?` on a [`ConfigError`] keeps which input it was).
+    #[error(transparent)]
+    Input(#[from] ConfigError),
+    /// Anything else wrong with the inputs, in words.
+    #[error("{0}")]
+    Message(String),
+}
 
 impl InputError {
     /// A new input error.
     pub fn new(msg: impl Into<String>) -> Self {
-        Self(msg.into())
+        Self::Message(msg.into())
     }
-}
 
-impl From<ConfigError> for InputError {
-    /// Bad input, its message naming the input, the value and what is allowed.
-    fn from(e: ConfigError) -> Self {
-        Self(e.to_string())
+    /// The input that was rejected, when one input was.
+    pub fn input(&self) -> Option<&'static str> {
+        match self {
+            Self::Input(e) => Some(e.input),
+            Self::Message(_) => None,
+        }
     }
 }
 
@@ -41,5 +48,25 @@ impl ConfigError {
             value: value.into(),
             problem: problem.into(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_config_error_keeps_its_input_through_input_error() {
+        let e = InputError::from(ConfigError::new(
+            "node_type",
+            "x1",
+            "must be a cache.* type",
+        ));
+        assert_eq!(e.input(), Some("node_type"));
+        assert_eq!(
+            e.to_string(),
+            "input 'node_type' must be a cache.* type; got 'x1'"
+        );
+        assert_eq!(InputError::new("bad").input(), None);
     }
 }

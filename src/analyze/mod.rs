@@ -1,19 +1,56 @@
 //! The `analyze` command: read load generators' outputs from disk, parse and judge them in
-//! parallel, merge, and write `results.json`.
+//! parallel, merge, write `results.json` and the reports, and print the headline. The `report`
+//! command, which re-renders the reports of a `results.json`, is [`report`].
 
-pub mod discover;
+pub mod report;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
-use anyhow::Context as _;
+use clap::Args;
 
 use crate::client::JudgedClient;
 use crate::error::InputError;
+use crate::files::write_reports;
+use crate::files::{discover, write_results};
 use crate::memtier::{self, ParseError};
+use crate::outcome::Outcome;
 use crate::results::{self, BuildOptions, RunResult};
 use crate::stats::window::WindowSpec;
+
+/// `analyze` flags.
+#[derive(Debug, Args)]
+pub struct AnalyzeArgs {
+    /// Load generators' output folders, parents of several, or single files (JSON, stdout, log).
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// Output folder for results.json.
+    #[arg(
+        long,
+        value_name = "DIR",
+        env = "INPUT_OUTPUT_DIR",
+        default_value = "elasticache-perf-results"
+    )]
+    pub out: PathBuf,
+    /// Steady-state window.
+    #[command(flatten)]
+    pub window: WindowArgs,
+    /// Write only results.json (no summary.md, chart.png or CSVs).
+    #[arg(long)]
+    pub no_reports: bool,
+}
+
+/// Steady-state window trimming.
+#[derive(Debug, Args, Clone)]
+pub struct WindowArgs {
+    /// Seconds of warm-up dropped from the steady-state window (default: 10 % of the run, 1–60 s).
+    #[arg(long, env = "INPUT_WARMUP_SECONDS")]
+    pub warmup_seconds: Option<u32>,
+    /// Seconds of ramp-down dropped from the end of the steady-state window.
+    #[arg(long, env = "INPUT_RAMPDOWN_SECONDS", default_value_t = 1)]
+    pub rampdown_seconds: u32,
+}
 
 /// What `analyze` needs.
 #[derive(Debug, Clone)]
@@ -83,12 +120,28 @@ pub fn analyze(req: &AnalyzeRequest) -> anyhow::Result<RunResult> {
     Ok(result)
 }
 
-/// Write `results.json` into `dir` (created if missing); returns its path.
-pub fn write_results(result: &RunResult, dir: &Path) -> anyhow::Result<PathBuf> {
-    std::fs::create_dir_all(dir)
-        .with_context(|| format!("creating output folder '{}'", dir.display()))?;
-    let path = dir.join("results.json");
-    let body = serde_json::to_vec_pretty(result).context("serialising results")?;
-    std::fs::write(&path, body).with_context(|| format!("writing '{}'", path.display()))?;
-    Ok(path)
+/// The `analyze` command: analyze, write the reports unless `--no-reports`, print the headline.
+pub fn command(a: &AnalyzeArgs) -> anyhow::Result<Outcome> {
+    let req = AnalyzeRequest {
+        paths: a.paths.clone(),
+        out_dir: a.out.clone(),
+        window: WindowSpec {
+            warmup_secs: a.window.warmup_seconds,
+            rampdown_secs: a.window.rampdown_seconds,
+        },
+    };
+    let result = analyze(&req)?;
+    if !a.no_reports {
+        write_reports(&result, &req.out_dir, "analyze")?;
+    }
+    #[allow(clippy::print_stdout)]
+    {
+        print!("{}", crate::report::text::render(&result));
+        println!("results: {}", req.out_dir.join("results.json").display());
+    }
+    Ok(if result.status == "failed" {
+        Outcome::RunFailed
+    } else {
+        Outcome::Ok
+    })
 }

@@ -357,3 +357,68 @@ pub struct GithubInputs {
 fn secret_input(s: &str) -> Result<super::Secret, std::convert::Infallible> {
     Ok(super::Secret::new(s))
 }
+
+/// The region AWS's own tools take from the environment: `AWS_REGION`, else `AWS_DEFAULT_REGION`
+/// (a blank value counts as unset). `env` reads one variable; the edges pass
+/// `|k| std::env::var(k).ok()`, tests a map.
+pub fn region_from_env(env: impl Fn(&str) -> Option<String>) -> Option<String> {
+    ["AWS_REGION", "AWS_DEFAULT_REGION"]
+        .into_iter()
+        .find_map(|k| env(k).filter(|r| !r.trim().is_empty()))
+}
+
+impl RunInputs {
+    /// Fill `aws_region` from the environment ([`region_from_env`]) when the user gave none (the
+    /// one environment default the validation does not read itself).
+    pub fn fill_region(&mut self, env: impl Fn(&str) -> Option<String>) {
+        if self
+            .aws_region
+            .as_deref()
+            .is_none_or(|r| r.trim().is_empty())
+        {
+            self.aws_region = region_from_env(env);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env<'a>(vars: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
+        move |k| {
+            vars.iter()
+                .find(|(n, _)| *n == k)
+                .map(|(_, v)| (*v).to_string())
+        }
+    }
+
+    #[test]
+    fn the_region_comes_from_aws_region_then_aws_default_region() {
+        assert_eq!(region_from_env(env(&[])), None);
+        let both = [
+            ("AWS_REGION", "eu-west-1"),
+            ("AWS_DEFAULT_REGION", "us-east-1"),
+        ];
+        assert_eq!(region_from_env(env(&both)).as_deref(), Some("eu-west-1"));
+        let blank = [("AWS_REGION", " "), ("AWS_DEFAULT_REGION", "us-east-1")];
+        assert_eq!(region_from_env(env(&blank)).as_deref(), Some("us-east-1"));
+    }
+
+    #[test]
+    fn a_given_region_wins_over_the_environment() {
+        let vars = [("AWS_REGION", "eu-west-1")];
+        let mut given = RunInputs {
+            aws_region: Some("ap-south-1".into()),
+            ..RunInputs::default()
+        };
+        given.fill_region(env(&vars));
+        assert_eq!(given.aws_region.as_deref(), Some("ap-south-1"));
+        let mut blank = RunInputs {
+            aws_region: Some(String::new()),
+            ..RunInputs::default()
+        };
+        blank.fill_region(env(&vars));
+        assert_eq!(blank.aws_region.as_deref(), Some("eu-west-1"));
+    }
+}

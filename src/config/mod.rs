@@ -17,7 +17,7 @@ use std::time::Duration;
 pub use crate::error::ConfigError;
 pub use crate::workload::{KeyPattern, Workload};
 pub use aws::AwsConfig;
-pub use inputs::{GithubInputs, RunInputs};
+pub use inputs::{region_from_env, GithubInputs, RunInputs};
 pub use parse::{parse_bool, parse_duration, parse_endpoint, parse_key_pattern, parse_ratio};
 pub use secret::Secret;
 

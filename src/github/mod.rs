@@ -24,8 +24,33 @@ pub use publish::{
     Published, MAX_RESULTS_BYTES,
 };
 
+use std::path::PathBuf;
+
+use clap::Args;
+
 use crate::config::{parse_endpoint, Config, RunInputs};
 use crate::error::InputError;
+
+/// `publish` flags.
+#[derive(Debug, Args)]
+pub struct PublishArgs {
+    /// The results.json to publish (its folder's chart.png is linked when present).
+    #[arg(long, value_name = "FILE", env = "INPUT_RESULTS_PATH")]
+    pub results_path: PathBuf,
+    /// GitHub inputs.
+    #[command(flatten)]
+    pub github: crate::config::GithubInputs,
+}
+
+/// The `publish` command: publish a results.json from an earlier step (the fork-safe
+/// `workflow_run` pattern).
+pub fn publish_command(a: &PublishArgs) -> anyhow::Result<crate::outcome::Outcome> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| anyhow::anyhow!("starting the async runtime: {e}"))?
+        .block_on(publish_file(&a.results_path, &a.github))
+}
 
 /// Before a run inside Actions: mask the secrets among the inputs, check the GitHub inputs and
 /// that the paths are inside the workspace (the rest is the run's own validation), fix
@@ -46,11 +71,11 @@ pub fn prepare(inputs: &mut RunInputs) -> anyhow::Result<()> {
     if let Some(t) = inputs.auth_token.as_ref().filter(|t| !t.is_empty()) {
         commands::add_mask(t.expose());
     }
-    options::Options::from_inputs(&inputs.github).map_err(|e| InputError::new(e.to_string()))?;
+    options::Options::from_inputs(&inputs.github).map_err(InputError::from)?;
     workspace::check_run_paths(inputs)?;
     check_local_server(inputs)?;
     // Invalid inputs are reported by the run itself, which has made nothing yet: no state then.
-    crate::fill_region_from_env(inputs);
+    inputs.fill_region(|k| std::env::var(k).ok());
     if Config::from_inputs(inputs).is_err() {
         return Ok(());
     }

@@ -497,7 +497,7 @@ pub async fn publish_file(path: &Path, inputs: &GithubInputs) -> anyhow::Result<
     let result = load_results(path)?;
     if super::context::in_actions() {
         let dir = path.parent().unwrap_or_else(|| Path::new("."));
-        let opts = Options::from_inputs(inputs).map_err(|e| InputError::new(e.to_string()))?;
+        let opts = Options::from_inputs(inputs).map_err(InputError::from)?;
         publish(&result, dir, &opts, Outcome::Ok, None).await?;
     } else {
         tracing::info!(

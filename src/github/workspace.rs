@@ -26,9 +26,7 @@ fn workspace() -> Option<(PathBuf, PathBuf)> {
 
 fn check(input: &'static str, value: &str) -> Result<(), InputError> {
     match workspace() {
-        Some((ws, cwd)) => {
-            inside_workspace(input, value, &cwd, &ws).map_err(|e| InputError::new(e.to_string()))
-        }
+        Some((ws, cwd)) => inside_workspace(input, value, &cwd, &ws).map_err(InputError::from),
         None => Ok(()),
     }
 }

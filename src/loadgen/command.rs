@@ -80,7 +80,7 @@ pub struct LoadgenArgs {
 
 /// Turn the flags into a validated config.
 pub fn config_from_args(a: &LoadgenArgs) -> Result<LoadgenConfig, InputError> {
-    let bad = |e: super::ConfigError| InputError::new(e.to_string());
+    let bad = InputError::from;
     let (ratio_set, ratio_get) = parse_ratio(&a.ratio).map_err(bad)?;
     let (key_pattern_set, key_pattern_get) = parse_key_pattern(&a.key_pattern).map_err(bad)?;
     let password = match &a.password_env {
@@ -201,7 +201,7 @@ pub fn run_command(a: &LoadgenArgs) -> anyhow::Result<Outcome> {
                 window: WindowSpec::default(),
             },
         );
-        let path = crate::analyze::write_results(&doc, dir)?;
+        let path = crate::files::write_results(&doc, dir)?;
         tracing::info!("results: {}", path.display());
     }
     Ok(outcome)

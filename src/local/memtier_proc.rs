@@ -12,8 +12,8 @@ use tokio::process::Command;
 use tokio_util::sync::CancellationToken;
 
 use super::server::signal;
-use crate::analyze::discover::{self, TaskSource};
 use crate::client::JudgedClient;
+use crate::files::discover::{self, TaskSource};
 use crate::memtier::command::MemtierCommand;
 use crate::memtier::parse_task;
 

@@ -9,7 +9,7 @@ use anyhow::Context as _;
 use tokio_util::sync::CancellationToken;
 
 use super::settings::Settings;
-use super::{output, timeline::Timeline};
+use super::timeline::Timeline;
 use crate::aws::run::AwsOutcome;
 use crate::config::Config;
 use crate::gate::Comparison;
@@ -118,7 +118,7 @@ fn write_local(
 ) -> anyhow::Result<()> {
     write_raw(out_dir, &aws.raw)?;
     let cluster = &aws.plan.names.replication_group;
-    output::write_all(result, out_dir, cluster, &aws.log, timeline)?;
+    crate::files::write_all(result, out_dir, cluster, &aws.log, timeline)?;
     if let Some(lg) = &aws.loadgen_metrics {
         let path = out_dir.join("metrics").join(format!("{cluster}-ecs.csv"));
         std::fs::create_dir_all(out_dir.join("metrics"))

@@ -3,13 +3,14 @@
 //! environment), what is printed, and the exit code. The deleting is `crate::aws::cleanup`.
 
 use std::fmt::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
+
+use clap::Args;
 
 use crate::aws::cleanup::{self, Cleaned};
 use crate::aws::ledger::{self, Ledger, Resource, LEDGER_FILE};
 use crate::aws::{Clients, Timeouts};
-use crate::cli::{CleanupArgs, SweepArgs};
 use crate::error::InputError;
 use crate::outcome::Outcome;
 
@@ -24,11 +25,57 @@ fn timeouts(poll_seconds: f64) -> Timeouts {
     Timeouts::with_poll(Duration::from_secs_f64(poll_seconds.clamp(0.05, 300.0)))
 }
 
+/// `cleanup` flags.
+#[derive(Debug, Args)]
+pub struct CleanupArgs {
+    /// The run to clean up (default: the run of the ledger in --out).
+    #[arg(long, env = "INPUT_RUN_ID")]
+    pub run_id: Option<String>,
+    /// AWS region (default: the ledger's, else `AWS_REGION` / `AWS_DEFAULT_REGION`).
+    #[arg(long, env = "INPUT_AWS_REGION")]
+    pub aws_region: Option<String>,
+    /// The run's output folder: its ledger.jsonl is read when present, and deletions are
+    /// appended to it.
+    #[arg(
+        long = "out",
+        env = "INPUT_OUTPUT_DIR",
+        default_value = "elasticache-perf-results"
+    )]
+    pub output_dir: PathBuf,
+    /// Seconds between two reads of a resource's state while waiting (tests use less than a second).
+    #[arg(long, hide = true, default_value_t = 15.0)]
+    pub poll_seconds: f64,
+}
+
+/// `sweep` flags.
+#[derive(Debug, Args)]
+pub struct SweepArgs {
+    /// AWS region (default: `AWS_REGION` / `AWS_DEFAULT_REGION`).
+    #[arg(long, env = "INPUT_AWS_REGION")]
+    pub aws_region: Option<String>,
+    /// List what would be deleted, delete nothing (`--dry-run`, or `true`/`false`).
+    #[arg(
+        long,
+        env = "INPUT_DRY_RUN",
+        default_value = "false",
+        num_args = 0..=1,
+        default_missing_value = "true"
+    )]
+    pub dry_run: String,
+    /// Take resources whose run started longer ago than this (`90m`, `6h`, `2d`) instead of
+    /// those past their expiry tag.
+    #[arg(long, value_name = "DURATION", env = "INPUT_OLDER_THAN")]
+    pub older_than: Option<String>,
+    /// Folder for the sweep's ledgers (`sweep/{run id}/ledger.jsonl`).
+    #[arg(long = "out", default_value = "elasticache-perf-sweep")]
+    pub output_dir: PathBuf,
+    /// Seconds between two reads of a resource's state while waiting (tests use less than a second).
+    #[arg(long, hide = true, default_value_t = 15.0)]
+    pub poll_seconds: f64,
+}
+
 fn env_region() -> Option<String> {
-    std::env::var("AWS_REGION")
-        .or_else(|_| std::env::var("AWS_DEFAULT_REGION"))
-        .ok()
-        .filter(|r| !r.trim().is_empty())
+    crate::config::region_from_env(|k| std::env::var(k).ok())
 }
 
 fn non_empty(s: Option<&str>) -> Option<String> {
@@ -183,8 +230,8 @@ pub fn cleanup_command(a: &CleanupArgs) -> anyhow::Result<Outcome> {
 
 /// `sweep`.
 pub fn sweep_command(a: &SweepArgs) -> anyhow::Result<Outcome> {
-    let dry_run = crate::config::parse_bool("dry_run", &a.dry_run, Some(false))
-        .map_err(|e| InputError::new(e.to_string()))?;
+    let dry_run =
+        crate::config::parse_bool("dry_run", &a.dry_run, Some(false)).map_err(InputError::from)?;
     let older_than = match non_empty(a.older_than.as_deref()) {
         None => None,
         Some(s) => Some(humantime::parse_duration(&s).map_err(|e| {

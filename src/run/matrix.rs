@@ -9,7 +9,7 @@ use anyhow::Context as _;
 use tokio_util::sync::CancellationToken;
 
 use super::settings::Settings;
-use super::{gate, output, timeline::Timeline};
+use super::{gate, timeline::Timeline};
 use crate::config::matrix::NamedWorkload;
 use crate::gate::Comparison;
 use crate::outcome::Outcome;
@@ -147,7 +147,7 @@ pub(super) async fn run_local(
             .run
             .details
             .insert("workload_name".into(), w.name.clone().into());
-        output::write_all(&mut result, &dir, run_id, &local.log, phases.clone())?;
+        crate::files::write_all(&mut result, &dir, run_id, &local.log, phases.clone())?;
         let outcome = super::local_outcome(local, &result);
         done.push(gate_workload(s, w, &result, &dir, outcome).await?);
     }

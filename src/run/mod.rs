@@ -4,10 +4,10 @@
 mod aws;
 pub mod cancel;
 pub mod cleanup;
+pub mod command;
 pub mod gate;
 pub mod hint;
 pub mod matrix;
-pub mod output;
 pub mod post;
 pub mod settings;
 /// The run's timeline lives beside the results' phases.
@@ -32,7 +32,7 @@ pub async fn run(inputs: &RunInputs) -> anyhow::Result<(Vec<RunResult>, Outcome)
     let mut tl = Timeline::default();
     tl.phase("validate");
     let mut inputs = inputs.clone();
-    crate::fill_region_from_env(&mut inputs);
+    inputs.fill_region(|k| std::env::var(k).ok());
     let s = settings::Settings::from_inputs(&inputs)?;
     let cfg = &s.config;
     let run_id = cfg.run_id.clone().unwrap_or_else(new_run_id);
@@ -41,7 +41,31 @@ pub async fn run(inputs: &RunInputs) -> anyhow::Result<(Vec<RunResult>, Outcome)
         cfg.engine.as_str(),
         cfg.duration.as_secs()
     );
-    let cancel: CancellationToken = cancel::install()?;
+    let signals = cancel::install()?;
+    tokio::select! {
+        biased;
+        () = signals.abandon.cancelled() => {
+            if cfg.target == Target::Aws {
+                tracing::warn!(
+                    "run {run_id} abandoned: what it created and has not deleted yet is in its \
+                     ledger; the action's post step or `elasticache-perf cleanup --run-id {run_id}` \
+                     deletes it"
+                );
+            }
+            Ok((Vec::new(), Outcome::Interrupted))
+        }
+        r = run_target(&s, &run_id, signals.stop.clone(), tl) => r,
+    }
+}
+
+/// The run after its inputs were read: the target's own pipeline, stopped by `cancel`.
+async fn run_target(
+    s: &settings::Settings,
+    run_id: &str,
+    cancel: CancellationToken,
+    mut tl: Timeline,
+) -> anyhow::Result<(Vec<RunResult>, Outcome)> {
+    let cfg = &s.config;
     let out_dir = cfg.output_dir.clone();
     std::fs::create_dir_all(&out_dir).map_err(|e| {
         InputError::new(format!(
@@ -51,17 +75,16 @@ pub async fn run(inputs: &RunInputs) -> anyhow::Result<(Vec<RunResult>, Outcome)
     })?;
 
     if cfg.target == Target::Aws {
-        return aws::run(&s, &run_id, &out_dir, &cancel, tl).await;
+        return aws::run(s, run_id, &out_dir, &cancel, tl).await;
     }
     if let Some(ws) = &s.workloads {
-        return matrix::run_local(&s, ws, &run_id, &out_dir, cancel, tl).await;
+        return matrix::run_local(s, ws, run_id, &out_dir, cancel, tl).await;
     }
-    let local = crate::local::run(cfg, &run_id, &out_dir, cancel.clone(), &mut tl).await?;
+    let local = crate::local::run(cfg, run_id, &out_dir, cancel.clone(), &mut tl).await?;
     tl.phase("merge");
-    let mut result = local_result(cfg, &run_id, &local);
+    let mut result = local_result(cfg, run_id, &local);
     tl.phase("export");
-    let cluster = run_id.clone();
-    output::write_all(&mut result, &out_dir, &cluster, &local.log, tl.finish())?;
+    crate::files::write_all(&mut result, &out_dir, run_id, &local.log, tl.finish())?;
     let outcome = local_outcome(&local, &result);
     let (comparison, outcome) = gate::gate_and_record(&result, &out_dir, &s.gate, outcome).await?;
     crate::github::publish(&result, &out_dir, &s.github, outcome, comparison.as_ref()).await?;

@@ -5,7 +5,7 @@
 
 use super::gate;
 use crate::config::matrix::{self, NamedWorkload};
-use crate::config::{Config, ConfigError, RunInputs, Target};
+use crate::config::{Config, RunInputs, Target};
 use crate::error::InputError;
 use crate::github::options::Options;
 
@@ -25,8 +25,7 @@ pub fn load(inputs: &RunInputs) -> anyhow::Result<Option<Vec<NamedWorkload>>> {
             ))
         })?
     };
-    let ws =
-        matrix::parse(&text, inputs).map_err(|e: ConfigError| InputError::new(e.to_string()))?;
+    let ws = matrix::parse(&text, inputs).map_err(InputError::from)?;
     Ok(Some(ws))
 }
 
@@ -92,7 +91,7 @@ impl Settings {
     /// Parse and check every input; the first problem is bad input (exit 2), before anything
     /// starts.
     pub fn from_inputs(inputs: &RunInputs) -> anyhow::Result<Self> {
-        let bad = |e: crate::error::ConfigError| InputError::from(e);
+        let bad = InputError::from;
         let config = Config::from_inputs(inputs).map_err(bad)?;
         let gate = gate::settings(inputs)?;
         let github = Options::from_inputs(&inputs.github).map_err(bad)?;

@@ -1,7 +1,7 @@
 //! The workspace as later steps see it. The runner starts a container action as root while the
 //! job's other steps run as the runner's user (uid 1001): these tests run as root with a
 //! workspace owned by uid 1001 and find everything the action wrote there owned by 1001, after a
-//! success, an error and an interrupt. Paths outside the workspace (lost with the container) are
+//! success, an error, an interrupt and a second signal. Paths outside the workspace (lost with the container) are
 //! refused before anything runs, and so is a local Valkey the image cannot start.
 
 #![allow(clippy::unwrap_used)]
@@ -122,6 +122,47 @@ fn after_an_interrupt_too() {
     assert_eq!(status.code(), Some(130));
     assert!(step.out_dir().join("results.json").is_file());
     assert_owned_by_runner(&step);
+}
+
+#[test]
+fn after_a_second_signal_too() {
+    // The second signal abandons the run at once; `main` still hands the workspace back.
+    let step = runner_step();
+    let log = step.dir.path().join("stderr.txt");
+    let mut child = step
+        .main(
+            &Step::local_inputs("ecp-own-4", &[("test_duration_seconds", "60")]),
+            NO_API,
+        )
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let saw = |what: &str, secs: u64| {
+        let t0 = Instant::now();
+        while t0.elapsed() < Duration::from_secs(secs) {
+            if step.read(&log).contains(what) {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        false
+    };
+    assert!(saw("::group::load", 30), "{}", step.read(&log));
+    let pid = nix::unistd::Pid::from_raw(i32::try_from(child.id()).unwrap());
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT).unwrap();
+    assert!(saw("SIGINT received: stopping", 10), "{}", step.read(&log));
+    // Another kind of signal: two of the same kind may be coalesced into one.
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).unwrap();
+    let status = child.wait().unwrap();
+    let stderr = step.read(&log);
+    assert!(
+        stderr.contains("SIGTERM received again: exiting now"),
+        "the second signal was not handled before the run ended:\n{stderr}"
+    );
+    assert_eq!(status.code(), Some(130), "{stderr}");
+    assert!(step.out_dir().is_dir());
+    assert!(assert_owned_by_runner(&step) >= 1);
 }
 
 #[test]

@@ -2,14 +2,13 @@
 //! (imports and inline paths, test modules included) is an arrow from the module it is written in
 //! to the module it names. Between top-level modules the arrows point down only:
 //!
-//! leaves (clock, retry, workload) → pure core (client, config, plan, memtier, stats, results, report, gate)
-//! → the outside world (aws, local, loadgen, history, github) → commands (run, compare, analyze)
+//! leaves (clock, error, outcome, retry, workload) → pure core (client, config, plan, memtier, stats, results, report, gate)
+//! → the outside world (aws, local, loadgen, history, github, files) → commands (run, compare, analyze)
 //! → cli and the crate root (lib.rs).
 //!
 //! Inside a layer, and between the children of any folder module (`aws/`, `report/`, …), the
-//! arrows may point either way but must not close a circle. Edges that still climb or circle
-//! are in [`ALLOWED`], each with the reason it remains; an entry that no longer matches any edge
-//! fails the test too, so the list only shrinks.
+//! arrows may point either way but must not close a circle. There are no exceptions: an arrow
+//! that climbs or closes a circle fails the test.
 
 #![allow(clippy::unwrap_used)]
 
@@ -27,56 +26,10 @@ const LAYERS: &[(&str, &[&str])] = &[
     ),
     (
         "outside world",
-        &["aws", "local", "loadgen", "history", "github"],
+        &["aws", "local", "loadgen", "history", "github", "files"],
     ),
     ("command", &["run", "compare", "analyze"]),
     ("top", &["cli", "lib"]),
-];
-
-/// Arrows that are allowed although they climb or close a circle: from a module (or any module
-/// under it) to any of the named paths (or anything under them).
-struct Allowed {
-    from: &'static str,
-    to: &'static [&'static str],
-    why: &'static str,
-}
-
-/// What still climbs or circles, and why. Each entry matches at least one edge (a stale entry
-/// fails the test).
-const ALLOWED: &[Allowed] = &[
-    // Two input functions (the region from the environment, the endpoint's secrets) live in
-    // lib.rs; `InputError`, `Outcome` and the exit codes are the leaves `error` and `outcome`.
-    Allowed {
-        from: "github",
-        to: &["fill_region_from_env", "endpoint_secrets"],
-        why: "the input functions live in lib.rs",
-    },
-    Allowed {
-        from: "run",
-        to: &["fill_region_from_env"],
-        why: "the input functions live in lib.rs",
-    },
-    // Commands read their arguments' clap types, which cli.rs defines.
-    Allowed {
-        from: "compare",
-        to: &["cli::CompareArgs", "cli::CompareFormat"],
-        why: "compare's arguments are defined in cli.rs",
-    },
-    Allowed {
-        from: "run::cleanup",
-        to: &["cli::CleanupArgs", "cli::SweepArgs"],
-        why: "cleanup's and sweep's arguments are defined in cli.rs",
-    },
-    Allowed {
-        from: "loadgen::command",
-        to: &["analyze::write_results"],
-        why: "the load generator subcommand writes results.json through analyze",
-    },
-    Allowed {
-        from: "local::memtier_proc",
-        to: &["analyze::discover"],
-        why: "the local target reads memtier's outputs through analyze's discovery",
-    },
 ];
 
 fn src() -> PathBuf {
@@ -430,24 +383,6 @@ fn layer_of(top: &str) -> Option<usize> {
     LAYERS.iter().position(|(_, ms)| ms.contains(&top))
 }
 
-fn under(m: &str, prefix: &str) -> bool {
-    m == prefix || m.starts_with(&format!("{prefix}::"))
-}
-
-fn allowed(e: &Edge, used: &mut BTreeSet<usize>) -> bool {
-    let f = e.source();
-    match ALLOWED
-        .iter()
-        .position(|a| under(&f, a.from) && a.to.iter().any(|t| under(&e.path, t)))
-    {
-        Some(k) => {
-            used.insert(k);
-            true
-        }
-        None => false,
-    }
-}
-
 /// A circle in `graph`, if any, as the modules along it.
 fn find_cycle(graph: &BTreeMap<String, BTreeSet<String>>) -> Option<Vec<String>> {
     fn visit(
@@ -530,10 +465,9 @@ fn cycles(graph: &BTreeMap<String, BTreeSet<String>>) -> Vec<Vec<String>> {
 }
 
 /// What is wrong with a set of edges: arrows that climb a layer and circles (between top-level
-/// modules, and between the children of every folder module), minus [`ALLOWED`].
+/// modules, and between the children of every folder module).
 fn violations(edges: &[Edge], modules: &BTreeSet<Vec<String>>) -> Vec<String> {
     let mut problems = Vec::new();
-    let mut used = BTreeSet::new();
     let top = |m: &[String]| m.first().cloned().unwrap_or_else(|| "lib".into());
     // Every top-level module has a layer.
     for m in modules.iter().filter(|m| m.len() == 1) {
@@ -554,9 +488,6 @@ fn violations(edges: &[Edge], modules: &BTreeSet<Vec<String>>) -> Vec<String> {
         let (Some(la), Some(lb)) = (layer_of(&a), layer_of(&b)) else {
             continue;
         };
-        if allowed(e, &mut used) {
-            continue;
-        }
         if lb > la {
             problems.push(format!(
                 "{} ({}) → {} ({}) climbs: {} names crate::{}",
@@ -585,7 +516,7 @@ fn violations(edges: &[Edge], modules: &BTreeSet<Vec<String>>) -> Vec<String> {
             let (Some(a), Some(b)) = (child(&e.from), child(&e.to)) else {
                 continue;
             };
-            if a == b || allowed(e, &mut used) {
+            if a == b {
                 continue;
             }
             graph.entry(a).or_default().insert(b);
@@ -594,16 +525,6 @@ fn violations(edges: &[Edge], modules: &BTreeSet<Vec<String>>) -> Vec<String> {
             let at = parent.join("::");
             let c: Vec<String> = c.iter().map(|m| format!("{at}::{m}")).collect();
             problems.push(format!("circle: {}", c.join(" → ")));
-        }
-    }
-    for (k, a) in ALLOWED.iter().enumerate() {
-        if !used.contains(&k) {
-            problems.push(format!(
-                "allow-list entry {} → {} ({}) matches no edge any more: remove it",
-                a.from,
-                a.to.join(", "),
-                a.why
-            ));
         }
     }
     problems

@@ -1,13 +1,25 @@
-//! Writes a run's outputs into the output folder: `results.json` first (so nothing is lost), then
-//! the reports, the metrics CSVs and the logs, in the export layout
-//! (`metrics/{cluster}.csv`, `logs/{cluster}.txt`, `results.json`, `chart.png`, `summary.md`).
+//! The file system's side of results: finding load generators' outputs on disk ([`discover`]),
+//! and writing a run's output folder — `results.json` first (so nothing is lost), then the
+//! reports, the metrics CSVs and the logs, in the export layout (`metrics/{cluster}.csv`,
+//! `logs/{cluster}.txt`, `results.json`, `chart.png`, `summary.md`).
 
-use std::path::Path;
+pub mod discover;
+
+use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 
-use crate::analyze::write_results;
 use crate::results::{Phase, RunResult};
+
+/// Write `results.json` into `dir` (created if missing); returns its path.
+pub fn write_results(result: &RunResult, dir: &Path) -> anyhow::Result<PathBuf> {
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("creating output folder '{}'", dir.display()))?;
+    let path = dir.join("results.json");
+    let body = serde_json::to_vec_pretty(result).context("serialising results")?;
+    std::fs::write(&path, body).with_context(|| format!("writing '{}'", path.display()))?;
+    Ok(path)
+}
 
 /// Write everything, with the run's timeline stored in the result first.
 pub fn write_all(
