@@ -154,11 +154,16 @@ pub fn endpoint_secrets(endpoint: &str) -> Vec<String> {
 pub fn report_error(e: &anyhow::Error) {
     if in_actions() {
         commands::end_group();
-        commands::annotate(
-            commands::Level::Error,
-            Some("elasticache-perf"),
-            &format!("{e:#}"),
+        // Bad input names the input in the title too, so the annotation list says which.
+        let input = e
+            .chain()
+            .find_map(|c| c.downcast_ref::<InputError>())
+            .and_then(InputError::input);
+        let title = input.map_or_else(
+            || "elasticache-perf".to_string(),
+            |i| format!("elasticache-perf: input {i}"),
         );
+        commands::annotate(commands::Level::Error, Some(&title), &format!("{e:#}"));
     }
 }
 

@@ -130,7 +130,7 @@ fn bad_input_fails_with_an_annotation_and_no_state() {
     assert_eq!(o.status.code(), Some(2), "{stderr}");
     assert!(
         stderr.lines().any(|l| l
-            == "::error title=elasticache-perf::input 'threads' must be a whole number from 1 to 1024; got '0'"),
+            == "::error title=elasticache-perf%3A input threads::input 'threads' must be a whole number from 1 to 1024; got '0'"),
         "{stderr}"
     );
     assert_eq!(
@@ -154,6 +154,11 @@ fn bad_github_inputs_are_bad_input_too() {
     let (_, stderr) = text(&o);
     assert_eq!(o.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("input 'comment' must be 'always', 'on-regression' or 'never'"));
+    // Typed to the end: the annotation's title names the input.
+    assert!(
+        stderr.contains("::error title=elasticache-perf%3A input comment::"),
+        "{stderr}"
+    );
 }
 
 #[test]
