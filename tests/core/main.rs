@@ -27,6 +27,7 @@ mod gate_one_run;
 mod gate_power;
 mod github_comment;
 mod github_issue;
+mod golden;
 mod layers;
 mod loadgen;
 mod local_memtier;
