@@ -8,9 +8,10 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use elasticache_perf::analyze::judge_all;
+use elasticache_perf::client::TaskStatus;
 use elasticache_perf::report::{self, markdown, timeline::Timeline, ExportFormat};
 use elasticache_perf::results::server::{names, NodeMetrics, Sample, ServerMetrics};
-use elasticache_perf::results::{build, BuildOptions, RunResult, StatsJson};
+use elasticache_perf::results::{build, BuildOptions, RunResult, RunStatus, StatsJson};
 use elasticache_perf::stats::window::WindowSpec;
 
 fn fixture(rel: &str) -> RunResult {
@@ -77,7 +78,7 @@ const HOSTILE_REASON: &str =
 fn hostile(mut r: RunResult) -> RunResult {
     let mut t = r.tasks[0].clone();
     t.id = HOSTILE_ID.into();
-    t.status = "failed".into();
+    t.status = TaskStatus::Failed;
     t.reason = Some(HOSTILE_REASON.into());
     t.total = StatsJson::default();
     r.tasks.push(t);
@@ -258,7 +259,7 @@ fn markdown_numbers_are_the_results_numbers() {
     for (row, t) in rows.iter().zip(&r.tasks) {
         let cells: Vec<&str> = row.split('|').map(str::trim).collect();
         assert_eq!(cells[1], t.id);
-        assert_eq!(cells[2], t.status);
+        assert_eq!(cells[2], t.status.as_str());
         close(parse_number(cells[3]), t.total.ops_per_sec, "task ops/s");
         close(parse_number(cells[4]), t.total.latency_ms.p99, "task p99");
     }
@@ -327,7 +328,7 @@ fn huge() -> RunResult {
             let mut t = template.clone();
             t.id = format!("{i}-{}{HOSTILE_ID}", "@<|".repeat(3000));
             if i % 3 == 0 {
-                t.status = "failed".into();
+                t.status = TaskStatus::Failed;
                 t.reason = Some(format!("{}{HOSTILE_REASON}", "<@|`\n".repeat(5000)));
             }
             t
@@ -583,7 +584,7 @@ fn charts_survive_degenerate_results() {
 
     let mut failed_watched = with_server(fixture("multi"));
     failed_watched.series.clear();
-    failed_watched.status = "failed".into();
+    failed_watched.status = RunStatus::Failed;
     chart("failed-with-server", &failed_watched);
 
     let mut nan = with_server(fixture("long"));
