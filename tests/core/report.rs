@@ -728,6 +728,53 @@ fn synthetic() -> RunResult {
     .unwrap()
 }
 
+/// The "Run details" block lists every detail sorted by key (typed ones, unknown ones and known
+/// keys of another JSON type alike) and the command below; the text is what the summary said when
+/// the details were a free-form map.
+#[test]
+fn run_details_of_every_kind_render_as_before() {
+    let mut r = synthetic();
+    r.run.details = serde_json::from_value(serde_json::json!({
+        "command": "memtier_benchmark --test-time=3 `x`", "engine": null,
+        "engine_version": "redis 7.0.15", "load_generator": "builtin", "prefill": false,
+        "test_duration_secs": 3, "num_shards": 2, "transit_encryption": true,
+        "cost_estimate_usd": 0.0123, "topology": "2 shards", "_nested": {"b": [1, 2], "a": null},
+        "zzz": "<b>x</b>", "workload_name": "reads", "server_ops_per_sec_in_window": 15712.63
+    }))
+    .unwrap();
+    let md = md_for(&r);
+    assert!(md.contains(" · target local · redis 7.0.15 · "), "{md}");
+    let block = &md[md.find("<details><summary>Run details").unwrap()..];
+    let block = &block[..block.find("</details>").unwrap() + "</details>".len()];
+    insta::assert_snapshot!(block, @r#"
+    <details><summary>Run details</summary>
+
+    - \_nested: {"a":null,"b":\[1,2\]}
+    - cost_estimate_usd: 0.0123
+    - engine: null
+    - engine_version: redis 7.0.15
+    - load_generator: builtin
+    - num_shards: 2
+    - prefill: false
+    - server_ops_per_sec_in_window: 15712.63
+    - test_duration_secs: 3
+    - topology: 2 shards
+    - transit_encryption: true
+    - workload_name: reads
+
+    load generator command:
+
+    ```
+    memtier_benchmark --test-time=3 x
+    ```
+
+    </details>
+    "#);
+    r.run.details.engine_version = None;
+    r.run.details.engine = Some("valkey".into());
+    assert!(md_for(&r).contains(" · target local · valkey · "));
+}
+
 #[test]
 fn snapshot_of_a_small_result() {
     let r = synthetic();
