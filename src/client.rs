@@ -20,8 +20,10 @@ pub enum ClientSource {
     Builtin,
 }
 
-/// How a load generator's run went, judged from its outputs.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+/// How a load generator's run went, judged from its outputs; a whole run's status uses the same
+/// three words (`results::RunStatus`). Read back strictly: any other word in a `results.json` is
+/// refused, as its schema allows only these three.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TaskStatus {
     /// Complete results, no errors seen.
@@ -40,6 +42,12 @@ impl TaskStatus {
             Self::Degraded => "degraded",
             Self::Failed => "failed",
         }
+    }
+}
+
+impl std::fmt::Display for TaskStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 

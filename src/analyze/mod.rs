@@ -139,7 +139,7 @@ pub fn command(a: &AnalyzeArgs) -> anyhow::Result<Outcome> {
         print!("{}", crate::report::text::render(&result));
         println!("results: {}", req.out_dir.join("results.json").display());
     }
-    Ok(if result.status == "failed" {
+    Ok(if result.status == crate::results::RunStatus::Failed {
         Outcome::RunFailed
     } else {
         Outcome::Ok

@@ -13,7 +13,7 @@ use super::types::{
     Baseline, BaselineInfo, BaselineKind, Comparison, Metric, MetricComparison, NoiseMethod,
     Verdict,
 };
-use crate::results::RunResult;
+use crate::results::{RunResult, RunStatus};
 
 fn run_name(r: &RunResult) -> String {
     r.run
@@ -51,7 +51,7 @@ fn select<'a>(
     };
     let mut left_out_mismatch = Vec::new();
     for r in &baseline.runs {
-        if r.status == "failed" {
+        if r.status == RunStatus::Failed {
             s.notes.push(format!(
                 "baseline run {} failed and is left out",
                 run_name(r)
@@ -185,7 +185,7 @@ fn estimate(
 pub fn compare(current: &RunResult, baseline: &Baseline, cfg: &GateConfig) -> Comparison {
     let profile = ProfileKey::of(current);
     let sel = select(current, &profile, baseline, cfg);
-    if current.status == "failed" {
+    if current.status == RunStatus::Failed {
         return not_compared(
             profile,
             baseline,

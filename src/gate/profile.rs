@@ -59,9 +59,18 @@ const WORKLOAD_FIELDS: [&str; 10] = [
 
 const UNKNOWN: &str = "unknown";
 
-fn detail(r: &RunResult, key: &str) -> Option<String> {
-    r.run.details.get(key).and_then(|v| match v {
-        serde_json::Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_string()),
+/// A text detail, trimmed; none when blank.
+fn text(v: Option<&String>) -> Option<String> {
+    v.map(|s| s.trim())
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+}
+
+/// The topology, which no version of this tool writes but a result may carry (hand-made or from
+/// elsewhere): text, a number or a boolean.
+fn topology(r: &RunResult) -> Option<String> {
+    r.run.details.other.get("topology").and_then(|v| match v {
+        serde_json::Value::String(s) => text(Some(s)),
         serde_json::Value::Number(n) => Some(n.to_string()),
         serde_json::Value::Bool(b) => Some(b.to_string()),
         _ => None,
@@ -107,20 +116,21 @@ impl ProfileKey {
     /// load_generator), `run.workload` and `run.task_count`.
     pub fn of(r: &RunResult) -> Self {
         let local = r.run.target == "local";
+        let d = &r.run.details;
         Self {
-            engine: detail(r, "engine").unwrap_or_else(|| UNKNOWN.into()),
-            engine_version: detail(r, "engine_version").unwrap_or_else(|| UNKNOWN.into()),
-            node_type: detail(r, "node_type")
+            engine: text(d.engine.as_ref()).unwrap_or_else(|| UNKNOWN.into()),
+            engine_version: text(d.engine_version.as_ref()).unwrap_or_else(|| UNKNOWN.into()),
+            node_type: text(d.node_type.as_ref())
                 .unwrap_or_else(|| if local { "local" } else { UNKNOWN }.to_string()),
-            topology: detail(r, "topology")
+            topology: topology(r)
                 .unwrap_or_else(|| if local { "standalone" } else { UNKNOWN }.to_string()),
             workload: canonical_workload(r.run.workload.as_ref()),
             task_count: r.run.task_count,
-            load_generator: detail(r, "load_generator")
+            load_generator: text(d.load_generator.as_ref())
                 .or_else(|| r.run.load_generator.as_deref().map(strip_version))
                 .filter(|s| !s.is_empty())
                 .unwrap_or_else(|| UNKNOWN.into()),
-            cache_parameters: detail(r, "cache_parameters").unwrap_or_default(),
+            cache_parameters: text(d.cache_parameters.as_ref()).unwrap_or_default(),
         }
     }
 
@@ -297,9 +307,7 @@ mod tests {
         let a = run_with(&[1.0], &[1.0]);
         let mut b = a.clone();
         b.run.task_count = 4;
-        b.run
-            .details
-            .insert("engine_version".into(), "valkey 8.0.1".into());
+        b.run.details.engine_version = Some("valkey 8.0.1".into());
         let d = ProfileKey::of(&a).differences(&ProfileKey::of(&b));
         assert_eq!(
             d,
@@ -321,7 +329,7 @@ mod tests {
     #[test]
     fn generator_version_is_dropped_when_details_lack_it() {
         let mut r = run_with(&[1.0], &[1.0]);
-        r.run.details.remove("load_generator");
+        r.run.details.load_generator = None;
         r.run.load_generator = Some("memtier_benchmark 2.1.0".into());
         assert_eq!(ProfileKey::of(&r).load_generator, "memtier_benchmark");
     }
@@ -365,10 +373,7 @@ mod tests {
             .unwrap()
             .contains("cache_parameters"));
         let mut b = a.clone();
-        b.run.details.insert(
-            "cache_parameters".into(),
-            "maxmemory-policy=allkeys-lru".into(),
-        );
+        b.run.details.cache_parameters = Some("maxmemory-policy=allkeys-lru".into());
         let after = ProfileKey::of(&b);
         assert_eq!(
             before.differences(&after),

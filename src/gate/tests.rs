@@ -3,7 +3,7 @@
 
 use super::testing::{nth_run, run_with, steady};
 use super::*;
-use crate::results::RunResult;
+use crate::results::{RunResult, RunStatus};
 
 /// Runs with the given throughputs and a p99 that moves against them as in a closed loop
 /// (latency ∝ 1 / throughput, Little's law): realistic noise, never identical latencies.
@@ -336,10 +336,7 @@ fn a_history_of_identical_runs_gets_a_floor() {
 #[test]
 fn a_profile_mismatch_is_stated_and_nothing_is_compared() {
     let mut other = steady(10_000.0, 1.0, 20, 0.01);
-    other
-        .run
-        .details
-        .insert("engine_version".into(), "valkey 8.0.1".into());
+    other.run.details.engine_version = Some("valkey 8.0.1".into());
     let c = compare(
         &current(5_000.0, 1.0),
         &pinned(other.clone()),
@@ -381,7 +378,7 @@ fn mismatched_history_runs_are_left_out_with_a_note() {
 #[test]
 fn failed_and_self_runs_are_not_baselines() {
     let mut b = history(&QUIET[..3], 1.0);
-    b.runs[0].status = "failed".into();
+    b.runs[0].status = RunStatus::Failed;
     b.runs.push(current(1.0, 1.0));
     let c = compare(&current(10_000.0, 1.0), &b, &GateConfig::default());
     assert_eq!(c.baseline.runs, 2);
@@ -399,7 +396,7 @@ fn nothing_to_compare_is_inconclusive() {
     assert!(!c.is_profile_mismatch());
 
     let mut failed = current(1.0, 1.0);
-    failed.status = "failed".into();
+    failed.status = RunStatus::Failed;
     let c = compare(&failed, &history(&QUIET, 1.0), &GateConfig::default());
     assert_eq!(c.verdict, Verdict::Inconclusive);
     assert!(c.summary.contains("current run failed"));

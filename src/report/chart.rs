@@ -13,6 +13,7 @@ use super::headline::Headline;
 pub use super::overlay::BaselineOverlay;
 use super::timeline::Timeline;
 use super::{human, Exporter};
+use crate::client::TaskStatus;
 use crate::results::RunResult;
 
 /// Default size of `chart.png`, px.
@@ -118,7 +119,7 @@ fn draw_title<DB: DrawingBackend>(
     tl: &Timeline,
 ) -> anyhow::Result<()> {
     let h = Headline::of(r);
-    let title = format!("{} · {}", h.status.to_uppercase(), h.plain());
+    let title = format!("{} · {}", h.status.as_str().to_uppercase(), h.plain());
     draw_fitted(area, &title, 10, &[22.0, 19.0, 16.0], TEXT)?;
     let mut sub = Vec::new();
     if let Some(g) = &r.run.load_generator {
@@ -153,13 +154,13 @@ fn draw_title<DB: DrawingBackend>(
 
 /// The first load generator that is not ok, with its reason, for the title block.
 fn trouble_line(r: &RunResult) -> Option<String> {
-    let mut troubled = r.tasks.iter().filter(|t| t.status != "ok");
+    let mut troubled = r.tasks.iter().filter(|t| t.status != TaskStatus::Ok);
     let first = troubled.next()?;
     let more = troubled.count();
     let mut line = format!(
         "{}: {}: {}",
         one_line(&first.id),
-        first.status,
+        first.status.as_str(),
         one_line(first.reason.as_deref().unwrap_or("no reason given"))
     );
     if more > 0 {
@@ -210,13 +211,18 @@ fn utc(t: u64) -> String {
 
 fn failure_lines(r: &RunResult) -> Vec<String> {
     let mut lines = vec!["no data: no load generator produced per-second results".to_string()];
-    for t in r.tasks.iter().filter(|t| t.status != "ok").take(4) {
+    for t in r
+        .tasks
+        .iter()
+        .filter(|t| t.status != TaskStatus::Ok)
+        .take(4)
+    {
         let reason: String = one_line(t.reason.as_deref().unwrap_or(""))
             .chars()
             .take(110)
             .collect();
         let id: String = one_line(&t.id).chars().take(40).collect();
-        lines.push(format!("{id}: {} — {reason}", t.status));
+        lines.push(format!("{id}: {} — {reason}", t.status.as_str()));
     }
     lines
 }

@@ -2,7 +2,8 @@
 //! once so that the summary and the chart title say the same thing.
 
 use super::human;
-use crate::results::RunResult;
+use crate::client::TaskStatus;
+use crate::results::{RunResult, RunStatus};
 
 /// How many load generators ended in each status.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -18,17 +19,17 @@ pub struct TaskCounts {
 }
 
 impl TaskCounts {
-    /// Count the tasks of a result by status (unknown words count as failed: be pessimistic).
+    /// Count the tasks of a result by status.
     pub fn of(r: &RunResult) -> Self {
         let mut c = Self {
             total: r.tasks.len(),
             ..Self::default()
         };
         for t in &r.tasks {
-            match t.status.as_str() {
-                "ok" => c.ok += 1,
-                "degraded" => c.degraded += 1,
-                _ => c.failed += 1,
+            match t.status {
+                TaskStatus::Ok => c.ok += 1,
+                TaskStatus::Degraded => c.degraded += 1,
+                TaskStatus::Failed => c.failed += 1,
             }
         }
         c
@@ -41,9 +42,9 @@ impl TaskCounts {
         }
         let n = human::plural(self.total, "load generator", "load generators");
         let parts: Vec<String> = [
-            (self.ok, "ok"),
-            (self.degraded, "degraded"),
-            (self.failed, "failed"),
+            (self.ok, TaskStatus::Ok.as_str()),
+            (self.degraded, TaskStatus::Degraded.as_str()),
+            (self.failed, TaskStatus::Failed.as_str()),
         ]
         .into_iter()
         .filter(|(k, _)| *k > 0)
@@ -58,11 +59,11 @@ impl TaskCounts {
 
     fn status_word(&self) -> &'static str {
         if self.ok == self.total {
-            "ok"
+            TaskStatus::Ok.as_str()
         } else if self.degraded == self.total {
-            "degraded"
+            TaskStatus::Degraded.as_str()
         } else {
-            "failed"
+            TaskStatus::Failed.as_str()
         }
     }
 }
@@ -71,7 +72,7 @@ impl TaskCounts {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Headline {
     /// `ok`, `degraded` or `failed`, as in `results.json`.
-    pub status: String,
+    pub status: RunStatus,
     /// Total ops/s of the steady state (or of the whole run when no window could be chosen).
     pub ops_per_sec: Option<f64>,
     /// Whether a steady-state window was chosen; otherwise the numbers cover the whole run.
@@ -89,7 +90,7 @@ impl Headline {
     pub fn of(r: &RunResult) -> Self {
         let has_window = r.steady_state.window.start_unix_ms.is_some();
         Self {
-            status: r.status.clone(),
+            status: r.status,
             ops_per_sec: r.steady_state.total.ops_per_sec,
             has_window,
             p99_ms: r.steady_state.total.latency_ms.p99,
@@ -170,7 +171,7 @@ mod tests {
     #[test]
     fn plain_headline() {
         let h = Headline {
-            status: "ok".into(),
+            status: RunStatus::Ok,
             ops_per_sec: Some(27_728.35),
             has_window: true,
             p99_ms: Some(6.719),
@@ -182,7 +183,7 @@ mod tests {
             "27,728 ops/s steady state · p99 6.72 ms (whole run) · 3 load generators, all ok"
         );
         let failed = Headline {
-            status: "failed".into(),
+            status: RunStatus::Failed,
             ops_per_sec: None,
             has_window: false,
             p99_ms: None,

@@ -8,7 +8,8 @@ use super::headline::Headline;
 use super::md_escape::escape;
 use super::server_stats::{self, Agg, NodeStats};
 use super::{human, Exporter};
-use crate::results::{RunResult, StatsJson};
+use crate::client::TaskStatus;
+use crate::results::{RunResult, StatsJson, COMMAND_KEY};
 
 /// GitHub rejects comments and step summaries longer than this many characters.
 pub const GITHUB_COMMENT_MAX_CHARS: usize = 65_536;
@@ -70,7 +71,7 @@ fn headline(out: &mut String, r: &RunResult) {
     let _ = writeln!(
         out,
         "### elasticache-perf: {}\n",
-        escape(&h.status.to_uppercase(), 16)
+        escape(&h.status.as_str().to_uppercase(), 16)
     );
     let mut parts = Vec::with_capacity(3);
     if h.ops_per_sec.is_some() {
@@ -130,13 +131,9 @@ fn run_context(r: &RunResult) -> Vec<String> {
     if let Some(id) = &r.run.id {
         parts.push(format!("run {}", escape(id, MAX_DETAIL_CHARS)));
     }
-    if let Some(v) = r
-        .run
-        .details
-        .get("engine_version")
-        .or_else(|| r.run.details.get("engine"))
-    {
-        parts.push(value_text(v));
+    let d = &r.run.details;
+    if let Some(v) = d.engine_version.as_deref().or(d.engine.as_deref()) {
+        parts.push(escape(v, MAX_DETAIL_CHARS));
     }
     if let (Some(a), Some(b)) = (&r.run.started_at, &r.run.finished_at) {
         parts.push(format!(
@@ -158,21 +155,13 @@ fn run_details(out: &mut String, r: &RunResult) {
         out.push('\n');
     }
     out.push_str("<details><summary>Run details</summary>\n\n");
-    for (k, v) in r
-        .run
-        .details
-        .iter()
-        .filter(|(k, _)| *k != "command")
-        .take(MAX_DETAILS)
-    {
+    // Every detail, known or not, sorted by key as in `results.json`; the command goes below.
+    let mut listed = r.run.details.to_map();
+    listed.remove(COMMAND_KEY);
+    for (k, v) in listed.iter().take(MAX_DETAILS) {
         let _ = writeln!(out, "- {}: {}", escape(k, MAX_DETAIL_CHARS), value_text(v));
     }
-    if let Some(cmd) = r
-        .run
-        .details
-        .get("command")
-        .and_then(serde_json::Value::as_str)
-    {
+    if let Some(cmd) = &r.run.details.command {
         // A fenced block shows the command verbatim; backticks are the only way out of it.
         let cmd: String = cmd
             .chars()
@@ -342,7 +331,7 @@ fn task_rows<'a>(out: &mut String, tasks: impl Iterator<Item = &'a crate::result
             out,
             "| {} | {} | {} | {} | {} |",
             escape(&t.id, MAX_ID_CHARS),
-            escape(&t.status, 16),
+            escape(t.status.as_str(), 16),
             human::rate(t.total.ops_per_sec),
             human::ms(t.total.latency_ms.p99),
             t.reason
@@ -364,7 +353,11 @@ fn tasks(out: &mut String, r: &RunResult) {
         return;
     }
     // Many tasks: the ones needing attention stay visible, the full table folds away.
-    let troubled: Vec<_> = r.tasks.iter().filter(|t| t.status != "ok").collect();
+    let troubled: Vec<_> = r
+        .tasks
+        .iter()
+        .filter(|t| t.status != TaskStatus::Ok)
+        .collect();
     if !troubled.is_empty() {
         task_rows(out, troubled.iter().take(TASK_TABLE_FOLD_AFTER).copied());
         if troubled.len() > TASK_TABLE_FOLD_AFTER {

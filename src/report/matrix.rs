@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::draw::{drawing, png_of, text_style, TEXT};
 use super::human;
 use super::md_escape::escape;
-use crate::results::RunResult;
+use crate::results::{RunResult, RunStatus};
 
 /// The JSON Schema of `matrix.json`, committed in `schema/matrix-v1.schema.json`.
 pub const JSON_SCHEMA: &str = include_str!("../../schema/matrix-v1.schema.json");
@@ -26,7 +26,7 @@ pub struct Entry {
     /// Its `results.json`, relative to the matrix's folder.
     pub results: String,
     /// Its status: `ok`, `degraded` or `failed`.
-    pub status: String,
+    pub status: RunStatus,
     /// Steady-state throughput, ops/s.
     pub ops_per_sec: Option<f64>,
     /// Steady-state p50, ms.
@@ -46,7 +46,7 @@ impl Entry {
         Self {
             name: name.to_string(),
             results: format!("{name}/results.json"),
-            status: r.status.clone(),
+            status: r.status,
             ops_per_sec: t.ops_per_sec,
             p50_ms: t.latency_ms.p50,
             p99_ms: t.latency_ms.p99,
@@ -111,7 +111,7 @@ impl Matrix {
         let failed = self
             .workloads
             .iter()
-            .filter(|e| e.status == "failed")
+            .filter(|e| e.status == RunStatus::Failed)
             .count();
         let mut out = format!(
             "### elasticache-perf: {} workloads on one cache · verdict {}\n\n",
@@ -129,7 +129,7 @@ impl Matrix {
             let name = escape(&e.name, 40);
             out.push_str(&format!(
                 "| {name} | {} | {} | {} | {} | {} | {} | [{name}/summary.md]({name}/summary.md) |\n",
-                escape(&e.status, 16),
+                escape(e.status.as_str(), 16),
                 human::count(e.ops_per_sec),
                 human::ms(e.p50_ms),
                 human::ms(e.p99_ms),
@@ -247,7 +247,7 @@ mod tests {
         Entry {
             name: name.into(),
             results: format!("{name}/results.json"),
-            status: "ok".into(),
+            status: RunStatus::Ok,
             ops_per_sec: Some(ops),
             p50_ms: Some(0.5),
             p99_ms: Some(1.25),

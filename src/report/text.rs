@@ -2,6 +2,7 @@
 
 use std::fmt::Write as _;
 
+use crate::client::TaskStatus;
 use crate::results::{RunResult, StatsJson};
 
 fn num(v: Option<f64>, decimals: usize) -> String {
@@ -25,11 +26,15 @@ fn row(out: &mut String, name: &str, s: &StatsJson) {
 /// Render the summary as plain text.
 pub fn render(r: &RunResult) -> String {
     let mut out = String::new();
-    let ok = r.tasks.iter().filter(|t| t.status == "ok").count();
+    let ok = r
+        .tasks
+        .iter()
+        .filter(|t| t.status == TaskStatus::Ok)
+        .count();
     let _ = writeln!(
         out,
         "status: {} ({} of {} load generators ok)",
-        r.status,
+        r.status.as_str(),
         ok,
         r.tasks.len()
     );
@@ -60,12 +65,12 @@ pub fn render(r: &RunResult) -> String {
         }
         row(&mut out, "total", total);
     }
-    for t in r.tasks.iter().filter(|t| t.status != "ok") {
+    for t in r.tasks.iter().filter(|t| t.status != TaskStatus::Ok) {
         let _ = writeln!(
             out,
             "task {}: {}: {}",
             t.id,
-            t.status,
+            t.status.as_str(),
             t.reason.as_deref().unwrap_or("")
         );
     }

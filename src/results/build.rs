@@ -84,7 +84,7 @@ fn task_json(j: &JudgedClient) -> TaskJson {
     };
     TaskJson {
         id: c.id.clone(),
-        status: j.status.as_str().to_string(),
+        status: j.status,
         reason: (!j.reasons.is_empty()).then(|| j.reasons.join("; ")),
         source: serde_json::to_value(c.source)
             .ok()
@@ -193,7 +193,7 @@ pub fn build(judged: &[JudgedClient], opts: &BuildOptions) -> RunResult {
         started_at: starts.min().map(rfc3339_ms),
         finished_at: ends.max().map(rfc3339_ms),
         workload: first.and_then(|c| serde_json::to_value(&c.workload).ok()),
-        details: BTreeMap::new(),
+        details: super::RunDetails::default(),
     };
 
     let steady_json = view_json(&steady);
@@ -203,7 +203,7 @@ pub fn build(judged: &[JudgedClient], opts: &BuildOptions) -> RunResult {
             name: env!("CARGO_PKG_NAME").to_string(),
             version: env!("CARGO_PKG_VERSION").to_string(),
         },
-        status: status.as_str().to_string(),
+        status,
         run,
         whole_run: view_json(&whole),
         steady_state: SteadyStateJson {

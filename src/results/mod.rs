@@ -2,6 +2,7 @@
 //! and history, and the pure assembly of it from judged load-generator results.
 
 mod build;
+mod details;
 pub mod server;
 pub mod timeline;
 
@@ -10,6 +11,10 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 pub use build::{build, encode_histogram, rfc3339_ms, BuildOptions};
+pub use details::{RunDetails, COMMAND_KEY};
+
+/// A run's status: `ok`, `degraded` or `failed`, the words of a task's status.
+pub type RunStatus = crate::client::TaskStatus;
 
 use crate::stats::percentile::LatencySummary;
 pub use crate::stats::series::SeriesPoint;
@@ -29,7 +34,7 @@ pub struct RunResult {
     pub tool: ToolInfo,
     /// `ok` when every load generator was ok, `degraded` when some were degraded or failed but
     /// others produced results, `failed` when none did.
-    pub status: String,
+    pub status: RunStatus,
     /// What was measured and how (no secrets).
     pub run: RunInfo,
     /// The whole run, comparable with memtier's own numbers (its rates are the sums of the tasks' own).
@@ -83,9 +88,9 @@ pub struct RunInfo {
     /// The workload of the first generator (the same for all in a run by this tool).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub workload: Option<serde_json::Value>,
-    /// Free-form facts a target adds (engine, version, node type …).
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub details: BTreeMap<String, serde_json::Value>,
+    /// Facts a target adds (engine, version, node type …).
+    #[serde(default, skip_serializing_if = "RunDetails::is_empty")]
+    pub details: RunDetails,
 }
 
 /// A stats object: `count`, rates and latency.
@@ -157,7 +162,7 @@ pub struct TaskJson {
     /// Task id.
     pub id: String,
     /// `ok`, `degraded` or `failed`.
-    pub status: String,
+    pub status: crate::client::TaskStatus,
     /// Why (null when ok).
     pub reason: Option<String>,
     /// Which output the numbers came from.
@@ -190,3 +195,6 @@ pub struct Phase {
     /// Length in seconds.
     pub duration_secs: f64,
 }
+
+#[cfg(test)]
+mod tests;

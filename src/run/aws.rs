@@ -15,7 +15,7 @@ use crate::config::Config;
 use crate::gate::Comparison;
 use crate::github::Published;
 use crate::outcome::Outcome;
-use crate::results::{self, BuildOptions, Phase, RunResult};
+use crate::results::{self, BuildOptions, Phase, RunDetails, RunResult, RunStatus};
 
 fn write_raw(out_dir: &Path, raw: &[(String, crate::aws::run::RawFiles)]) -> anyhow::Result<()> {
     for (task, files) in raw {
@@ -45,59 +45,39 @@ fn merged(cfg: &Config, run_id: &str, aws: &AwsOutcome) -> RunResult {
             window: cfg.window,
         },
     );
-    let d = &mut result.run.details;
-    d.insert("engine".into(), p.cache.engine.clone().into());
-    d.insert(
-        "engine_version".into(),
-        p.cache
-            .engine_version
-            .clone()
-            .unwrap_or_else(|| "service default".into())
-            .into(),
-    );
-    d.insert("region".into(), p.region.clone().into());
-    d.insert("node_type".into(), p.cache.node_type.clone().into());
-    if let Some(params) = &p.cache.parameters_profile {
-        d.insert("cache_parameters".into(), params.clone().into());
-    }
-    d.insert("num_shards".into(), p.cache.num_shards.into());
-    d.insert(
-        "replicas_per_shard".into(),
-        p.cache.replicas_per_shard.into(),
-    );
-    d.insert(
-        "transit_encryption".into(),
-        p.cache.transit_encryption.into(),
-    );
-    d.insert("load_generator".into(), "memtier_benchmark".into());
-    d.insert("loadgen_image".into(), p.tasks.image.clone().into());
-    d.insert("loadgen_cpu".into(), p.tasks.cpu.into());
-    d.insert("loadgen_memory_mib".into(), p.tasks.memory_mib.into());
-    d.insert(
-        "command".into(),
-        p.tasks.script.timed_display.clone().into(),
-    );
-    d.insert(
-        "test_duration_secs".into(),
-        cfg.duration.as_secs_f64().into(),
-    );
-    d.insert("prefill".into(), p.tasks.prefill.into());
-    d.insert("cost_estimate_usd".into(), p.cost.total_usd.into());
-    d.insert(
-        "s3_export".into(),
-        format!("s3://{}/{}", p.export.bucket, p.export.prefix).into(),
-    );
+    result.run.details = RunDetails {
+        engine: Some(p.cache.engine.clone()),
+        engine_version: Some(
+            p.cache
+                .engine_version
+                .clone()
+                .unwrap_or_else(|| "service default".into()),
+        ),
+        region: Some(p.region.clone()),
+        node_type: Some(p.cache.node_type.clone()),
+        cache_parameters: p.cache.parameters_profile.clone(),
+        num_shards: Some(p.cache.num_shards),
+        replicas_per_shard: Some(p.cache.replicas_per_shard),
+        transit_encryption: Some(p.cache.transit_encryption),
+        load_generator: Some("memtier_benchmark".into()),
+        loadgen_image: Some(p.tasks.image.clone()),
+        loadgen_cpu: Some(p.tasks.cpu),
+        loadgen_memory_mib: Some(p.tasks.memory_mib),
+        command: Some(p.tasks.script.timed_display.clone()),
+        test_duration_secs: Some(cfg.duration.as_secs_f64()),
+        prefill: Some(p.tasks.prefill),
+        cost_estimate_usd: Some(p.cost.total_usd),
+        s3_export: Some(format!("s3://{}/{}", p.export.bucket, p.export.prefix)),
+        ..RunDetails::default()
+    };
     result.server.clone_from(&aws.server);
     if let Some(h) = super::hint::bottleneck_hint(aws.server.as_ref(), aws.loadgen_metrics.as_ref())
     {
-        result
-            .run
-            .details
-            .insert("bottleneck_hint".into(), h.clone().into());
+        result.run.details.bottleneck_hint = Some(h.clone());
         result.notes.push(format!("bottleneck hint: {h}"));
     }
     if let Some(f) = &aws.failure {
-        result.status = "failed".into();
+        result.status = RunStatus::Failed;
         result.notes.insert(0, format!("run failed: {f}"));
     }
     if aws.interrupted {
@@ -132,7 +112,7 @@ fn write_local(
 fn outcome_of(aws: &AwsOutcome, result: &RunResult) -> Outcome {
     if aws.interrupted {
         Outcome::Interrupted
-    } else if aws.failure.is_some() || result.status == "failed" {
+    } else if aws.failure.is_some() || result.status == RunStatus::Failed {
         Outcome::RunFailed
     } else {
         Outcome::Ok
@@ -174,10 +154,7 @@ impl Ctx<'_> {
                 let (cfg, dir) = self.of(aws);
                 let mut result = merged(cfg, self.run_id, aws);
                 if let Some(w) = &aws.workload {
-                    result
-                        .run
-                        .details
-                        .insert("workload_name".into(), w.clone().into());
+                    result.run.details.workload_name = Some(w.clone());
                 }
                 write_local(&mut result, &dir, aws, timeline.to_vec())?;
                 Ok(result)

@@ -46,12 +46,7 @@ pub fn run_command(mut a: RunArgs) -> anyhow::Result<Outcome> {
     #[allow(clippy::print_stdout)]
     {
         for result in &results {
-            if let Some(w) = result
-                .run
-                .details
-                .get("workload_name")
-                .and_then(|w| w.as_str())
-            {
+            if let Some(w) = &result.run.details.workload_name {
                 println!("== workload {w}");
             }
             print!("{}", crate::report::text::render(result));

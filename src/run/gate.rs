@@ -13,7 +13,7 @@ use crate::error::InputError;
 use crate::gate::{self, Comparison, GateConfig};
 use crate::history::{self, HistoryLocation};
 use crate::outcome::Outcome;
-use crate::results::RunResult;
+use crate::results::{RunResult, RunStatus};
 
 /// The gate's configuration from the run's inputs; bad input before anything starts.
 pub fn config(inputs: &RunInputs) -> anyhow::Result<GateConfig> {
@@ -81,7 +81,7 @@ pub async fn gate_and_record(
     outcome: Outcome,
 ) -> anyhow::Result<(Option<Comparison>, Outcome)> {
     let gated = gate(result, out_dir, s, outcome).await?;
-    if outcome == Outcome::Ok && result.status != "failed" {
+    if outcome == Outcome::Ok && result.status != RunStatus::Failed {
         record(result, &s.loc).await;
     }
     Ok(gated)
@@ -97,7 +97,7 @@ pub async fn gate(
     outcome: Outcome,
 ) -> anyhow::Result<(Option<Comparison>, Outcome)> {
     let (cfg, loc) = (&s.cfg, &s.loc);
-    if outcome != Outcome::Ok || result.status == "failed" {
+    if outcome != Outcome::Ok || result.status == RunStatus::Failed {
         return Ok((None, outcome));
     }
     let Some(c) = history::gate_run(result, cfg, loc, &S3Buckets)

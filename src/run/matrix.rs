@@ -143,10 +143,7 @@ pub(super) async fn run_local(
     for (w, local) in ws.iter().zip(&locals) {
         let dir = out_dir.join(&w.name);
         let mut result = super::local_result(&w.config, run_id, local);
-        result
-            .run
-            .details
-            .insert("workload_name".into(), w.name.clone().into());
+        result.run.details.workload_name = Some(w.name.clone());
         crate::files::write_all(&mut result, &dir, run_id, &local.log, phases.clone())?;
         let outcome = super::local_outcome(local, &result);
         done.push(gate_workload(s, w, &result, &dir, outcome).await?);

@@ -19,7 +19,7 @@ use crate::config::{Config, RunInputs, Target};
 use crate::error::InputError;
 use crate::local::info::commands_per_sec_between;
 use crate::outcome::Outcome;
-use crate::results::{self, BuildOptions, RunResult};
+use crate::results::{self, BuildOptions, RunResult, RunStatus};
 use timeline::Timeline;
 
 pub use crate::clock::new_run_id;
@@ -95,7 +95,7 @@ async fn run_target(
 fn local_outcome(local: &crate::local::LocalOutcome, result: &RunResult) -> Outcome {
     if local.interrupted {
         Outcome::Interrupted
-    } else if local.failure.is_some() || result.status == "failed" {
+    } else if local.failure.is_some() || result.status == RunStatus::Failed {
         Outcome::RunFailed
     } else {
         Outcome::Ok
@@ -113,17 +113,12 @@ fn local_result(cfg: &Config, run_id: &str, local: &crate::local::LocalOutcome) 
         },
     );
     let d = &mut result.run.details;
-    d.insert("engine".into(), cfg.engine.as_str().into());
-    if let Some(v) = &local.engine_version {
-        d.insert("engine_version".into(), v.clone().into());
-    }
-    d.insert("load_generator".into(), local.loadgen.clone().into());
-    d.insert("command".into(), local.command.clone().into());
-    d.insert(
-        "test_duration_secs".into(),
-        cfg.duration.as_secs_f64().into(),
-    );
-    d.insert("prefill".into(), cfg.prefill.into());
+    d.engine = Some(cfg.engine.as_str().to_string());
+    d.engine_version.clone_from(&local.engine_version);
+    d.load_generator = Some(local.loadgen.clone());
+    d.command = Some(local.command.clone());
+    d.test_duration_secs = Some(cfg.duration.as_secs_f64());
+    d.prefill = Some(cfg.prefill);
     if let (Some(w0), Some(w1)) = (
         result.steady_state.window.start_unix_ms,
         result.steady_state.window.end_unix_ms,
@@ -137,14 +132,8 @@ fn local_result(cfg: &Config, run_id: &str, local: &crate::local::LocalOutcome) 
             } else {
                 0.0
             };
-            d.insert(
-                "server_ops_per_sec_in_window".into(),
-                ((server_ops * 100.0).round() / 100.0).into(),
-            );
-            d.insert(
-                "client_vs_server_ops_pct".into(),
-                ((diff_pct * 100.0).round() / 100.0).into(),
-            );
+            d.server_ops_per_sec_in_window = Some((server_ops * 100.0).round() / 100.0);
+            d.client_vs_server_ops_pct = Some((diff_pct * 100.0).round() / 100.0);
             if diff_pct.abs() > AGREEMENT_WARN_PCT {
                 result.notes.push(format!(
                     "the load generators counted {client_ops:.0} ops/s in the window, the server {server_ops:.0} ({diff_pct:+.1} %)"
@@ -154,7 +143,7 @@ fn local_result(cfg: &Config, run_id: &str, local: &crate::local::LocalOutcome) 
     }
     result.server = Some(local.server.clone());
     if let Some(f) = &local.failure {
-        result.status = "failed".into();
+        result.status = RunStatus::Failed;
         result.notes.insert(
             0,
             format!("run failed: {f}; what was measured before is kept"),

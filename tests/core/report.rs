@@ -8,9 +8,10 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use elasticache_perf::analyze::judge_all;
+use elasticache_perf::client::TaskStatus;
 use elasticache_perf::report::{self, markdown, timeline::Timeline, ExportFormat};
 use elasticache_perf::results::server::{names, NodeMetrics, Sample, ServerMetrics};
-use elasticache_perf::results::{build, BuildOptions, RunResult, StatsJson};
+use elasticache_perf::results::{build, BuildOptions, RunResult, RunStatus, StatsJson};
 use elasticache_perf::stats::window::WindowSpec;
 
 fn fixture(rel: &str) -> RunResult {
@@ -77,7 +78,7 @@ const HOSTILE_REASON: &str =
 fn hostile(mut r: RunResult) -> RunResult {
     let mut t = r.tasks[0].clone();
     t.id = HOSTILE_ID.into();
-    t.status = "failed".into();
+    t.status = TaskStatus::Failed;
     t.reason = Some(HOSTILE_REASON.into());
     t.total = StatsJson::default();
     r.tasks.push(t);
@@ -258,7 +259,7 @@ fn markdown_numbers_are_the_results_numbers() {
     for (row, t) in rows.iter().zip(&r.tasks) {
         let cells: Vec<&str> = row.split('|').map(str::trim).collect();
         assert_eq!(cells[1], t.id);
-        assert_eq!(cells[2], t.status);
+        assert_eq!(cells[2], t.status.as_str());
         close(parse_number(cells[3]), t.total.ops_per_sec, "task ops/s");
         close(parse_number(cells[4]), t.total.latency_ms.p99, "task p99");
     }
@@ -327,7 +328,7 @@ fn huge() -> RunResult {
             let mut t = template.clone();
             t.id = format!("{i}-{}{HOSTILE_ID}", "@<|".repeat(3000));
             if i % 3 == 0 {
-                t.status = "failed".into();
+                t.status = TaskStatus::Failed;
                 t.reason = Some(format!("{}{HOSTILE_REASON}", "<@|`\n".repeat(5000)));
             }
             t
@@ -583,7 +584,7 @@ fn charts_survive_degenerate_results() {
 
     let mut failed_watched = with_server(fixture("multi"));
     failed_watched.series.clear();
-    failed_watched.status = "failed".into();
+    failed_watched.status = RunStatus::Failed;
     chart("failed-with-server", &failed_watched);
 
     let mut nan = with_server(fixture("long"));
@@ -725,6 +726,53 @@ fn synthetic() -> RunResult {
         "notes": ["1 of 2 load generators reported connection resets"]
     }))
     .unwrap()
+}
+
+/// The "Run details" block lists every detail sorted by key (typed ones, unknown ones and known
+/// keys of another JSON type alike) and the command below; the text is what the summary said when
+/// the details were a free-form map.
+#[test]
+fn run_details_of_every_kind_render_as_before() {
+    let mut r = synthetic();
+    r.run.details = serde_json::from_value(serde_json::json!({
+        "command": "memtier_benchmark --test-time=3 `x`", "engine": null,
+        "engine_version": "redis 7.0.15", "load_generator": "builtin", "prefill": false,
+        "test_duration_secs": 3, "num_shards": 2, "transit_encryption": true,
+        "cost_estimate_usd": 0.0123, "topology": "2 shards", "_nested": {"b": [1, 2], "a": null},
+        "zzz": "<b>x</b>", "workload_name": "reads", "server_ops_per_sec_in_window": 15712.63
+    }))
+    .unwrap();
+    let md = md_for(&r);
+    assert!(md.contains(" · target local · redis 7.0.15 · "), "{md}");
+    let block = &md[md.find("<details><summary>Run details").unwrap()..];
+    let block = &block[..block.find("</details>").unwrap() + "</details>".len()];
+    insta::assert_snapshot!(block, @r#"
+    <details><summary>Run details</summary>
+
+    - \_nested: {"a":null,"b":\[1,2\]}
+    - cost_estimate_usd: 0.0123
+    - engine: null
+    - engine_version: redis 7.0.15
+    - load_generator: builtin
+    - num_shards: 2
+    - prefill: false
+    - server_ops_per_sec_in_window: 15712.63
+    - test_duration_secs: 3
+    - topology: 2 shards
+    - transit_encryption: true
+    - workload_name: reads
+
+    load generator command:
+
+    ```
+    memtier_benchmark --test-time=3 x
+    ```
+
+    </details>
+    "#);
+    r.run.details.engine_version = None;
+    r.run.details.engine = Some("valkey".into());
+    assert!(md_for(&r).contains(" · target local · valkey · "));
 }
 
 #[test]
