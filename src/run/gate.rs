@@ -17,7 +17,7 @@ use crate::results::{RunResult, RunStatus};
 
 /// The gate's configuration from the run's inputs; bad input before anything starts.
 pub fn config(inputs: &RunInputs) -> anyhow::Result<GateConfig> {
-    let cfg = GateConfig::from_inputs(&inputs.gate).map_err(|e| InputError::new(e.to_string()))?;
+    let cfg = GateConfig::from_inputs(&inputs.gate).map_err(InputError::from)?;
     if let Some(b) = cfg.baseline.as_deref() {
         if let history::BaselineSource::Path(p) = history::BaselineSource::parse(b)? {
             if !p.exists() {
