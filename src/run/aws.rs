@@ -304,16 +304,16 @@ pub(super) async fn run(
             config: &w.config,
         })
         .collect();
-    let (outs, first) = crate::aws::run::run(
-        cfg,
-        &list,
+    let r = crate::aws::run::AwsRun {
+        config: cfg,
+        workloads: &list,
         run_id,
         out_dir,
-        cancel,
-        &mut tl,
-        &timeouts,
-        |o, phases| async move { first_report(ctx, o, phases).await },
-    )
+        timeouts: &timeouts,
+    };
+    let (outs, first) = crate::aws::run::run(&r, cancel, &mut tl, |o, phases| async move {
+        first_report(ctx, o, phases).await
+    })
     .await?;
     let first = match first {
         Some(Ok(f)) => Some(f),
