@@ -9,7 +9,7 @@ use crate::plan::RunPlan;
 use crate::retry::{PollError, Probe};
 
 /// Both sets of metrics.
-type Metrics = (
+pub(super) type Metrics = (
     crate::results::server::ServerMetrics,
     crate::results::server::NodeMetrics,
 );

@@ -186,8 +186,12 @@ pub async fn create_replication_group(
     Ok(())
 }
 
-/// Describe the replication group (`NotFound` when it does not exist).
-pub async fn describe(ec: &aws_sdk_elasticache::Client, id: &str) -> Result<GroupInfo> {
+/// One replication group as DescribeReplicationGroups returns it (`NotFound` when it does not
+/// exist). Serves both the run's own cache ([`describe`]) and the user's (`existing`).
+pub async fn describe_group(
+    ec: &aws_sdk_elasticache::Client,
+    id: &str,
+) -> Result<aws_sdk_elasticache::types::ReplicationGroup> {
     let out = ec
         .describe_replication_groups()
         .replication_group_id(id)
@@ -200,14 +204,19 @@ pub async fn describe(ec: &aws_sdk_elasticache::Client, id: &str) -> Result<Grou
                 e,
             )
         })?;
-    let g = out
-        .replication_groups()
+    out.replication_groups()
         .first()
+        .cloned()
         .ok_or_else(|| Error::NotFound {
             action: "DescribeReplicationGroups",
             resource: format!("replication group '{id}'"),
             code: "empty response".into(),
-        })?;
+        })
+}
+
+/// Describe the replication group (`NotFound` when it does not exist).
+pub async fn describe(ec: &aws_sdk_elasticache::Client, id: &str) -> Result<GroupInfo> {
+    let g = describe_group(ec, id).await?;
     let endpoint = g
         .configuration_endpoint()
         .and_then(|e| e.address())

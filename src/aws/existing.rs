@@ -5,6 +5,7 @@
 
 use aws_sdk_elasticache::types::ReplicationGroup;
 
+use super::elasticache::describe_group;
 use super::error::{Error, Result};
 use crate::config::cache::ExistingCache;
 use crate::error::InputError;
@@ -40,30 +41,6 @@ async fn all_groups(ec: &aws_sdk_elasticache::Client) -> Result<Vec<ReplicationG
             return Ok(out);
         }
     }
-}
-
-/// One replication group (`NotFound` when it does not exist).
-async fn group(ec: &aws_sdk_elasticache::Client, id: &str) -> Result<ReplicationGroup> {
-    let out = ec
-        .describe_replication_groups()
-        .replication_group_id(id)
-        .send()
-        .await
-        .map_err(|e| {
-            Error::from_sdk(
-                "DescribeReplicationGroups",
-                format!("replication group '{id}'"),
-                e,
-            )
-        })?;
-    out.replication_groups()
-        .first()
-        .cloned()
-        .ok_or_else(|| Error::NotFound {
-            action: "DescribeReplicationGroups",
-            resource: format!("replication group '{id}'"),
-            code: "empty response".into(),
-        })
 }
 
 /// The engine version of a member cluster (only DescribeCacheClusters reports it).
@@ -126,7 +103,7 @@ pub async fn resolve(
     region: &str,
 ) -> anyhow::Result<ExistingSpec> {
     let (input, g) = match given {
-        ExistingCache::ReplicationGroup(id) => match group(ec, id).await {
+        ExistingCache::ReplicationGroup(id) => match describe_group(ec, id).await {
             Ok(g) => ("replication_group_id", g),
             Err(e) if e.is_not_found() => {
                 return Err(InputError::new(format!(

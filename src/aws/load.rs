@@ -150,20 +150,37 @@ pub struct WorkloadTasks<'a> {
     pub command: Option<&'a str>,
 }
 
+/// Where a workload's tasks start and are waited for: the clients, what was provisioned for them
+/// (task definition, security groups, endpoint), the ledger that records each task, and the
+/// timeouts. The same for every workload of a matrix.
+#[derive(Clone, Copy)]
+pub struct LoadSite<'a> {
+    /// The AWS clients.
+    pub clients: &'a Clients,
+    /// What provisioning made.
+    pub provisioned: &'a Provisioned,
+    /// The run's ledger.
+    pub ledger: &'a SharedLedger,
+    /// The run's timeouts and poll interval.
+    pub timeouts: &'a Timeouts,
+}
+
 /// Start `count` tasks in batches of ≤ 10, recording each in the ledger; returns their ARNs. Tasks
 /// Fargate has no capacity for are started again, in another subnet, within the capacity policy's
 /// budget; any other start failure ends the load.
-#[allow(clippy::too_many_arguments)]
 async fn start(
-    c: &Clients,
+    site: LoadSite<'_>,
     p: &RunPlan,
-    prov: &Provisioned,
-    ledger: &SharedLedger,
     env: &[(String, String)],
     (count, label): (u32, &str),
     w: WorkloadTasks<'_>,
-    t: &Timeouts,
 ) -> anyhow::Result<Vec<String>> {
+    let LoadSite {
+        clients: c,
+        provisioned: prov,
+        ledger,
+        timeouts: t,
+    } = site;
     let arns = std::sync::Mutex::new(Vec::new());
     let token_base = if w.tag.is_empty() {
         p.run_id.clone()
@@ -358,31 +375,29 @@ pub async fn run_load(
     t: &Timeouts,
     cancel: &CancellationToken,
 ) -> anyhow::Result<LoadOutcome> {
-    run_workload(
-        c,
-        p,
-        prov,
+    let site = LoadSite {
+        clients: c,
+        provisioned: prov,
         ledger,
-        token,
-        t,
-        cancel,
-        WorkloadTasks::default(),
-    )
-    .await
+        timeouts: t,
+    };
+    run_workload(site, p, token, cancel, WorkloadTasks::default()).await
 }
 
 /// [`run_load`] for one workload of a matrix.
-#[allow(clippy::too_many_arguments)]
 pub async fn run_workload(
-    c: &Clients,
+    site: LoadSite<'_>,
     p: &RunPlan,
-    prov: &Provisioned,
-    ledger: &SharedLedger,
     token: Option<&Secret>,
-    t: &Timeouts,
     cancel: &CancellationToken,
     w: WorkloadTasks<'_>,
 ) -> anyhow::Result<LoadOutcome> {
+    let LoadSite {
+        clients: c,
+        provisioned: prov,
+        timeouts: t,
+        ..
+    } = site;
     let mut env = vec![(ENV_HOST.to_string(), prov.endpoint.clone())];
     if let Some(tok) = token.filter(|_| p.cache.transit_encryption) {
         env.push((ENV_AUTH_TOKEN.to_string(), tok.expose().to_string()));
@@ -390,7 +405,7 @@ pub async fn run_workload(
     let mut outcome = LoadOutcome::default();
     let start_cancellable = |env: Vec<(String, String)>, count: u32, label: &'static str| async move {
         tokio::select! {
-            r = start(c, p, prov, ledger, &env, (count, label), w, t) => r,
+            r = start(site, p, &env, (count, label), w) => r,
             () = cancel.cancelled() => Err(anyhow::anyhow!("interrupted by a signal while starting the {label} task(s)")),
         }
     };

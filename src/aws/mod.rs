@@ -22,6 +22,7 @@ pub mod load;
 pub mod logs;
 pub mod metrics;
 pub mod network;
+pub mod outcome;
 pub mod parameters;
 pub mod progress;
 pub mod provision;

@@ -8,236 +8,71 @@ use std::sync::Mutex;
 use anyhow::Context as _;
 use tokio_util::sync::CancellationToken;
 
-use super::collect::{collect_metrics, metrics_window_start, slice, Window};
+use super::collect::{collect_metrics, metrics_window_start, Window};
 use super::ledger::{replay, Ledger, LEDGER_FILE};
+use super::outcome::{add_metrics, add_teardown, client_outcome, interrupted_outcome};
+pub use super::outcome::{pull_failure, AwsOutcome, RawFiles};
 use super::{
-    abort, existing, leaks, load, preflight, provision, teardown, token, Clients, Timeouts,
+    abort, existing, leaks, load, preflight, provision, teardown, token, Clients, SharedLedger,
+    Timeouts,
 };
-use crate::client::JudgedClient;
 use crate::config::Config;
 use crate::error::InputError;
 use crate::plan::{self, PlanContext, RunPlan};
 use crate::results::timeline::{Span, Timeline};
 
-/// One task's raw output files: (file name, content).
-pub type RawFiles = Vec<(String, Vec<u8>)>;
-
-/// What an AWS run produced, before the merge and the reports.
-#[derive(Clone, Debug)]
-pub struct AwsOutcome {
-    /// The workload's name, in a matrix.
-    pub workload: Option<String>,
-    /// The plan that was carried out (in a matrix, the workload's own).
-    pub plan: RunPlan,
-    /// Judged timed tasks.
-    pub judged: Vec<JudgedClient>,
-    /// Why the run failed although it may have produced results (leftovers, a prefill failure).
-    pub failure: Option<String>,
-    /// Whether a signal cut the run short.
-    pub interrupted: bool,
-    /// Text log: what each task reported, teardown.
-    pub log: String,
-    /// Each task's raw outputs: (task id, [(file name, content)]).
-    pub raw: Vec<(String, RawFiles)>,
-    /// CloudWatch metrics of every member cluster.
-    pub server: Option<crate::results::server::ServerMetrics>,
-    /// Container Insights metrics of the load generators.
-    pub loadgen_metrics: Option<crate::results::server::NodeMetrics>,
+/// What one AWS run is given: the run's configuration, its workloads (empty outside a matrix), the
+/// run id, the output folder (the ledger is written there) and the timeouts.
+#[derive(Clone, Copy, Debug)]
+pub struct AwsRun<'a> {
+    /// The run's configuration.
+    pub config: &'a Config,
+    /// Each workload of a matrix; empty outside one.
+    pub workloads: &'a [AwsWorkload<'a>],
+    /// The run id: it names every resource.
+    pub run_id: &'a str,
+    /// The output folder.
+    pub out_dir: &'a Path,
+    /// The timeouts and poll interval.
+    pub timeouts: &'a Timeouts,
 }
 
-/// The run's failure when its load generators could not pull their image: the cause first, then
-/// what to do (Docker Hub limits anonymous pulls to 10 per hour per IP address, and every task
-/// behind one NAT gateway shares one address).
-pub fn pull_failure(o: &load::LoadOutcome, image: &str) -> Option<String> {
-    let prefill = o.prefill.as_ref().and_then(load::TaskRun::pull_failure);
-    let timed: Vec<&str> = o
-        .tasks
-        .iter()
-        .filter_map(load::TaskRun::pull_failure)
-        .collect();
-    let reason = match prefill {
-        Some(r) => r,
-        None if !o.tasks.is_empty() && timed.len() == o.tasks.len() => timed[0],
-        None => return None,
-    };
-    let remedy = if reason.to_ascii_lowercase().contains("toomanyrequests") {
-        "Docker Hub's limit on anonymous pulls (10 per hour per IP address; every task behind one \
-         NAT gateway shares one) was reached. Use a copy of the image in ECR — an ECR pull-through \
-         cache rule for docker.io (docs/aws.md) — in 'loadgen_image', or give Docker Hub \
-         credentials as a Secrets Manager secret in 'loadgen_repository_credentials'"
-    } else {
-        "Check that 'loadgen_image' names an image that exists and that the subnets reach its \
-         registry (a NAT gateway, 'assign_public_ip: true' in a public subnet, or VPC endpoints for \
-         ECR and S3); a private registry needs 'loadgen_repository_credentials'"
-    };
-    let who = if prefill.is_some() {
-        "the prefill task".to_string()
-    } else {
-        format!("all {} load generator task(s)", o.tasks.len())
-    };
-    Some(format!(
-        "the load generators could not pull their image '{image}': {who} stopped with \"{reason}\". {remedy}."
-    ))
+/// What the plan and the pre-flight leave for the rest of the run: the clients, the run's plan and
+/// each workload's, the open ledger, and the cache's AUTH token (when it has one).
+struct Prepared<'a> {
+    c: Clients,
+    p: RunPlan,
+    plans: Vec<(Option<&'a str>, RunPlan)>,
+    ledger: SharedLedger,
+    auth: Option<crate::config::Secret>,
 }
 
-fn task_log(out: &mut String, what: &str, t: &load::TaskRun) {
-    use std::fmt::Write as _;
-    let _ = writeln!(
-        out,
-        "== {what} task {}: exit {:?}{}{}",
-        t.id,
-        t.shipped.exit_code,
-        t.stopped_reason
-            .as_deref()
-            .map(|r| format!(", ECS: {r}"))
-            .unwrap_or_default(),
-        if t.stopped_by_tool {
-            ", stopped by the tool"
-        } else {
-            ""
-        }
-    );
-    for p in &t.shipped.problems {
-        let _ = writeln!(out, "   problem: {p}");
-    }
-    if let Some((_, err)) = t.shipped.files.iter().find(|(n, _)| n == "stderr.txt") {
-        let text = String::from_utf8_lossy(err);
-        // memtier's progress lines use \r; keep the last 40 lines of what it said.
-        let lines: Vec<&str> = text
-            .split(['\n', '\r'])
-            .filter(|l| !l.trim().is_empty())
-            .collect();
-        for l in &lines[lines.len().saturating_sub(40)..] {
-            let _ = writeln!(out, "   {l}");
-        }
-    }
+/// What the load left: the provisioning's result, the load's, and — when both succeeded without a
+/// signal — each workload's outcome as the tasks' results make it.
+struct Loaded {
+    provisioned: anyhow::Result<super::Provisioned>,
+    loaded: anyhow::Result<Vec<load::LoadOutcome>>,
+    client: Option<Vec<AwsOutcome>>,
 }
 
-/// What an interrupted run returns: the tasks' outcome when the load got that far, and a log of
-/// the signal path's delete calls naming what `cleanup` still has to do.
-fn interrupted_outcome(
-    plan: RunPlan,
-    loaded: Option<load::LoadOutcome>,
-    fired: &abort::Fired,
-    run_id: &str,
-) -> AwsOutcome {
-    use std::fmt::Write as _;
-    let mut log = String::new();
-    let _ = writeln!(
-        log,
-        "== interrupted by a signal: one delete call per resource"
-    );
-    for d in &fired.deleted {
-        let _ = writeln!(log, "   deleted {d}");
-    }
-    for d in &fired.started {
-        let _ = writeln!(log, "   deletion started: {d}");
-    }
-    for d in &fired.pending {
-        let _ = writeln!(log, "   left for cleanup: {d}");
-    }
-    let finish = format!(
-        "`elasticache-perf cleanup --run-id {run_id} --aws-region {}` finishes the teardown (the action's post step runs it)",
-        plan.region
-    );
-    let _ = writeln!(log, "== {finish}");
-    tracing::warn!(
-        "interrupted: {} deleted, {} deleting, {} left; {finish}",
-        fired.deleted.len(),
-        fired.started.len(),
-        fired.pending.len()
-    );
-    let loaded = loaded.unwrap_or_default();
-    AwsOutcome {
-        workload: None,
-        plan,
-        judged: loaded.judged,
-        failure: Some(format!("interrupted before teardown finished: {finish}")),
-        interrupted: true,
-        log,
-        raw: Vec::new(),
-        server: None,
-        loadgen_metrics: None,
-    }
+/// The CloudWatch side of a run: how long to wait for the load's last minute, each workload's
+/// window, and the window over all of them.
+struct MetricsWindows {
+    bound: std::time::Duration,
+    windows: Vec<Window>,
+    window: Option<Window>,
 }
 
-/// The part of a run's outcome the tasks' results make, known as soon as they are home: the tasks'
-/// log, their raw outputs, and why the load failed (an image that could not be pulled, a failed
-/// prefill, a load cut short because every task stalled).
-fn client_outcome(name: Option<&str>, p: &RunPlan, o: &load::LoadOutcome) -> AwsOutcome {
-    let mut log = String::new();
-    if let Some(pre) = &o.prefill {
-        task_log(&mut log, "prefill", pre);
-    }
-    for tr in &o.tasks {
-        task_log(&mut log, "timed", tr);
-    }
-    let mut failure = o
-        .gave_up
-        .as_ref()
-        .map(|why| format!("the load was cut short: {why}"));
-    if let Some(pull) = pull_failure(o, &p.tasks.image) {
-        tracing::error!("{pull}");
-        failure = Some(pull);
-    }
-    if let Some(pre) = &o.prefill {
-        if pre.shipped.exit_code != Some(0) && failure.is_none() {
-            failure = Some(format!(
-                "the prefill task {} exited with {:?}",
-                pre.id, pre.shipped.exit_code
-            ));
-        }
-    }
-    let raw = o
-        .prefill
-        .iter()
-        .map(|t| (format!("prefill-{}", t.id), t.shipped.files.clone()))
-        .chain(
-            o.tasks
-                .iter()
-                .map(|t| (t.id.clone(), t.shipped.files.clone())),
-        )
-        .collect();
-    AwsOutcome {
-        workload: name.map(str::to_string),
-        plan: p.clone(),
-        judged: o.judged.clone(),
-        failure,
-        interrupted: o.interrupted,
-        log,
-        raw,
-        server: None,
-        loadgen_metrics: None,
-    }
-}
-
-/// Add the teardown's outcome (and what else happened after the load) to a run's outcome.
-fn add_teardown(
-    out: &mut AwsOutcome,
-    rep: &super::TeardownReport,
-    problems: &[String],
-    notes: &[String],
-) {
-    use std::fmt::Write as _;
-    let log = &mut out.log;
-    let _ = writeln!(log, "== teardown: {} deleted", rep.deleted.len());
-    for d in &rep.deleted {
-        let _ = writeln!(log, "   deleted {d}");
-    }
-    for e in problems {
-        let _ = writeln!(log, "   ERROR {e}");
-    }
-    for n in notes {
-        let _ = writeln!(log, "== note: {n}");
-    }
-    if !problems.is_empty() {
-        let left = format!("teardown incomplete: {}", problems.join("; "));
-        out.failure = Some(match out.failure.take() {
-            Some(f) => format!("{f}; {left}"),
-            None => left,
-        });
-    }
-}
+/// What the three side-by-side steps returned, each with its phase (`None` when it did not run or a
+/// signal cut it short).
+type SideBySide<T> = (
+    Option<(super::TeardownReport, crate::results::Phase)>,
+    Option<(
+        Result<super::collect::Metrics, String>,
+        crate::results::Phase,
+    )>,
+    Option<(T, crate::results::Phase)>,
+);
 
 /// Run the AWS target. Everything created is deleted before this returns, also on error; on a
 /// signal, one delete call goes to each resource and the rest is left to `cleanup`.
@@ -246,21 +81,106 @@ fn add_teardown(
 /// cache's deletion, which takes minutes, first among them), the wait for CloudWatch to publish
 /// the load's last minute, and `first_report` — given the outcome as the results make it and the
 /// timeline so far — whose result is handed back beside the final outcome.
-#[allow(clippy::too_many_arguments)]
 pub async fn run<F, Fut, T>(
-    cfg: &Config,
-    workloads: &[AwsWorkload<'_>],
-    run_id: &str,
-    out_dir: &Path,
+    r: &AwsRun<'_>,
     cancel: &CancellationToken,
     tl: &mut Timeline,
-    t: &Timeouts,
     first_report: F,
 ) -> anyhow::Result<(Vec<AwsOutcome>, Option<T>)>
 where
     F: FnOnce(Vec<AwsOutcome>, Vec<crate::results::Phase>) -> Fut,
     Fut: std::future::Future<Output = T>,
 {
+    let (run_id, out_dir) = (r.run_id, r.out_dir);
+    let mut prep = plan_and_preflight(r, tl).await?;
+    tl.phase("provision");
+    let Loaded {
+        provisioned,
+        loaded,
+        client,
+    } = provision_and_load(&prep, r.timeouts, cancel, tl).await;
+    drop(prep.auth.take());
+    let m = metrics_windows(r.config, &loaded);
+    // The three run side by side, each its own phase.
+    tl.end();
+    let so_far = tl.snapshot();
+    let collect = match (&provisioned, m.window, &client) {
+        (Ok(prov), Some(w), Some(_)) => Some((prov, w, m.bound)),
+        _ => None,
+    };
+    let (rep, metrics, first) = side_by_side(
+        &prep,
+        r,
+        collect,
+        client.clone(),
+        so_far,
+        cancel,
+        first_report,
+    )
+    .await?;
+    let Some((rep, teardown_phase)) = rep.filter(|_| !cancel.is_cancelled()) else {
+        // A signal: one delete call per resource, then out (the post step or `cleanup` finishes).
+        let vpc = Some(prep.p.network.vpc_id.as_str());
+        let entries = Ledger::read(&out_dir.join(LEDGER_FILE))?;
+        let fired = abort::fire(&prep.c, &prep.ledger, &entries, vpc).await;
+        let last = loaded.ok().and_then(|mut os| os.pop());
+        return Ok((
+            vec![interrupted_outcome(prep.p, last, &fired, run_id)],
+            None,
+        ));
+    };
+    tl.push(teardown_phase);
+    tl.phase("leak scan");
+    let first = first.map(|(r, phase)| {
+        tl.push(phase);
+        r
+    });
+    let mut notes = Vec::new();
+    let (mut server, mut loadgen_metrics) = (None, None);
+    if let Some((m, phase)) = metrics {
+        tl.push(phase);
+        match m {
+            Ok((m, l)) => {
+                server = Some(m);
+                loadgen_metrics = Some(l);
+            }
+            Err(e) => notes.push(format!("no CloudWatch metrics: {e}")),
+        }
+    }
+    let problems = leak_scan(&prep, r, &rep).await?;
+    let incomplete = |e: anyhow::Error| {
+        if problems.is_empty() {
+            e
+        } else {
+            e.context(format!("teardown incomplete: {}", problems.join("; ")))
+        }
+    };
+    if let Err(e) = provisioned {
+        return Err(incomplete(e));
+    }
+    if let Err(e) = loaded {
+        return Err(incomplete(e.context("running the load")));
+    }
+    let Some(mut outs) = client else {
+        return Err(anyhow::anyhow!("the load ended without an outcome"));
+    };
+    for out in &mut outs {
+        add_teardown(out, &rep, &problems, &notes);
+    }
+    add_metrics(
+        &mut outs,
+        &m.windows,
+        server.as_ref(),
+        loadgen_metrics.as_ref(),
+    );
+    Ok((outs, first))
+}
+
+/// The plan and the pre-flight: the user's own cache read (when given), the run's plan and each
+/// workload's, the budget check, the pre-flight checks, the ledger opened, and the AUTH token
+/// chosen (the user's for their cache, a new one for a cache with TLS).
+async fn plan_and_preflight<'a>(r: &AwsRun<'a>, tl: &mut Timeline) -> anyhow::Result<Prepared<'a>> {
+    let (cfg, workloads, run_id, out_dir) = (r.config, r.workloads, r.run_id, r.out_dir);
     tl.phase("plan");
     let repository = std::env::var("GITHUB_REPOSITORY").ok();
     let aws_cfg = cfg
@@ -322,18 +242,41 @@ where
     } else {
         None
     };
+    Ok(Prepared {
+        c,
+        p,
+        plans,
+        ledger,
+        auth,
+    })
+}
 
-    tl.phase("provision");
+/// Provision, then run every workload's load (unless provisioning failed or a signal came), and
+/// make each workload's outcome from its tasks' results.
+async fn provision_and_load(
+    prep: &Prepared<'_>,
+    t: &Timeouts,
+    cancel: &CancellationToken,
+    tl: &mut Timeline,
+) -> Loaded {
+    let (c, p, plans, ledger, auth) = (&prep.c, &prep.p, &prep.plans, &prep.ledger, &prep.auth);
     let provisioned = tokio::select! {
-        r = provision(&c, &p, &ledger, auth.as_ref(), t) => r,
+        r = provision(c, p, ledger, auth.as_ref(), t) => r,
         () = cancel.cancelled() => Err(anyhow::anyhow!("interrupted by a signal while provisioning")),
     };
     let loaded = match &provisioned {
         Ok(_) if cancel.is_cancelled() => Err(anyhow::anyhow!("not started: interrupted")),
-        Ok(prov) => load_all(&c, &plans, prov, &ledger, auth.as_ref(), t, cancel, tl).await,
+        Ok(prov) => {
+            let site = load::LoadSite {
+                clients: c,
+                provisioned: prov,
+                ledger,
+                timeouts: t,
+            };
+            load_all(site, plans, auth.as_ref(), cancel, tl).await
+        }
         Err(_) => Err(anyhow::anyhow!("not started: provisioning failed")),
     };
-    drop(auth);
     let client: Option<Vec<AwsOutcome>> = match (&provisioned, &loaded) {
         (Ok(_), Ok(os)) if !cancel.is_cancelled() => Some(
             plans
@@ -344,6 +287,19 @@ where
         ),
         _ => None,
     };
+    Loaded {
+        provisioned,
+        loaded,
+        client,
+    }
+}
+
+/// The windows CloudWatch's metrics are read for (each workload's, and the whole load's), and how
+/// long to wait for the last minute.
+fn metrics_windows(
+    cfg: &Config,
+    loaded: &anyhow::Result<Vec<load::LoadOutcome>>,
+) -> MetricsWindows {
     // Nothing to wait for in CloudWatch when no task produced results (they never ran, or all
     // failed).
     let with_results = loaded.as_ref().is_ok_and(|os| {
@@ -378,69 +334,71 @@ where
         }),
         _ => None,
     };
+    MetricsWindows {
+        bound,
+        windows,
+        window,
+    }
+}
 
-    let resources = replay(&Ledger::read(&out_dir.join(LEDGER_FILE))?);
+/// The side-by-side phase: the teardown (skipped on a signal), the wait for and read of
+/// CloudWatch's metrics (when the load produced an outcome), and the first report (given the
+/// client outcomes and the timeline so far). A signal ends all three.
+async fn side_by_side<F, Fut, T>(
+    prep: &Prepared<'_>,
+    r: &AwsRun<'_>,
+    collect: Option<(&super::Provisioned, Window, std::time::Duration)>,
+    client: Option<Vec<AwsOutcome>>,
+    so_far: Vec<crate::results::Phase>,
+    cancel: &CancellationToken,
+    first_report: F,
+) -> anyhow::Result<SideBySide<T>>
+where
+    F: FnOnce(Vec<AwsOutcome>, Vec<crate::results::Phase>) -> Fut,
+    Fut: std::future::Future<Output = T>,
+{
+    let (c, p, ledger, t) = (&prep.c, &prep.p, &prep.ledger, r.timeouts);
+    let resources = replay(&Ledger::read(&r.out_dir.join(LEDGER_FILE))?);
     let vpc = Some(p.network.vpc_id.as_str());
-    // The three run side by side, each its own phase.
-    tl.end();
-    let so_far = tl.snapshot();
     let tear = async {
         if cancel.is_cancelled() {
             return None;
         }
         let span = Span::start("teardown");
-        let rep = teardown(&c, &ledger, &resources, vpc, t).await;
+        let rep = teardown(c, ledger, &resources, vpc, t).await;
         Some((rep, span.to_phase()))
     };
     let metrics = async {
-        let (Ok(prov), Some(w), Some(_)) = (&provisioned, window, &client) else {
-            return None;
-        };
+        let (prov, w, bound) = collect?;
         let span = Span::start("collect");
-        let m = collect_metrics(&c, &p, &prov.member_clusters, w, bound, t, cancel).await;
+        let m = collect_metrics(c, p, &prov.member_clusters, w, bound, t, cancel).await;
         Some((m, span.to_phase()))
     };
     let report = async {
-        let o = client.clone()?;
+        let o = client?;
         let span = Span::start("first report");
         let r = first_report(o, so_far).await;
         Some((r, span.to_phase()))
     };
-    let (rep, metrics, first) = tokio::select! {
+    Ok(tokio::select! {
         r = async { tokio::join!(tear, metrics, report) } => r,
         () = cancel.cancelled() => (None, None, None),
-    };
-    let Some((rep, teardown_phase)) = rep.filter(|_| !cancel.is_cancelled()) else {
-        // A signal: one delete call per resource, then out (the post step or `cleanup` finishes).
-        let entries = Ledger::read(&out_dir.join(LEDGER_FILE))?;
-        let fired = abort::fire(&c, &ledger, &entries, vpc).await;
-        let last = loaded.ok().and_then(|mut os| os.pop());
-        return Ok((vec![interrupted_outcome(p, last, &fired, run_id)], None));
-    };
-    tl.push(teardown_phase);
-    tl.phase("leak scan");
-    let first = first.map(|(r, phase)| {
-        tl.push(phase);
-        r
-    });
-    let mut notes = Vec::new();
-    let (mut server, mut loadgen_metrics) = (None, None);
-    if let Some((m, phase)) = metrics {
-        tl.push(phase);
-        match m {
-            Ok((m, l)) => {
-                server = Some(m);
-                loadgen_metrics = Some(l);
-            }
-            Err(e) => notes.push(format!("no CloudWatch metrics: {e}")),
-        }
-    }
-    let after = replay(&Ledger::read(&out_dir.join(LEDGER_FILE))?);
+    })
+}
+
+/// The leak scan after the teardown: the teardown's errors, and whatever of the run is still there.
+async fn leak_scan(
+    prep: &Prepared<'_>,
+    r: &AwsRun<'_>,
+    rep: &super::TeardownReport,
+) -> anyhow::Result<Vec<String>> {
+    let (c, p, run_id) = (&prep.c, &prep.p, r.run_id);
+    let after = replay(&Ledger::read(&r.out_dir.join(LEDGER_FILE))?);
     let mut problems: Vec<String> = rep.errors.clone();
     // A scan that fails (its call still failing after the SDK's retries) is one more problem, not
     // the run's error: returning it would hide why provisioning or the load failed, and would drop
     // the results of a load that succeeded.
-    match leaks::leak_scan(&c, run_id, &after, Some(&p.network.vpc_id))
+    match leaks::leak_scan(c, run_id, &after, Some(&p.network.vpc_id))
         .await
         .with_context(|| format!("scanning for resources of run '{run_id}' left behind"))
     {
@@ -452,43 +410,7 @@ where
             ));
         }
     }
-    let incomplete = |e: anyhow::Error| {
-        if problems.is_empty() {
-            e
-        } else {
-            e.context(format!("teardown incomplete: {}", problems.join("; ")))
-        }
-    };
-    if let Err(e) = provisioned {
-        return Err(incomplete(e));
-    }
-    if let Err(e) = loaded {
-        return Err(incomplete(e.context("running the load")));
-    }
-    let Some(mut outs) = client else {
-        return Err(anyhow::anyhow!("the load ended without an outcome"));
-    };
-    let matrix = outs.len() > 1;
-    for (out, w) in outs.iter_mut().zip(&windows) {
-        add_teardown(out, &rep, &problems, &notes);
-        // In a matrix, each workload's metrics are those of its own minutes.
-        let span = |m: &crate::results::server::NodeMetrics| slice(m, w.start_s, w.end_s);
-        out.server = server
-            .as_ref()
-            .map(|m| crate::results::server::ServerMetrics {
-                nodes: if matrix {
-                    m.nodes.iter().map(span).collect()
-                } else {
-                    m.nodes.clone()
-                },
-                ..m.clone()
-            });
-        out.loadgen_metrics =
-            loadgen_metrics
-                .as_ref()
-                .map(|m| if matrix { span(m) } else { m.clone() });
-    }
-    Ok((outs, first))
+    Ok(problems)
 }
 
 /// One workload of an AWS run: its name in a matrix, and its configuration.
@@ -503,14 +425,10 @@ pub struct AwsWorkload<'a> {
 /// Run each workload's load, one after another on the provisioned resources: in a matrix each
 /// with its own tasks' command and client tokens. A signal ends the matrix after the workload it
 /// interrupted; a workload whose load fails ends it with that error.
-#[allow(clippy::too_many_arguments)]
 async fn load_all(
-    c: &Clients,
+    site: load::LoadSite<'_>,
     plans: &[(Option<&str>, RunPlan)],
-    prov: &super::Provisioned,
-    ledger: &super::SharedLedger,
     auth: Option<&crate::config::Secret>,
-    t: &Timeouts,
     cancel: &CancellationToken,
     tl: &mut Timeline,
 ) -> anyhow::Result<Vec<load::LoadOutcome>> {
@@ -535,7 +453,7 @@ async fn load_all(
                 load::WorkloadTasks::default()
             }
         };
-        let o = match load::run_workload(c, wp, prov, ledger, auth, t, cancel, w).await {
+        let o = match load::run_workload(site, wp, auth, cancel, w).await {
             Ok(o) => o,
             Err(e) if matrix => {
                 return Err(e.context(format!("workload '{}'", name.unwrap_or("?"))))

@@ -83,7 +83,6 @@ async fn read_progress(
 /// change; stop those still running at `deadline` — or all of them as soon as every running task
 /// has stalled — and wait for them to stop for at most the stop grace more: a task that is slow to
 /// stop (Fargate's ENI detachment can take minutes) does not cost the others their results.
-#[allow(clippy::too_many_arguments)]
 pub(super) async fn wait_stopped(
     c: &Clients,
     p: &RunPlan,
@@ -106,30 +105,8 @@ pub(super) async fn wait_stopped(
     loop {
         let states = tasks::describe_tasks(&c.ecs, cluster, arns).await?;
         let now = start.elapsed();
-        let mut changed = false;
-        for s in &states {
-            let id = tasks::task_id(&s.arn);
-            let Some(ch) = tracker.state(id, &s.last_status, now) else {
-                continue;
-            };
-            changed = true;
-            let early = expect.load.is_some_and(|l| now < l) && stopped_by_tool.is_empty();
-            if ch.to == "STOPPED" && early {
-                bar.interrupt();
-                tracing::warn!(
-                    "{} task {id} stopped after {} s, before the end of its load{}",
-                    expect.label,
-                    now.as_secs(),
-                    s.stopped_reason
-                        .as_deref()
-                        .map(|r| format!(" (ECS: {r})"))
-                        .unwrap_or_default()
-                );
-            } else if !ch.from.is_empty() {
-                bar.interrupt();
-                tracing::info!("{} task {id}: {} → {}", expect.label, ch.from, ch.to);
-            }
-        }
+        let none_stopped = stopped_by_tool.is_empty();
+        let changed = note_changes(&states, &mut tracker, &mut bar, expect, now, none_stopped);
         let running: Vec<&tasks::TaskState> = states
             .iter()
             .filter(|s| s.last_status != "STOPPED")
@@ -165,15 +142,7 @@ pub(super) async fn wait_stopped(
                 tracing::error!("{why}: stopping every {} task now", expect.label);
                 gave_up = Some(why.clone());
             }
-            for s in &running {
-                tracing::warn!(
-                    "task {} still {}: stopping it",
-                    tasks::task_id(&s.arn),
-                    s.last_status
-                );
-                tasks::stop_task(&c.ecs, &s.arn).await?;
-                stopped_by_tool.push(s.arn.clone());
-            }
+            stop_running(c, &running, &mut stopped_by_tool).await?;
             stopped_at = Some(start.elapsed());
             // On a signal there is no time to wait for the tasks to stop and ship what they have:
             // the process must exit within seconds (the action's post step finishes the rest).
@@ -208,4 +177,60 @@ pub(super) async fn wait_stopped(
             () = tokio::time::sleep(t.poll) => {}
         }
     }
+}
+
+/// Feed each task's state into the tracker and log its changes: a task that stopped before the end
+/// of its load (while the tool had stopped none) as a warning, any other change as a line. Returns
+/// whether any state changed.
+fn note_changes(
+    states: &[tasks::TaskState],
+    tracker: &mut progress::Tracker,
+    bar: &mut super::live::Bar,
+    expect: Expect<'_>,
+    now: Duration,
+    none_stopped: bool,
+) -> bool {
+    let mut changed = false;
+    for s in states {
+        let id = tasks::task_id(&s.arn);
+        let Some(ch) = tracker.state(id, &s.last_status, now) else {
+            continue;
+        };
+        changed = true;
+        let early = expect.load.is_some_and(|l| now < l) && none_stopped;
+        if ch.to == "STOPPED" && early {
+            bar.interrupt();
+            tracing::warn!(
+                "{} task {id} stopped after {} s, before the end of its load{}",
+                expect.label,
+                now.as_secs(),
+                s.stopped_reason
+                    .as_deref()
+                    .map(|r| format!(" (ECS: {r})"))
+                    .unwrap_or_default()
+            );
+        } else if !ch.from.is_empty() {
+            bar.interrupt();
+            tracing::info!("{} task {id}: {} → {}", expect.label, ch.from, ch.to);
+        }
+    }
+    changed
+}
+
+/// Stop every task still running, noting each as stopped by the tool.
+async fn stop_running(
+    c: &Clients,
+    running: &[&tasks::TaskState],
+    stopped_by_tool: &mut Vec<String>,
+) -> anyhow::Result<()> {
+    for s in running {
+        tracing::warn!(
+            "task {} still {}: stopping it",
+            tasks::task_id(&s.arn),
+            s.last_status
+        );
+        tasks::stop_task(&c.ecs, &s.arn).await?;
+        stopped_by_tool.push(s.arn.clone());
+    }
+    Ok(())
 }

@@ -6,7 +6,12 @@
 use std::time::Duration;
 
 use super::cache::{cache_choice, CacheChoice};
-use super::parse::parse_bool;
+use super::expiry::{max_cost, ttl_of};
+pub use super::expiry::{
+    min_ttl_minutes, CACHE_CREATE_TIMEOUT_MINUTES, DEFAULT_TTL_MARGIN_MINUTES,
+    PREFILL_BOUND_MINUTES, TTL_SAFETY_MINUTES,
+};
+use super::parse::{opt, parse_bool};
 use super::shapes::{
     bucket_problem, is_ec2_id, is_engine_version, is_image, is_node_type, is_region, is_role_arn,
     is_secret_arn,
@@ -17,15 +22,6 @@ pub use super::shapes::fargate_memory_options;
 
 /// The memtier image used when none is given: the official image, pinned to memtier 2.3.0.
 pub const DEFAULT_LOADGEN_IMAGE: &str = "redislabs/memtier_benchmark:2.3.0";
-/// Default extra lifetime after the test duration before the expiry tag says a run is stale.
-pub const DEFAULT_TTL_MARGIN_MINUTES: u64 = 120;
-/// Longest wait for the cache to become available (the AWS target's creation timeout).
-pub const CACHE_CREATE_TIMEOUT_MINUTES: u64 = 45;
-/// Longest a prefill may take (the plan's prefill timeout plus its kill delay, rounded up; a test
-/// in `plan` keeps the two in step).
-pub const PREFILL_BOUND_MINUTES: u64 = 31;
-/// Margin on top of creation, prefill and test for collection and the start of teardown.
-pub const TTL_SAFETY_MINUTES: u64 = 15;
 /// Most shards one run may create (ElastiCache's default quota of nodes per cluster).
 pub const MAX_SHARDS: u32 = 90;
 /// Most replicas per shard ElastiCache allows.
@@ -36,15 +32,6 @@ pub const MAX_REPLICAS: u32 = 5;
 pub const MAX_NODES: u32 = 90;
 /// The first Valkey version ElastiCache offers.
 pub const MIN_VALKEY_VERSION: (u32, u32) = (7, 2);
-
-/// The shortest `ttl_minutes` for a test of `duration_min` minutes: the expiry (and the dead-man's
-/// switch, which deletes the cache then) must not come before creation, prefill and test are over.
-pub fn min_ttl_minutes(duration_min: u64, prefill: bool) -> u64 {
-    duration_min
-        + CACHE_CREATE_TIMEOUT_MINUTES
-        + if prefill { PREFILL_BOUND_MINUTES } else { 0 }
-        + TTL_SAFETY_MINUTES
-}
 
 /// `major.minor` of an engine version such as `7.2` or `7.1.0`.
 fn major_minor(v: &str) -> Option<(u32, u32)> {
@@ -155,10 +142,6 @@ impl AwsConfig {
     pub fn node_count(&self) -> u32 {
         self.num_shards * (1 + self.num_replicas)
     }
-}
-
-fn opt(v: Option<&String>) -> Option<&str> {
-    v.map(|s| s.trim()).filter(|s| !s.is_empty())
 }
 
 fn required<'a>(
@@ -284,221 +267,231 @@ fn extra_args(v: Option<&String>) -> Result<Vec<String>, ConfigError> {
     Ok(args)
 }
 
-fn max_cost(v: &str) -> Result<Option<f64>, ConfigError> {
-    let t = v.trim();
-    if t.eq_ignore_ascii_case("none") {
-        return Ok(None);
-    }
-    let n: f64 = t.trim_start_matches('$').parse().map_err(|_| {
-        ConfigError::new(
-            "max_cost_usd",
-            v,
-            "must be a positive number of US dollars, or 'none' for no limit",
-        )
-    })?;
-    if !n.is_finite() || n <= 0.0 {
+/// The region: given (or filled in from the environment), and a region's name.
+fn region_of(i: &RunInputs) -> Result<&str, ConfigError> {
+    let region = required(
+        "aws_region",
+        i.aws_region.as_ref(),
+        "set it (or AWS_REGION), e.g. us-east-1",
+    )?;
+    if !is_region(region) {
         return Err(ConfigError::new(
-            "max_cost_usd",
-            v,
-            "must be more than zero (or 'none' for no limit)",
+            "aws_region",
+            region,
+            "must be an AWS region name like us-east-1",
         ));
     }
-    Ok(Some(n))
+    Ok(region)
+}
+
+/// The engine version, when given: a version number, and one ElastiCache offers for the engine.
+fn engine_version_of(i: &RunInputs) -> Result<Option<String>, ConfigError> {
+    let engine_version = opt(i.engine_version.as_ref()).map(str::to_string);
+    if let Some(v) = &engine_version {
+        if !is_engine_version(v) {
+            return Err(ConfigError::new(
+                "engine_version",
+                v,
+                "must be a version like 7.1 or 8.0 (or empty for the service default)",
+            ));
+        }
+        let valkey = i.engine_type.trim().eq_ignore_ascii_case("valkey");
+        if valkey && major_minor(v).is_some_and(|mm| mm < MIN_VALKEY_VERSION) {
+            return Err(ConfigError::new(
+                "engine_version",
+                v,
+                "must be 7.2 or later with engine_type valkey (ElastiCache offers Valkey from 7.2)",
+            ));
+        }
+    }
+    Ok(engine_version)
+}
+
+/// The nodes: their type, and the replicas and shards within ElastiCache's quota of nodes per
+/// cluster.
+fn nodes_of(i: &RunInputs) -> Result<(String, u32, u32), ConfigError> {
+    let node_type = i.node_type.trim().to_string();
+    if !is_node_type(&node_type) {
+        return Err(ConfigError::new(
+            "node_type",
+            &i.node_type,
+            "must be an ElastiCache node type like cache.t4g.micro or cache.r7g.large",
+        ));
+    }
+    let num_replicas = whole("num_replicas", &i.num_replicas, 0, MAX_REPLICAS)?;
+    let num_shards = whole("num_shards", &i.num_shards, 1, MAX_SHARDS)?;
+    if num_shards * (1 + num_replicas) > MAX_NODES {
+        return Err(ConfigError::new(
+            "num_shards",
+            &i.num_shards,
+            format!(
+                "times (1 + num_replicas = {}) must be at most {MAX_NODES} nodes (ElastiCache's default quota of nodes per cluster)",
+                1 + num_replicas
+            ),
+        ));
+    }
+    Ok((node_type, num_replicas, num_shards))
+}
+
+/// The network: the VPC, its subnets, and the security groups given.
+fn network_of(i: &RunInputs) -> Result<(&str, Vec<String>, Vec<String>), ConfigError> {
+    let vpc_id = required(
+        "vpc_id",
+        i.vpc_id.as_ref(),
+        "the VPC of the cache and the tasks",
+    )?;
+    if !is_ec2_id("vpc", vpc_id) {
+        return Err(ConfigError::new(
+            "vpc_id",
+            vpc_id,
+            "must be a VPC id like vpc-0123456789abcdef0",
+        ));
+    }
+    let subnets_raw = required(
+        "subnet_ids",
+        i.subnet_ids.as_ref(),
+        "one or more subnets of vpc_id, comma separated",
+    )?;
+    let subnet_ids = list(i.subnet_ids.as_ref());
+    ids("subnet_ids", subnets_raw, &subnet_ids, "subnet", 16)?;
+    let security_group_ids = list(i.security_group_ids.as_ref());
+    if let Some(raw) = opt(i.security_group_ids.as_ref()) {
+        ids("security_group_ids", raw, &security_group_ids, "sg", 5)?;
+    }
+    Ok((vpc_id, subnet_ids, security_group_ids))
+}
+
+/// The tasks' execution role, when given.
+fn execution_role_of(i: &RunInputs) -> Result<Option<String>, ConfigError> {
+    let execution_role_arn = opt(i.execution_role_arn.as_ref()).map(str::to_string);
+    if let Some(a) = &execution_role_arn {
+        if !is_role_arn(a) {
+            return Err(ConfigError::new(
+                "execution_role_arn",
+                a,
+                "must be an IAM role ARN like arn:aws:iam::123456789012:role/ecsTaskExecutionRole",
+            ));
+        }
+    }
+    Ok(execution_role_arn)
+}
+
+/// The load generators' Fargate size: a CPU size, and a memory size that CPU size allows.
+fn fargate_size_of(i: &RunInputs) -> Result<(u32, u32), ConfigError> {
+    let loadgen_cpu: u32 = i.loadgen_cpu.trim().parse().unwrap_or(0);
+    let Some(memory_options) = fargate_memory_options(loadgen_cpu) else {
+        return Err(ConfigError::new(
+            "loadgen_cpu",
+            &i.loadgen_cpu,
+            "must be a Fargate CPU size: 256, 512, 1024, 2048, 4096, 8192 or 16384",
+        ));
+    };
+    let loadgen_memory_mib: u32 = i.loadgen_memory.trim().parse().unwrap_or(0);
+    if !memory_options.contains(&loadgen_memory_mib) {
+        let (lo, hi) = (memory_options[0], memory_options[memory_options.len() - 1]);
+        let step = memory_options.get(1).map_or(0, |s| s - lo);
+        return Err(ConfigError::new(
+            "loadgen_memory",
+            &i.loadgen_memory,
+            format!(
+                "must be a Fargate memory size in MiB for loadgen_cpu {loadgen_cpu}: {lo} to {hi} in steps of {step}"
+            ),
+        ));
+    }
+    Ok((loadgen_cpu, loadgen_memory_mib))
+}
+
+/// The load generators' image, and the credentials of its registry when given.
+fn loadgen_image_of(i: &RunInputs) -> Result<(String, Option<String>), ConfigError> {
+    let loadgen_image = i.loadgen_image.trim().to_string();
+    if !is_image(&loadgen_image) {
+        return Err(ConfigError::new(
+            "loadgen_image",
+            &i.loadgen_image,
+            "must be a container image reference like redislabs/memtier_benchmark:2.3.0",
+        ));
+    }
+    let loadgen_repository_credentials =
+        opt(i.loadgen_repository_credentials.as_ref()).map(str::to_string);
+    if let Some(a) = &loadgen_repository_credentials {
+        if !is_secret_arn(a) {
+            return Err(ConfigError::new(
+                "loadgen_repository_credentials",
+                a,
+                "must be a Secrets Manager secret ARN like arn:aws:secretsmanager:us-east-1:123456789012:secret:dockerhub-AbCdEf",
+            ));
+        }
+    }
+    Ok((loadgen_image, loadgen_repository_credentials))
+}
+
+/// The bucket the exports are written to.
+fn export_bucket_of(i: &RunInputs) -> Result<&str, ConfigError> {
+    let s3_bucket = required(
+        "metrics_export_s3_bucket",
+        i.metrics_export_s3_bucket.as_ref(),
+        "an existing bucket the exports are written to",
+    )?;
+    if let Some(problem) = bucket_problem(s3_bucket) {
+        return Err(ConfigError::new(
+            "metrics_export_s3_bucket",
+            s3_bucket,
+            problem,
+        ));
+    }
+    Ok(s3_bucket)
+}
+
+/// The dead-man's switch's role, when given.
+fn switch_role_of(i: &RunInputs) -> Result<Option<String>, ConfigError> {
+    let dead_mans_switch_role_arn = opt(i.dead_mans_switch_role_arn.as_ref()).map(str::to_string);
+    if let Some(a) = &dead_mans_switch_role_arn {
+        if !is_role_arn(a) {
+            return Err(ConfigError::new(
+                "dead_mans_switch_role_arn",
+                a,
+                "must be an IAM role ARN like arn:aws:iam::123456789012:role/elasticache-perf-expiry",
+            ));
+        }
+    }
+    Ok(dead_mans_switch_role_arn)
+}
+
+/// The interval of the AWS polls, in seconds.
+fn poll_secs_of(i: &RunInputs) -> Result<f64, ConfigError> {
+    let poll_secs: f64 = i.aws_poll_seconds.trim().parse().unwrap_or(f64::NAN);
+    if !(0.05..=300.0).contains(&poll_secs) {
+        return Err(ConfigError::new(
+            "aws_poll_seconds",
+            &i.aws_poll_seconds,
+            "must be a number of seconds from 0.05 to 300",
+        ));
+    }
+    Ok(poll_secs)
 }
 
 impl AwsConfig {
     /// Validate the AWS inputs of a run whose timed part lasts `duration`. The region must have
     /// been filled in from the environment by the caller if the user gave none.
     pub fn from_inputs(i: &RunInputs, duration: Duration) -> Result<Self, ConfigError> {
-        let region = required(
-            "aws_region",
-            i.aws_region.as_ref(),
-            "set it (or AWS_REGION), e.g. us-east-1",
-        )?;
-        if !is_region(region) {
-            return Err(ConfigError::new(
-                "aws_region",
-                region,
-                "must be an AWS region name like us-east-1",
-            ));
-        }
-        let engine_version = opt(i.engine_version.as_ref()).map(str::to_string);
-        if let Some(v) = &engine_version {
-            if !is_engine_version(v) {
-                return Err(ConfigError::new(
-                    "engine_version",
-                    v,
-                    "must be a version like 7.1 or 8.0 (or empty for the service default)",
-                ));
-            }
-            let valkey = i.engine_type.trim().eq_ignore_ascii_case("valkey");
-            if valkey && major_minor(v).is_some_and(|mm| mm < MIN_VALKEY_VERSION) {
-                return Err(ConfigError::new(
-                    "engine_version",
-                    v,
-                    "must be 7.2 or later with engine_type valkey (ElastiCache offers Valkey from 7.2)",
-                ));
-            }
-        }
-        let node_type = i.node_type.trim().to_string();
-        if !is_node_type(&node_type) {
-            return Err(ConfigError::new(
-                "node_type",
-                &i.node_type,
-                "must be an ElastiCache node type like cache.t4g.micro or cache.r7g.large",
-            ));
-        }
-        let num_replicas = whole("num_replicas", &i.num_replicas, 0, MAX_REPLICAS)?;
-        let num_shards = whole("num_shards", &i.num_shards, 1, MAX_SHARDS)?;
-        if num_shards * (1 + num_replicas) > MAX_NODES {
-            return Err(ConfigError::new(
-                "num_shards",
-                &i.num_shards,
-                format!(
-                    "times (1 + num_replicas = {}) must be at most {MAX_NODES} nodes (ElastiCache's default quota of nodes per cluster)",
-                    1 + num_replicas
-                ),
-            ));
-        }
+        let region = region_of(i)?;
+        let engine_version = engine_version_of(i)?;
+        let (node_type, num_replicas, num_shards) = nodes_of(i)?;
         let transit_encryption = parse_bool("transit_encryption", &i.transit_encryption, None)?;
         let cache = cache_choice(i, &node_type, engine_version.as_deref())?;
-        let vpc_id = required(
-            "vpc_id",
-            i.vpc_id.as_ref(),
-            "the VPC of the cache and the tasks",
-        )?;
-        if !is_ec2_id("vpc", vpc_id) {
-            return Err(ConfigError::new(
-                "vpc_id",
-                vpc_id,
-                "must be a VPC id like vpc-0123456789abcdef0",
-            ));
-        }
-        let subnets_raw = required(
-            "subnet_ids",
-            i.subnet_ids.as_ref(),
-            "one or more subnets of vpc_id, comma separated",
-        )?;
-        let subnet_ids = list(i.subnet_ids.as_ref());
-        ids("subnet_ids", subnets_raw, &subnet_ids, "subnet", 16)?;
-        let security_group_ids = list(i.security_group_ids.as_ref());
-        if let Some(raw) = opt(i.security_group_ids.as_ref()) {
-            ids("security_group_ids", raw, &security_group_ids, "sg", 5)?;
-        }
-        let execution_role_arn = opt(i.execution_role_arn.as_ref()).map(str::to_string);
-        if let Some(a) = &execution_role_arn {
-            if !is_role_arn(a) {
-                return Err(ConfigError::new(
-                    "execution_role_arn",
-                    a,
-                    "must be an IAM role ARN like arn:aws:iam::123456789012:role/ecsTaskExecutionRole",
-                ));
-            }
-        }
+        let (vpc_id, subnet_ids, security_group_ids) = network_of(i)?;
+        let execution_role_arn = execution_role_of(i)?;
         let assign_public_ip = parse_bool("assign_public_ip", &i.assign_public_ip, None)?;
-        let loadgen_cpu: u32 = i.loadgen_cpu.trim().parse().unwrap_or(0);
-        let Some(memory_options) = fargate_memory_options(loadgen_cpu) else {
-            return Err(ConfigError::new(
-                "loadgen_cpu",
-                &i.loadgen_cpu,
-                "must be a Fargate CPU size: 256, 512, 1024, 2048, 4096, 8192 or 16384",
-            ));
-        };
-        let loadgen_memory_mib: u32 = i.loadgen_memory.trim().parse().unwrap_or(0);
-        if !memory_options.contains(&loadgen_memory_mib) {
-            let (lo, hi) = (memory_options[0], memory_options[memory_options.len() - 1]);
-            let step = memory_options.get(1).map_or(0, |s| s - lo);
-            return Err(ConfigError::new(
-                "loadgen_memory",
-                &i.loadgen_memory,
-                format!(
-                    "must be a Fargate memory size in MiB for loadgen_cpu {loadgen_cpu}: {lo} to {hi} in steps of {step}"
-                ),
-            ));
-        }
-        let loadgen_image = i.loadgen_image.trim().to_string();
-        if !is_image(&loadgen_image) {
-            return Err(ConfigError::new(
-                "loadgen_image",
-                &i.loadgen_image,
-                "must be a container image reference like redislabs/memtier_benchmark:2.3.0",
-            ));
-        }
-        let loadgen_repository_credentials =
-            opt(i.loadgen_repository_credentials.as_ref()).map(str::to_string);
-        if let Some(a) = &loadgen_repository_credentials {
-            if !is_secret_arn(a) {
-                return Err(ConfigError::new(
-                    "loadgen_repository_credentials",
-                    a,
-                    "must be a Secrets Manager secret ARN like arn:aws:secretsmanager:us-east-1:123456789012:secret:dockerhub-AbCdEf",
-                ));
-            }
-        }
+        let (loadgen_cpu, loadgen_memory_mib) = fargate_size_of(i)?;
+        let (loadgen_image, loadgen_repository_credentials) = loadgen_image_of(i)?;
         let extra_memtier_args = extra_args(i.extra_memtier_args.as_ref())?;
-        let s3_bucket = required(
-            "metrics_export_s3_bucket",
-            i.metrics_export_s3_bucket.as_ref(),
-            "an existing bucket the exports are written to",
-        )?;
-        if let Some(problem) = bucket_problem(s3_bucket) {
-            return Err(ConfigError::new(
-                "metrics_export_s3_bucket",
-                s3_bucket,
-                problem,
-            ));
-        }
+        let s3_bucket = export_bucket_of(i)?;
         let s3_prefix = s3_prefix(i.s3_prefix.as_ref())?;
-        let duration_min = duration.as_secs().div_ceil(60);
-        let ttl = match opt(i.ttl_minutes.as_ref()) {
-            None => Duration::from_secs((duration_min + DEFAULT_TTL_MARGIN_MINUTES) * 60),
-            Some(t) => {
-                let prefill = parse_bool("prefill", &i.prefill, None).unwrap_or(false);
-                let min = min_ttl_minutes(duration_min, prefill);
-                let n: u64 = t.parse().map_err(|_| {
-                    ConfigError::new("ttl_minutes", t, "must be a whole number of minutes")
-                })?;
-                if n < min {
-                    return Err(ConfigError::new(
-                        "ttl_minutes",
-                        t,
-                        format!(
-                            "must be at least {min}: the test's {duration_min} minutes plus {CACHE_CREATE_TIMEOUT_MINUTES} for the cache's creation{} and {TTL_SAFETY_MINUTES} more; an earlier expiry could have the dead-man's switch delete the cache while the test runs",
-                            if prefill { format!(", {PREFILL_BOUND_MINUTES} for the prefill") } else { String::new() }
-                        ),
-                    ));
-                }
-                if n > 7 * 24 * 60 {
-                    return Err(ConfigError::new(
-                        "ttl_minutes",
-                        t,
-                        "must be at most a week (10080)",
-                    ));
-                }
-                Duration::from_secs(n * 60)
-            }
-        };
+        let ttl = ttl_of(i, duration)?;
         let max_cost_usd = max_cost(&i.max_cost_usd)?;
         let dead_mans_switch = parse_bool("dead_mans_switch", &i.dead_mans_switch, None)?;
-        let dead_mans_switch_role_arn =
-            opt(i.dead_mans_switch_role_arn.as_ref()).map(str::to_string);
-        if let Some(a) = &dead_mans_switch_role_arn {
-            if !is_role_arn(a) {
-                return Err(ConfigError::new(
-                    "dead_mans_switch_role_arn",
-                    a,
-                    "must be an IAM role ARN like arn:aws:iam::123456789012:role/elasticache-perf-expiry",
-                ));
-            }
-        }
-        let poll_secs: f64 = i.aws_poll_seconds.trim().parse().unwrap_or(f64::NAN);
-        if !(0.05..=300.0).contains(&poll_secs) {
-            return Err(ConfigError::new(
-                "aws_poll_seconds",
-                &i.aws_poll_seconds,
-                "must be a number of seconds from 0.05 to 300",
-            ));
-        }
+        let dead_mans_switch_role_arn = switch_role_of(i)?;
+        let poll_secs = poll_secs_of(i)?;
         let metrics_wait = whole(
             "aws_metrics_wait_seconds",
             &i.aws_metrics_wait_seconds,

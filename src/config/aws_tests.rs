@@ -74,163 +74,191 @@ fn local_runs_ignore_aws_inputs() {
     assert!(c.aws.is_none());
 }
 
+/// A bad input: the arguments that give it, the input the error must name, and the value.
+type BadInput = (&'static [&'static str], &'static str, &'static str);
+
+/// The region and the cache's shape: engine, version, node type, shards, replicas, TLS.
+const CACHE_CASES: &[BadInput] = &[
+    (&["--node-type", "m5.large"], "node_type", "m5.large"),
+    (&["--node-type", "cache.t4g"], "node_type", "cache.t4g"),
+    (
+        &["--node-type", "cache.t4g.huge"],
+        "node_type",
+        "cache.t4g.huge",
+    ),
+    (&["--engine-type", "memcached"], "engine_type", "memcached"),
+    (&["--engine-version", "latest"], "engine_version", "latest"),
+    (&["--aws-region", "mars-1"], "aws_region", "mars-1"),
+    (&["--aws-region", "US-EAST-1"], "aws_region", "US-EAST-1"),
+    (&["--num-replicas", "6"], "num_replicas", "6"),
+    (&["--num-replicas", "-1"], "num_replicas", "-1"),
+    (&["--num-shards", "0"], "num_shards", "0"),
+    (
+        &["--num-shards", "200", "--num-replicas", "5"],
+        "num_shards",
+        "200",
+    ),
+    (
+        &["--transit-encryption", "maybe"],
+        "transit_encryption",
+        "maybe",
+    ),
+    (
+        &["--engine-type", "valkey", "--engine-version", "7.1"],
+        "engine_version",
+        "7.1",
+    ),
+    (&["--num-shards", "91"], "num_shards", "91"),
+    (
+        &["--num-shards", "31", "--num-replicas", "2"],
+        "num_shards",
+        "31",
+    ),
+];
+
+/// The network and the tasks' role: VPC, subnets, security groups, public IP.
+const NETWORK_CASES: &[BadInput] = &[
+    (&["--vpc-id", "vpc-123"], "vpc_id", "vpc-123"),
+    (&["--subnet-ids", "subnet-xyz"], "subnet_ids", "subnet-xyz"),
+    (
+        &["--subnet-ids", "sg-0123456789abcdef0"],
+        "subnet_ids",
+        "sg-0123456789abcdef0",
+    ),
+    (
+        &["--subnet-ids", "subnet-01234567,subnet-01234567"],
+        "subnet_ids",
+        "subnet-01234567,subnet-01234567",
+    ),
+    (
+        &["--security-group-ids", "sg-1"],
+        "security_group_ids",
+        "sg-1",
+    ),
+    (
+        &["--execution-role-arn", "ecsTaskExecutionRole"],
+        "execution_role_arn",
+        "ecsTaskExecutionRole",
+    ),
+    (
+        &["--assign-public-ip", "sometimes"],
+        "assign_public_ip",
+        "sometimes",
+    ),
+];
+
+/// The load generators: choice, Fargate size, image, registry credentials, memtier arguments.
+const LOADGEN_CASES: &[BadInput] = &[
+    (&["--loadgen-cpu", "1000"], "loadgen_cpu", "1000"),
+    (
+        &["--loadgen-cpu", "256", "--loadgen-memory", "4096"],
+        "loadgen_memory",
+        "4096",
+    ),
+    (&["--loadgen-memory", "2000"], "loadgen_memory", "2000"),
+    (
+        &["--loadgen-image", "memtier benchmark"],
+        "loadgen_image",
+        "memtier benchmark",
+    ),
+    (
+        &["--extra-memtier-args", "[1, 2]"],
+        "extra_memtier_args",
+        "[1, 2]",
+    ),
+    (
+        &["--extra-memtier-args", "--server=evil"],
+        "extra_memtier_args",
+        "--server=evil",
+    ),
+    (
+        &["--extra-memtier-args", "--test-time=5"],
+        "extra_memtier_args",
+        "--test-time=5",
+    ),
+    (
+        &[
+            "--loadgen-repository-credentials",
+            "arn:aws:iam::123456789012:role/x",
+        ],
+        "loadgen_repository_credentials",
+        "arn:aws:iam::123456789012:role/x",
+    ),
+    (&["--loadgen", "builtin"], "loadgen", "builtin"),
+];
+
+/// The export, the expiry, the cost cap and the dead-man's switch.
+const EXPORT_EXPIRY_CASES: &[BadInput] = &[
+    (
+        &["--dead-mans-switch", "maybe"],
+        "dead_mans_switch",
+        "maybe",
+    ),
+    (
+        &["--dead-mans-switch-role-arn", "expiry-role"],
+        "dead_mans_switch_role_arn",
+        "expiry-role",
+    ),
+    (
+        &["--metrics-export-s3-bucket", "My_Bucket"],
+        "metrics_export_s3_bucket",
+        "My_Bucket",
+    ),
+    (
+        &["--metrics-export-s3-bucket", "ab"],
+        "metrics_export_s3_bucket",
+        "ab",
+    ),
+    (
+        &["--metrics-export-s3-bucket", "192.168.1.1"],
+        "metrics_export_s3_bucket",
+        "192.168.1.1",
+    ),
+    (
+        &["--metrics-export-s3-bucket", "a..b"],
+        "metrics_export_s3_bucket",
+        "a..b",
+    ),
+    (&["--s3-prefix", "a/../b"], "s3_prefix", "a/../b"),
+    (&["--ttl-minutes", "60"], "ttl_minutes", "60"),
+    // A test of 60 minutes needs 60 + 45 (creation) + 15; with a prefill 31 more.
+    (&["--ttl-minutes", "119"], "ttl_minutes", "119"),
+    (
+        &["--ttl-minutes", "150", "--prefill", "true"],
+        "ttl_minutes",
+        "150",
+    ),
+    (&["--ttl-minutes", "soon"], "ttl_minutes", "soon"),
+    (&["--max-cost-usd", "0"], "max_cost_usd", "0"),
+    (&["--max-cost-usd", "lots"], "max_cost_usd", "lots"),
+];
+
+/// The run's own inputs: duration, ratio, run id.
+const RUN_CASES: &[BadInput] = &[
+    (
+        &["--test-duration-minutes", "0"],
+        "test_duration_minutes",
+        "0",
+    ),
+    (
+        &["--test-duration-minutes", "-1"],
+        "test_duration_minutes",
+        "-1",
+    ),
+    (&["--ratio", "1-10"], "ratio", "1-10"),
+    (&["--ratio", "1:x"], "ratio", "1:x"),
+    (&["--run-id=-abc"], "run_id", "-abc"),
+];
+
 #[test]
 fn every_bad_aws_input_is_named_with_its_value() {
-    for (args, input, value) in [
-        (&["--node-type", "m5.large"][..], "node_type", "m5.large"),
-        (&["--node-type", "cache.t4g"], "node_type", "cache.t4g"),
-        (
-            &["--node-type", "cache.t4g.huge"],
-            "node_type",
-            "cache.t4g.huge",
-        ),
-        (&["--engine-type", "memcached"], "engine_type", "memcached"),
-        (&["--engine-version", "latest"], "engine_version", "latest"),
-        (&["--aws-region", "mars-1"], "aws_region", "mars-1"),
-        (&["--aws-region", "US-EAST-1"], "aws_region", "US-EAST-1"),
-        (&["--num-replicas", "6"], "num_replicas", "6"),
-        (&["--num-replicas", "-1"], "num_replicas", "-1"),
-        (&["--num-shards", "0"], "num_shards", "0"),
-        (
-            &["--num-shards", "200", "--num-replicas", "5"],
-            "num_shards",
-            "200",
-        ),
-        (
-            &["--transit-encryption", "maybe"],
-            "transit_encryption",
-            "maybe",
-        ),
-        (&["--vpc-id", "vpc-123"], "vpc_id", "vpc-123"),
-        (&["--subnet-ids", "subnet-xyz"], "subnet_ids", "subnet-xyz"),
-        (
-            &["--subnet-ids", "sg-0123456789abcdef0"],
-            "subnet_ids",
-            "sg-0123456789abcdef0",
-        ),
-        (
-            &["--subnet-ids", "subnet-01234567,subnet-01234567"],
-            "subnet_ids",
-            "subnet-01234567,subnet-01234567",
-        ),
-        (
-            &["--security-group-ids", "sg-1"],
-            "security_group_ids",
-            "sg-1",
-        ),
-        (
-            &["--execution-role-arn", "ecsTaskExecutionRole"],
-            "execution_role_arn",
-            "ecsTaskExecutionRole",
-        ),
-        (
-            &["--assign-public-ip", "sometimes"],
-            "assign_public_ip",
-            "sometimes",
-        ),
-        (
-            &["--dead-mans-switch", "maybe"],
-            "dead_mans_switch",
-            "maybe",
-        ),
-        (
-            &["--dead-mans-switch-role-arn", "expiry-role"],
-            "dead_mans_switch_role_arn",
-            "expiry-role",
-        ),
-        (&["--loadgen-cpu", "1000"], "loadgen_cpu", "1000"),
-        (
-            &["--loadgen-cpu", "256", "--loadgen-memory", "4096"],
-            "loadgen_memory",
-            "4096",
-        ),
-        (&["--loadgen-memory", "2000"], "loadgen_memory", "2000"),
-        (
-            &["--loadgen-image", "memtier benchmark"],
-            "loadgen_image",
-            "memtier benchmark",
-        ),
-        (
-            &["--extra-memtier-args", "[1, 2]"],
-            "extra_memtier_args",
-            "[1, 2]",
-        ),
-        (
-            &["--extra-memtier-args", "--server=evil"],
-            "extra_memtier_args",
-            "--server=evil",
-        ),
-        (
-            &["--extra-memtier-args", "--test-time=5"],
-            "extra_memtier_args",
-            "--test-time=5",
-        ),
-        (
-            &["--metrics-export-s3-bucket", "My_Bucket"],
-            "metrics_export_s3_bucket",
-            "My_Bucket",
-        ),
-        (
-            &["--metrics-export-s3-bucket", "ab"],
-            "metrics_export_s3_bucket",
-            "ab",
-        ),
-        (
-            &["--metrics-export-s3-bucket", "192.168.1.1"],
-            "metrics_export_s3_bucket",
-            "192.168.1.1",
-        ),
-        (
-            &["--metrics-export-s3-bucket", "a..b"],
-            "metrics_export_s3_bucket",
-            "a..b",
-        ),
-        (&["--s3-prefix", "a/../b"], "s3_prefix", "a/../b"),
-        (&["--ttl-minutes", "60"], "ttl_minutes", "60"),
-        // A test of 60 minutes needs 60 + 45 (creation) + 15; with a prefill 31 more.
-        (&["--ttl-minutes", "119"], "ttl_minutes", "119"),
-        (
-            &["--ttl-minutes", "150", "--prefill", "true"],
-            "ttl_minutes",
-            "150",
-        ),
-        (
-            &["--engine-type", "valkey", "--engine-version", "7.1"],
-            "engine_version",
-            "7.1",
-        ),
-        (&["--num-shards", "91"], "num_shards", "91"),
-        (
-            &["--num-shards", "31", "--num-replicas", "2"],
-            "num_shards",
-            "31",
-        ),
-        (
-            &[
-                "--loadgen-repository-credentials",
-                "arn:aws:iam::123456789012:role/x",
-            ],
-            "loadgen_repository_credentials",
-            "arn:aws:iam::123456789012:role/x",
-        ),
-        (&["--ttl-minutes", "soon"], "ttl_minutes", "soon"),
-        (&["--max-cost-usd", "0"], "max_cost_usd", "0"),
-        (&["--max-cost-usd", "lots"], "max_cost_usd", "lots"),
-        (
-            &["--test-duration-minutes", "0"],
-            "test_duration_minutes",
-            "0",
-        ),
-        (
-            &["--test-duration-minutes", "-1"],
-            "test_duration_minutes",
-            "-1",
-        ),
-        (&["--ratio", "1-10"], "ratio", "1-10"),
-        (&["--ratio", "1:x"], "ratio", "1:x"),
-        (&["--loadgen", "builtin"], "loadgen", "builtin"),
-        (&["--run-id=-abc"], "run_id", "-abc"),
-    ] {
+    for &(args, input, value) in CACHE_CASES
+        .iter()
+        .chain(NETWORK_CASES)
+        .chain(LOADGEN_CASES)
+        .chain(EXPORT_EXPIRY_CASES)
+        .chain(RUN_CASES)
+    {
         let e = err(args);
         assert_eq!((e.input, e.value.as_str()), (input, value), "{args:?}: {e}");
         let msg = e.to_string();
@@ -354,9 +382,11 @@ fn lists_and_shapes() {
     );
 }
 
+/// The security groups a cache of your own needs.
+const SG: &[&str] = &["--security-group-ids", "sg-0123456789abcdef0"];
+
 #[test]
-fn a_cache_of_your_own_needs_security_groups_and_one_way_to_name_it() {
-    const SG: &[&str] = &["--security-group-ids", "sg-0123456789abcdef0"];
+fn a_cache_of_your_own_is_named_by_its_group_or_its_endpoint() {
     let ok = aws(&[&["--replication-group-id", "staging-cache"], SG].concat());
     assert_eq!(
         ok.cache.existing,
@@ -396,6 +426,11 @@ fn a_cache_of_your_own_needs_security_groups_and_one_way_to_name_it() {
         Some(secret)
     );
     assert!(!format!("{with_token:?}").contains(secret));
+}
+
+#[test]
+fn a_cache_of_your_own_needs_security_groups_and_one_way_to_name_it() {
+    let secret = "s3cret-token-0123456789";
     for (args, input, value, says) in [
         (
             vec!["--endpoint", "redis://staging.example:6379"],

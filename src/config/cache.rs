@@ -215,13 +215,8 @@ fn parameter_pairs(raw: &str) -> Result<Vec<(String, String)>, ConfigError> {
     Ok(out)
 }
 
-/// Validate the cache-choosing inputs of an AWS run. `node_type` and `engine_version` are the
-/// validated ones (data tiering needs Redis OSS 6.2 or later).
-pub fn cache_choice(
-    i: &RunInputs,
-    node_type: &str,
-    engine_version: Option<&str>,
-) -> Result<CacheChoice, ConfigError> {
+/// The user's own cache, when given: by its endpoint or by its replication group's id (not both).
+fn existing_of(i: &RunInputs) -> Result<Option<ExistingCache>, ConfigError> {
     let endpoint = opt(i.endpoint.as_ref());
     let group = opt(i.replication_group_id.as_ref());
     let existing = match (endpoint, group) {
@@ -248,6 +243,15 @@ pub fn cache_choice(
         }
         (None, None) => None,
     };
+    Ok(existing)
+}
+
+/// The AUTH token of the user's own cache, when given: one ElastiCache accepts, and only with a
+/// cache of the user's own.
+fn auth_token_of(
+    i: &RunInputs,
+    existing: Option<&ExistingCache>,
+) -> Result<Option<Secret>, ConfigError> {
     let auth_token = i
         .auth_token
         .as_ref()
@@ -274,6 +278,12 @@ pub fn cache_choice(
             ));
         }
     }
+    Ok(auth_token)
+}
+
+/// The cache's parameters: a parameter group's name or name=value pairs (not both), else the
+/// engine's defaults.
+fn parameters_of(i: &RunInputs) -> Result<CacheParameters, ConfigError> {
     let group_name = opt(i.parameter_group.as_ref());
     let pairs = opt(i.parameters.as_ref());
     let parameters = match (group_name, pairs) {
@@ -297,13 +307,25 @@ pub fn cache_choice(
         (None, Some(p)) => CacheParameters::Pairs(parameter_pairs(p)?),
         (None, None) => CacheParameters::Default,
     };
-    if let Some(e) = &existing {
+    Ok(parameters)
+}
+
+/// With the user's own cache: no parameters (the tool never changes it), and the security groups
+/// the load generators run with given.
+fn check_existing(
+    i: &RunInputs,
+    existing: Option<&ExistingCache>,
+    parameters: &CacheParameters,
+) -> Result<(), ConfigError> {
+    let group_name = opt(i.parameter_group.as_ref());
+    let pairs = opt(i.parameters.as_ref());
+    if let Some(e) = existing {
         let input = if matches!(e, ExistingCache::Endpoint { .. }) {
             "endpoint"
         } else {
             "replication_group_id"
         };
-        if parameters != CacheParameters::Default {
+        if *parameters != CacheParameters::Default {
             let (name, value) = match (group_name, pairs) {
                 (Some(g), _) => ("parameter_group", g),
                 (_, p) => ("parameters", p.unwrap_or_default()),
@@ -324,6 +346,16 @@ pub fn cache_choice(
             ));
         }
     }
+    Ok(())
+}
+
+/// Whether the cache the tool creates tiers data to SSD (its node type says so), which needs
+/// Redis OSS 6.2 or later.
+fn data_tiering_of(
+    existing: Option<&ExistingCache>,
+    node_type: &str,
+    engine_version: Option<&str>,
+) -> Result<bool, ConfigError> {
     let data_tiering = existing.is_none() && is_data_tiering_node_type(node_type);
     if data_tiering {
         let too_old = engine_version
@@ -342,6 +374,21 @@ pub fn cache_choice(
             ));
         }
     }
+    Ok(data_tiering)
+}
+
+/// Validate the cache-choosing inputs of an AWS run. `node_type` and `engine_version` are the
+/// validated ones (data tiering needs Redis OSS 6.2 or later).
+pub fn cache_choice(
+    i: &RunInputs,
+    node_type: &str,
+    engine_version: Option<&str>,
+) -> Result<CacheChoice, ConfigError> {
+    let existing = existing_of(i)?;
+    let auth_token = auth_token_of(i, existing.as_ref())?;
+    let parameters = parameters_of(i)?;
+    check_existing(i, existing.as_ref(), &parameters)?;
+    let data_tiering = data_tiering_of(existing.as_ref(), node_type, engine_version)?;
     Ok(CacheChoice {
         existing,
         auth_token,

@@ -4,6 +4,11 @@ use std::time::Duration;
 
 use super::{ConfigError, Endpoint, KeyPattern, Secret};
 
+/// An optional input: trimmed, `None` when empty.
+pub(super) fn opt(v: Option<&String>) -> Option<&str> {
+    v.map(|s| s.trim()).filter(|s| !s.is_empty())
+}
+
 /// A yes/no input: `true`/`false` (also yes/no, 1/0, on/off, any case). An empty value is
 /// `empty` when given, else an error naming the input.
 pub fn parse_bool(input: &'static str, v: &str, empty: Option<bool>) -> Result<bool, ConfigError> {

@@ -206,6 +206,54 @@ pub fn compare(current: &RunResult, baseline: &Baseline, cfg: &GateConfig) -> Co
         return not_compared(profile, baseline, cfg, sel, summary);
     }
 
+    let mut notes = notes(current, baseline, &sel);
+    let runs = &sel.runs;
+    let scopes = scopes(current, runs, &mut notes);
+    let pairs: Vec<(String, Metric)> = scopes
+        .iter()
+        .flat_map(|s| Metric::ALL.iter().map(move |m| (s.clone(), *m)))
+        .collect();
+    let comparable = pairs
+        .iter()
+        .filter(|(s, m)| {
+            value(current, s, *m).is_some() && runs.iter().any(|r| value(r, s, *m).is_some())
+        })
+        .count();
+    let confidence = per_metric_confidence(cfg.thresholds.confidence, comparable);
+
+    let metrics = metric_comparisons(current, runs, pairs, cfg, confidence);
+    let verdicts: Vec<Verdict> = metrics.iter().map(|m| m.verdict).collect();
+    let verdict = overall(&verdicts);
+    let ids: Vec<String> = runs.iter().filter_map(|r| r.run.id.clone()).collect();
+    Comparison {
+        verdict,
+        summary: super::render::summary(verdict, &metrics),
+        profile,
+        compared_despite_mismatch: !sel.mismatch.is_empty(),
+        profile_mismatch: sel.mismatch,
+        baseline: BaselineInfo {
+            source: baseline.source.clone(),
+            kind: if runs.len() == 1 {
+                BaselineKind::PinnedRun
+            } else {
+                BaselineKind::MedianOfRuns
+            },
+            runs: runs.len(),
+            run_ids: ids,
+        },
+        thresholds: cfg.thresholds.clone(),
+        per_metric_confidence: confidence,
+        metrics,
+        notes,
+        trend: (runs.len() >= 2)
+            .then(|| super::trend::trend(runs, current))
+            .flatten(),
+    }
+}
+
+/// The notes of a comparison: the baseline's and the selection's, a profile mismatch compared
+/// anyway, a current run whose latency covers the whole run, a history of only two runs.
+fn notes(current: &RunResult, baseline: &Baseline, sel: &Selected<'_>) -> Vec<String> {
     let mut notes = baseline.notes.clone();
     notes.extend(sel.notes.iter().cloned());
     let runs = &sel.runs;
@@ -224,19 +272,18 @@ pub fn compare(current: &RunResult, baseline: &Baseline, cfg: &GateConfig) -> Co
     if runs.len() == 2 {
         notes.push("only 2 baseline runs: their spread rests on one degree of freedom, so intervals are wide; 5 or more make a useful history".into());
     }
-    let scopes = scopes(current, runs, &mut notes);
-    let pairs: Vec<(String, Metric)> = scopes
-        .iter()
-        .flat_map(|s| Metric::ALL.iter().map(move |m| (s.clone(), *m)))
-        .collect();
-    let comparable = pairs
-        .iter()
-        .filter(|(s, m)| {
-            value(current, s, *m).is_some() && runs.iter().any(|r| value(r, s, *m).is_some())
-        })
-        .count();
-    let confidence = per_metric_confidence(cfg.thresholds.confidence, comparable);
+    notes
+}
 
+/// Each (scope, metric) pair compared: a verdict from the estimate of the change, or inconclusive
+/// when either side is missing it (pairs missing on both sides are left out).
+fn metric_comparisons(
+    current: &RunResult,
+    runs: &[&RunResult],
+    pairs: Vec<(String, Metric)>,
+    cfg: &GateConfig,
+    confidence: f64,
+) -> Vec<MetricComparison> {
     let mut metrics = Vec::new();
     for (scope, metric) in pairs {
         let cur = value(current, &scope, metric);
@@ -290,31 +337,5 @@ pub fn compare(current: &RunResult, baseline: &Baseline, cfg: &GateConfig) -> Co
         };
         metrics.push(mc);
     }
-    let verdicts: Vec<Verdict> = metrics.iter().map(|m| m.verdict).collect();
-    let verdict = overall(&verdicts);
-    let ids: Vec<String> = runs.iter().filter_map(|r| r.run.id.clone()).collect();
-    Comparison {
-        verdict,
-        summary: super::render::summary(verdict, &metrics),
-        profile,
-        compared_despite_mismatch: !sel.mismatch.is_empty(),
-        profile_mismatch: sel.mismatch,
-        baseline: BaselineInfo {
-            source: baseline.source.clone(),
-            kind: if runs.len() == 1 {
-                BaselineKind::PinnedRun
-            } else {
-                BaselineKind::MedianOfRuns
-            },
-            runs: runs.len(),
-            run_ids: ids,
-        },
-        thresholds: cfg.thresholds.clone(),
-        per_metric_confidence: confidence,
-        metrics,
-        notes,
-        trend: (runs.len() >= 2)
-            .then(|| super::trend::trend(runs, current))
-            .flatten(),
-    }
+    metrics
 }

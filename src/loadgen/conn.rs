@@ -187,10 +187,12 @@ pub(super) async fn drive(
     cancel: CancellationToken,
 ) -> Ended {
     let (min, max) = plan.key_range;
-    let mut rng = Rng::new(plan.seed, index);
-    let mut set_keys = KeyGen::new(plan.patterns.0, min, max, index, plan.connections);
-    let mut get_keys = KeyGen::new(plan.patterns.1, min, max, index, plan.connections);
-    let mut mix = Mix::new(plan.ratio.0, plan.ratio.1);
+    let mut requests = Requests {
+        rng: Rng::new(plan.seed, index),
+        set_keys: KeyGen::new(plan.patterns.0, min, max, index, plan.connections),
+        get_keys: KeyGen::new(plan.patterns.1, min, max, index, plan.connections),
+        mix: Mix::new(plan.ratio.0, plan.ratio.1),
+    };
     let mut inflight: VecDeque<InFlight> = VecDeque::with_capacity(plan.pipeline);
     let mut wbuf: Vec<u8> = Vec::with_capacity(plan.pipeline * (plan.value.len() + 64));
     let mut rbuf = vec![0u8; READ_BUF_BYTES.max(plan.value.len() + 64)];
@@ -209,26 +211,7 @@ pub(super) async fn drive(
     loop {
         let now = Instant::now();
         if !stopping {
-            while inflight.len() < plan.pipeline && sent < plan.requests {
-                let op = mix.next_op();
-                let tx = match op {
-                    Op::Set => resp::encode_set(
-                        &mut wbuf,
-                        &plan.prefix,
-                        set_keys.next_index(&mut rng),
-                        &plan.value,
-                    ),
-                    Op::Get => {
-                        resp::encode_get(&mut wbuf, &plan.prefix, get_keys.next_index(&mut rng))
-                    }
-                };
-                inflight.push_back(InFlight {
-                    op,
-                    sent: now,
-                    tx: u32::try_from(tx).unwrap_or(u32::MAX),
-                });
-                sent += 1;
-            }
+            requests.fill(&plan, &mut inflight, &mut wbuf, &mut sent, now);
         }
         if !wbuf.is_empty() {
             let written = tokio::select! {
@@ -246,18 +229,7 @@ pub(super) async fn drive(
             return Ended::Done;
         }
 
-        if head == tail {
-            head = 0;
-            tail = 0;
-        } else if rbuf.len() - tail < MIN_READ_SPACE {
-            rbuf.copy_within(head..tail, 0);
-            tail -= head;
-            head = 0;
-            if rbuf.len() - tail < MIN_READ_SPACE {
-                let grown = rbuf.len() * 2;
-                rbuf.resize(grown, 0);
-            }
-        }
+        make_room(&mut rbuf, &mut head, &mut tail);
         let read = tokio::select! {
             biased;
             r = stream.read(&mut rbuf[tail..]) => r,
@@ -289,38 +261,9 @@ pub(super) async fn drive(
         }
         let now = Instant::now();
         rec.tick(now);
-        loop {
-            let (reply, used) = match resp::parse(&rbuf[head..tail]) {
-                Ok(Some(r)) => r,
-                Ok(None) => break,
-                Err(e) => {
-                    rec.error("protocol_error", || e.to_string());
-                    return Ended::Dropped;
-                }
-            };
-            let Some(req) = inflight.pop_front() else {
-                rec.error("protocol_error", || {
-                    "a reply arrived with no request in flight".into()
-                });
-                return Ended::Dropped;
-            };
-            let latency = now.saturating_duration_since(req.sent);
-            match (reply, req.op) {
-                (Reply::Error(msg), _) => {
-                    let kind = if msg.starts_with(b"NOAUTH") {
-                        "noauth"
-                    } else if msg.starts_with(b"WRONGPASS") {
-                        "auth_failed"
-                    } else {
-                        "error_reply"
-                    };
-                    rec.error(kind, || format!("-{}", String::from_utf8_lossy(msg)));
-                }
-                (Reply::Nil, Op::Get) => rec.record(Op::Get, latency, used, req.tx, Some(false)),
-                (_, Op::Get) => rec.record(Op::Get, latency, used, req.tx, Some(true)),
-                (_, Op::Set) => rec.record(Op::Set, latency, used, req.tx, None),
-            }
-            head += used;
+        match take_replies(&rbuf[..tail], head, &mut inflight, rec, now) {
+            Ok(h) => head = h,
+            Err(ended) => return ended,
         }
         if let Some(deadline) = plan.deadline {
             if !stopping && now >= deadline {
@@ -329,5 +272,109 @@ pub(super) async fn drive(
                 timer_armed = true;
             }
         }
+    }
+}
+
+/// What picks a connection's next request: the set:get mix, each kind's keys, and the random source
+/// the keys draw from.
+struct Requests {
+    rng: Rng,
+    set_keys: KeyGen,
+    get_keys: KeyGen,
+    mix: Mix,
+}
+
+impl Requests {
+    /// Encode requests into `wbuf` until the pipeline is full or the request count is reached.
+    fn fill(
+        &mut self,
+        plan: &Plan,
+        inflight: &mut VecDeque<InFlight>,
+        wbuf: &mut Vec<u8>,
+        sent: &mut u64,
+        now: Instant,
+    ) {
+        while inflight.len() < plan.pipeline && *sent < plan.requests {
+            let op = self.mix.next_op();
+            let tx = match op {
+                Op::Set => resp::encode_set(
+                    wbuf,
+                    &plan.prefix,
+                    self.set_keys.next_index(&mut self.rng),
+                    &plan.value,
+                ),
+                Op::Get => {
+                    resp::encode_get(wbuf, &plan.prefix, self.get_keys.next_index(&mut self.rng))
+                }
+            };
+            inflight.push_back(InFlight {
+                op,
+                sent: now,
+                tx: u32::try_from(tx).unwrap_or(u32::MAX),
+            });
+            *sent += 1;
+        }
+    }
+}
+
+/// Room for the next read: an empty buffer starts over; one with too little space left moves its
+/// unread bytes to the front, and doubles when that is not enough.
+fn make_room(rbuf: &mut Vec<u8>, head: &mut usize, tail: &mut usize) {
+    if *head == *tail {
+        *head = 0;
+        *tail = 0;
+    } else if rbuf.len() - *tail < MIN_READ_SPACE {
+        rbuf.copy_within(*head..*tail, 0);
+        *tail -= *head;
+        *head = 0;
+        if rbuf.len() - *tail < MIN_READ_SPACE {
+            let grown = rbuf.len() * 2;
+            rbuf.resize(grown, 0);
+        }
+    }
+}
+
+/// Match the complete replies in `read[head..]` to the requests in flight, in order, and record
+/// each; returns where the unread bytes start. A reply that cannot be parsed, or one with no
+/// request in flight, ends the connection.
+fn take_replies(
+    read: &[u8],
+    mut head: usize,
+    inflight: &mut VecDeque<InFlight>,
+    rec: &mut ConnRecorder,
+    now: Instant,
+) -> Result<usize, Ended> {
+    loop {
+        let (reply, used) = match resp::parse(&read[head..]) {
+            Ok(Some(r)) => r,
+            Ok(None) => return Ok(head),
+            Err(e) => {
+                rec.error("protocol_error", || e.to_string());
+                return Err(Ended::Dropped);
+            }
+        };
+        let Some(req) = inflight.pop_front() else {
+            rec.error("protocol_error", || {
+                "a reply arrived with no request in flight".into()
+            });
+            return Err(Ended::Dropped);
+        };
+        let latency = now.saturating_duration_since(req.sent);
+        match (reply, req.op) {
+            (Reply::Error(msg), _) => {
+                let kind = if msg.starts_with(b"NOAUTH") {
+                    "noauth"
+                } else if msg.starts_with(b"WRONGPASS") {
+                    "auth_failed"
+                } else {
+                    "error_reply"
+                };
+                rec.error(kind, || format!("-{}", String::from_utf8_lossy(msg)));
+            }
+            (Reply::Nil, Op::Get) => rec.record(Op::Get, latency, used, req.tx, Some(false)),
+            (_, Op::Get) => rec.record(Op::Get, latency, used, req.tx, Some(true)),
+            (_, Op::Set) => rec.record(Op::Set, latency, used, req.tx, None),
+        }
+        head += used;
     }
 }

@@ -271,7 +271,8 @@ fn seed(run_id: &str, task: u32) -> u64 {
         .wrapping_add(u64::from(task).wrapping_mul(0x9e37_79b9_7f4a_7c15))
 }
 
-#[allow(clippy::too_many_lines)]
+/// Load a server that is up: check the connection, choose the load generator, prefill when asked,
+/// run the tasks while sampling the server, and collect what they and the server said.
 async fn run_against(
     cfg: &Config,
     run_id: &str,
@@ -282,38 +283,9 @@ async fn run_against(
     mut server: Option<&mut LocalServer>,
 ) -> anyhow::Result<LocalOutcome> {
     tl.phase("check connection");
-    let mut control = match Conn::open(&ep.host, ep.port, ep.username.as_deref(), ep.password.as_ref(), CONNECT_TIMEOUT).await {
-        Ok(c) => c,
-        Err(ConnError::Auth { addr, reply }) => {
-            return Err(InputError::new(format!(
-                "input 'endpoint': the server at {addr} refused the credentials ({reply}); check the user and password"
-            ))
-            .into())
-        }
-        Err(e) => return Err(anyhow::Error::new(e).context("connecting to the server")),
-    };
-    let info_text = control.info().await.context("reading INFO")?;
-    let first = info::parse(&info_text, 0);
-    let engine_version = first.version.as_ref().map(|v| {
-        format!(
-            "{} {v}",
-            first.server_name.as_deref().unwrap_or(cfg.engine.as_str())
-        )
-    });
+    let (mut control, engine_version) = check_connection(cfg, ep).await?;
 
-    let use_memtier = match cfg.loadgen {
-        LoadgenChoice::Memtier => {
-            if !memtier_proc::available() {
-                return Err(InputError::new(
-                    "input 'loadgen' is 'memtier' but memtier_benchmark is not on PATH; install it or use 'builtin'",
-                )
-                .into());
-            }
-            true
-        }
-        LoadgenChoice::Builtin => false,
-        LoadgenChoice::Auto => memtier_proc::available(),
-    };
+    let use_memtier = use_memtier(cfg)?;
     let loadgen_name = if use_memtier {
         "memtier_benchmark"
     } else {
@@ -341,73 +313,22 @@ async fn run_against(
     let sampler = sampler::Sampler::spawn(ep.clone());
     sampler.ready().await;
     let load_cancel = cancel.child_token();
-    let mut set: JoinSet<(u32, anyhow::Result<JudgedClient>)> = JoinSet::new();
-    let mut progress_rx = Vec::new();
-    for i in 1..=cfg.task_count {
-        let id = format!("task-{i}");
-        let token = load_cancel.clone();
-        if use_memtier {
-            let dir = raw.join(&id);
-            let (ep, w) = (ep.clone(), cfg.workload.clone());
-            let limit = Duration::from_secs(secs) + memtier_proc::GRACE;
-            set.spawn(async move {
-                let prefix = dir.join("memtier").display().to_string();
-                let cmd = memtier_command(&ep, &w, Mode::Timed(secs), &prefix);
-                (i, memtier_proc::run(&id, &cmd, &dir, limit, token).await)
-            });
-        } else {
-            let lc = builtin_config(cfg, ep, id, seed(run_id, i), Stop::Duration(cfg.duration));
-            let (tx, rx) = tokio::sync::watch::channel(loadgen::Progress::default());
-            progress_rx.push(rx);
-            set.spawn(async move {
-                (
-                    i,
-                    loadgen::run(&lc, token, Some(tx))
-                        .await
-                        .map(loadgen::verdict::judge),
-                )
-            });
-        }
-    }
+    let (mut set, progress_rx) = spawn_tasks(cfg, ep, run_id, &raw, use_memtier, &load_cancel);
 
-    let mut reporter = progress::Reporter::new(cfg.duration);
-    let mut results: Vec<(u32, JudgedClient)> = Vec::new();
-    let mut first_error = None;
-    let mut tick = tokio::time::interval(reporter.every());
-    tick.tick().await;
-    let mut interrupted = false;
-    let mut failure = None;
-    while !set.is_empty() {
-        tokio::select! {
-            joined = set.join_next() => match joined {
-                Some(Ok((i, Ok(j)))) => results.push((i, j)),
-                Some(Ok((i, Err(e)))) => {
-                    tracing::error!("task-{i}: {e:#}");
-                    first_error.get_or_insert(e);
-                    load_cancel.cancel();
-                }
-                Some(Err(e)) => {
-                    first_error.get_or_insert(anyhow::anyhow!("a load generator panicked: {e}"));
-                    load_cancel.cancel();
-                }
-                None => break,
-            },
-            () = cancel.cancelled(), if !interrupted => {
-                interrupted = true;
-                load_cancel.cancel();
-            }
-            () = sampler.server_down.cancelled(), if failure.is_none() => {
-                let exited = server.as_deref_mut().and_then(LocalServer::exited);
-                failure = Some(match exited {
-                    Some(status) => format!("the server exited mid-run ({status})"),
-                    None => "the server stopped answering mid-run".to_string(),
-                });
-                load_cancel.cancel();
-            }
-            _ = tick.tick() => reporter.report(&sampler, &progress_rx),
-        }
-    }
-    reporter.finish();
+    let Waited {
+        mut results,
+        first_error,
+        mut interrupted,
+        mut failure,
+    } = wait_tasks(
+        cfg,
+        &mut set,
+        (&cancel, &load_cancel),
+        &sampler,
+        server.as_deref_mut(),
+        &progress_rx,
+    )
+    .await;
     // A signal that came before the load (or raced its end) still makes this an interrupted run.
     interrupted |= cancel.is_cancelled();
     // A server that died takes the load generators' connections with it, and they may end before
@@ -461,6 +382,159 @@ async fn run_against(
         interrupted,
         log,
     })
+}
+
+/// Connect to the server (its credentials refused are the input's error) and read its engine and
+/// version from INFO; returns the connection for later checks.
+async fn check_connection(cfg: &Config, ep: &Endpoint) -> anyhow::Result<(Conn, Option<String>)> {
+    let mut control = match Conn::open(&ep.host, ep.port, ep.username.as_deref(), ep.password.as_ref(), CONNECT_TIMEOUT).await {
+        Ok(c) => c,
+        Err(ConnError::Auth { addr, reply }) => {
+            return Err(InputError::new(format!(
+                "input 'endpoint': the server at {addr} refused the credentials ({reply}); check the user and password"
+            ))
+            .into())
+        }
+        Err(e) => return Err(anyhow::Error::new(e).context("connecting to the server")),
+    };
+    let info_text = control.info().await.context("reading INFO")?;
+    let first = info::parse(&info_text, 0);
+    let engine_version = first.version.as_ref().map(|v| {
+        format!(
+            "{} {v}",
+            first.server_name.as_deref().unwrap_or(cfg.engine.as_str())
+        )
+    });
+    Ok((control, engine_version))
+}
+
+/// Whether the tasks run memtier_benchmark (asked for and on PATH, or on PATH with `auto`) rather
+/// than the built-in load generator.
+fn use_memtier(cfg: &Config) -> anyhow::Result<bool> {
+    let use_memtier = match cfg.loadgen {
+        LoadgenChoice::Memtier => {
+            if !memtier_proc::available() {
+                return Err(InputError::new(
+                    "input 'loadgen' is 'memtier' but memtier_benchmark is not on PATH; install it or use 'builtin'",
+                )
+                .into());
+            }
+            true
+        }
+        LoadgenChoice::Builtin => false,
+        LoadgenChoice::Auto => memtier_proc::available(),
+    };
+    Ok(use_memtier)
+}
+
+/// The load's tasks, as they end: each task's index and its verdict.
+type Tasks = JoinSet<(u32, anyhow::Result<JudgedClient>)>;
+
+/// Start the `loadgen_task_count` tasks, memtier processes or built-in ones (with their progress
+/// channels), each with a token of the load's.
+fn spawn_tasks(
+    cfg: &Config,
+    ep: &Endpoint,
+    run_id: &str,
+    raw: &Path,
+    use_memtier: bool,
+    load_cancel: &CancellationToken,
+) -> (Tasks, Vec<tokio::sync::watch::Receiver<loadgen::Progress>>) {
+    let secs = cfg.duration.as_secs().max(1);
+    let mut set: Tasks = JoinSet::new();
+    let mut progress_rx = Vec::new();
+    for i in 1..=cfg.task_count {
+        let id = format!("task-{i}");
+        let token = load_cancel.clone();
+        if use_memtier {
+            let dir = raw.join(&id);
+            let (ep, w) = (ep.clone(), cfg.workload.clone());
+            let limit = Duration::from_secs(secs) + memtier_proc::GRACE;
+            set.spawn(async move {
+                let prefix = dir.join("memtier").display().to_string();
+                let cmd = memtier_command(&ep, &w, Mode::Timed(secs), &prefix);
+                (i, memtier_proc::run(&id, &cmd, &dir, limit, token).await)
+            });
+        } else {
+            let lc = builtin_config(cfg, ep, id, seed(run_id, i), Stop::Duration(cfg.duration));
+            let (tx, rx) = tokio::sync::watch::channel(loadgen::Progress::default());
+            progress_rx.push(rx);
+            set.spawn(async move {
+                (
+                    i,
+                    loadgen::run(&lc, token, Some(tx))
+                        .await
+                        .map(loadgen::verdict::judge),
+                )
+            });
+        }
+    }
+    (set, progress_rx)
+}
+
+/// How the wait for the tasks ended: their verdicts, the first error, whether a signal came, and
+/// why the run failed (the server went away).
+struct Waited {
+    results: Vec<(u32, JudgedClient)>,
+    first_error: Option<anyhow::Error>,
+    interrupted: bool,
+    failure: Option<String>,
+}
+
+/// Wait for the tasks, reporting progress: a task's error, a signal or the server going away ends
+/// the others through the load's token.
+async fn wait_tasks(
+    cfg: &Config,
+    set: &mut Tasks,
+    (cancel, load_cancel): (&CancellationToken, &CancellationToken),
+    sampler: &sampler::Sampler,
+    mut server: Option<&mut LocalServer>,
+    progress_rx: &[tokio::sync::watch::Receiver<loadgen::Progress>],
+) -> Waited {
+    let mut reporter = progress::Reporter::new(cfg.duration);
+    let mut results: Vec<(u32, JudgedClient)> = Vec::new();
+    let mut first_error = None;
+    let mut tick = tokio::time::interval(reporter.every());
+    tick.tick().await;
+    let mut interrupted = false;
+    let mut failure = None;
+    while !set.is_empty() {
+        tokio::select! {
+            joined = set.join_next() => match joined {
+                Some(Ok((i, Ok(j)))) => results.push((i, j)),
+                Some(Ok((i, Err(e)))) => {
+                    tracing::error!("task-{i}: {e:#}");
+                    first_error.get_or_insert(e);
+                    load_cancel.cancel();
+                }
+                Some(Err(e)) => {
+                    first_error.get_or_insert(anyhow::anyhow!("a load generator panicked: {e}"));
+                    load_cancel.cancel();
+                }
+                None => break,
+            },
+            () = cancel.cancelled(), if !interrupted => {
+                interrupted = true;
+                load_cancel.cancel();
+            }
+            () = sampler.server_down.cancelled(), if failure.is_none() => {
+                let exited = server.as_deref_mut().and_then(LocalServer::exited);
+                failure = Some(match exited {
+                    Some(status) => format!("the server exited mid-run ({status})"),
+                    None => "the server stopped answering mid-run".to_string(),
+                });
+                load_cancel.cancel();
+            }
+            _ = tick.tick() => reporter.report(sampler, progress_rx),
+        }
+    }
+    reporter.finish();
+    Waited {
+        results,
+        first_error,
+        interrupted,
+        failure,
+    }
 }
 
 /// Write every key of the range once.

@@ -22,7 +22,7 @@ pub use render::render_text;
 pub use script::TaskScript;
 pub use switch::SwitchSpec;
 
-use crate::config::{Config, Target};
+use crate::config::{AwsConfig, Config, Target};
 use crate::results::rfc3339_ms;
 
 /// Tag on every resource: the run id.
@@ -209,77 +209,74 @@ pub fn export_timestamp(unix_ms: u64) -> String {
     format!("{digits}Z")
 }
 
-/// Plan an AWS run.
-pub fn plan(cfg: &Config, ctx: &PlanContext<'_>) -> Result<RunPlan, PlanError> {
-    let Some(aws) = cfg.aws.as_ref().filter(|_| cfg.target == Target::Aws) else {
-        return Err(PlanError::NotAws("local".into()));
-    };
-    let names = ResourceNames::for_run(ctx.run_id)?;
-    let expires_ms = ctx.now_unix_ms + u64::try_from(aws.ttl.as_millis()).unwrap_or(u64::MAX / 2);
-    let expires_at = rfc3339_seconds(expires_ms);
+/// The run's tags: its id, its expiry and its creation time, and the repository when known.
+fn tags_of(ctx: &PlanContext<'_>, expires_at: &str) -> BTreeMap<String, String> {
     let mut tags = BTreeMap::from([
         (TAG_RUN_ID.to_string(), ctx.run_id.to_string()),
-        (TAG_EXPIRES_AT.to_string(), expires_at.clone()),
+        (TAG_EXPIRES_AT.to_string(), expires_at.to_string()),
         (TAG_CREATED_AT.to_string(), rfc3339_seconds(ctx.now_unix_ms)),
     ]);
     if let Some(r) = ctx.repository.filter(|r| !r.is_empty()) {
         tags.insert(TAG_REPOSITORY.to_string(), r.to_string());
     }
-    let existing = aws.cache.existing.as_ref().map(|given| {
-        ctx.existing
-            .cloned()
-            .unwrap_or_else(|| ExistingSpec::unresolved(given))
-    });
-    let cache = match &existing {
-        None => {
-            let cluster_mode = aws.cluster_mode();
-            CacheSpec {
-                engine: cfg.engine.as_str().into(),
-                engine_version: aws.engine_version.clone(),
-                node_type: aws.node_type.clone(),
-                num_shards: aws.num_shards,
-                replicas_per_shard: aws.num_replicas,
-                nodes: aws.node_count(),
-                cluster_mode,
-                automatic_failover: cluster_mode || aws.num_replicas > 0,
-                transit_encryption: aws.transit_encryption,
-                at_rest_encryption: true,
-                port: CACHE_PORT,
-                existing: None,
-                parameter_group: cache::parameter_group(
-                    &aws.cache.parameters,
-                    &names.parameter_group,
-                    cluster_mode,
-                ),
-                parameters_profile: cache::profile_value(&aws.cache.parameters),
-                data_tiering: aws.cache.data_tiering,
-            }
-        }
-        Some(e) => {
-            let shards = e.num_shards.unwrap_or(1);
-            let replicas = e.replicas_per_shard.unwrap_or(0);
-            CacheSpec {
-                engine: e
-                    .engine
-                    .clone()
-                    .unwrap_or_else(|| cfg.engine.as_str().into()),
-                engine_version: e.engine_version.clone(),
-                node_type: e.node_type.clone().unwrap_or_else(|| "unknown".into()),
-                num_shards: shards,
-                replicas_per_shard: replicas,
-                nodes: shards * (1 + replicas),
-                cluster_mode: e.cluster_mode,
-                automatic_failover: e.cluster_mode || replicas > 0,
-                transit_encryption: e.tls,
-                at_rest_encryption: false,
-                port: e.port,
-                existing: Some(e.clone()),
-                parameter_group: None,
-                parameters_profile: None,
-                data_tiering: false,
-            }
-        }
-    };
+    tags
+}
+
+/// The cache the run creates, as the AWS inputs shape it.
+fn created_cache(cfg: &Config, aws: &AwsConfig, names: &ResourceNames) -> CacheSpec {
+    let cluster_mode = aws.cluster_mode();
+    CacheSpec {
+        engine: cfg.engine.as_str().into(),
+        engine_version: aws.engine_version.clone(),
+        node_type: aws.node_type.clone(),
+        num_shards: aws.num_shards,
+        replicas_per_shard: aws.num_replicas,
+        nodes: aws.node_count(),
+        cluster_mode,
+        automatic_failover: cluster_mode || aws.num_replicas > 0,
+        transit_encryption: aws.transit_encryption,
+        at_rest_encryption: true,
+        port: CACHE_PORT,
+        existing: None,
+        parameter_group: cache::parameter_group(
+            &aws.cache.parameters,
+            &names.parameter_group,
+            cluster_mode,
+        ),
+        parameters_profile: cache::profile_value(&aws.cache.parameters),
+        data_tiering: aws.cache.data_tiering,
+    }
+}
+
+/// The user's own cache, as read from ElastiCache (or as given, when it could not be read).
+fn own_cache(cfg: &Config, e: &ExistingSpec) -> CacheSpec {
+    let shards = e.num_shards.unwrap_or(1);
+    let replicas = e.replicas_per_shard.unwrap_or(0);
+    CacheSpec {
+        engine: e
+            .engine
+            .clone()
+            .unwrap_or_else(|| cfg.engine.as_str().into()),
+        engine_version: e.engine_version.clone(),
+        node_type: e.node_type.clone().unwrap_or_else(|| "unknown".into()),
+        num_shards: shards,
+        replicas_per_shard: replicas,
+        nodes: shards * (1 + replicas),
+        cluster_mode: e.cluster_mode,
+        automatic_failover: e.cluster_mode || replicas > 0,
+        transit_encryption: e.tls,
+        at_rest_encryption: false,
+        port: e.port,
+        existing: Some(e.clone()),
+        parameter_group: None,
+        parameters_profile: None,
+        data_tiering: false,
+    }
+}
+
+/// The load generators' tasks: their script (for the cache's port, TLS, AUTH and topology), their
+/// Fargate size and image, their count and batches, and when they are stopped.
+fn tasks_of(cfg: &Config, aws: &AwsConfig, cache: &CacheSpec, own: bool) -> TasksSpec {
     let cluster_mode = cache.cluster_mode;
     let test_secs = cfg.duration.as_secs().max(1);
     let script = script::task_script(&script::ScriptSpec {
@@ -287,7 +284,7 @@ pub fn plan(cfg: &Config, ctx: &PlanContext<'_>) -> Result<RunPlan, PlanError> {
         port: cache.port,
         tls: cache.transit_encryption,
         // A created cache with TLS gets the run's token; the user's cache, the token they gave.
-        auth: if existing.is_some() {
+        auth: if own {
             aws.cache.auth_token.is_some()
         } else {
             cache.transit_encryption
@@ -298,7 +295,7 @@ pub fn plan(cfg: &Config, ctx: &PlanContext<'_>) -> Result<RunPlan, PlanError> {
         extra_args: &aws.extra_memtier_args,
     });
     let stop_after_secs = script.timed_timeout_secs + script::KILL_AFTER_SECS + STOP_GRACE_SECS;
-    let tasks = TasksSpec {
+    TasksSpec {
         image: aws.loadgen_image.clone(),
         repository_credentials: aws.loadgen_repository_credentials.clone(),
         cpu: aws.loadgen_cpu,
@@ -310,7 +307,12 @@ pub fn plan(cfg: &Config, ctx: &PlanContext<'_>) -> Result<RunPlan, PlanError> {
         execution_role_arn: aws.execution_role_arn.clone(),
         script,
         stop_after_secs,
-    };
+    }
+}
+
+/// The run's cost estimate (without the cache when it is the user's own).
+fn cost_of(cfg: &Config, aws: &AwsConfig, own: bool) -> CostEstimate {
+    let test_secs = cfg.duration.as_secs().max(1);
     let mut cost = cost::estimate(&cost::CostInputs {
         engine: cfg.engine,
         node_type: &aws.node_type,
@@ -322,10 +324,33 @@ pub fn plan(cfg: &Config, ctx: &PlanContext<'_>) -> Result<RunPlan, PlanError> {
         memory_mib: aws.loadgen_memory_mib,
         public_ip: aws.assign_public_ip,
     });
-    if existing.is_some() {
+    if own {
         // The user's cache costs what it costs whether or not it is loaded.
         cost = cost::without_cache(cost);
     }
+    cost
+}
+
+/// Plan an AWS run.
+pub fn plan(cfg: &Config, ctx: &PlanContext<'_>) -> Result<RunPlan, PlanError> {
+    let Some(aws) = cfg.aws.as_ref().filter(|_| cfg.target == Target::Aws) else {
+        return Err(PlanError::NotAws("local".into()));
+    };
+    let names = ResourceNames::for_run(ctx.run_id)?;
+    let expires_ms = ctx.now_unix_ms + u64::try_from(aws.ttl.as_millis()).unwrap_or(u64::MAX / 2);
+    let expires_at = rfc3339_seconds(expires_ms);
+    let tags = tags_of(ctx, &expires_at);
+    let existing = aws.cache.existing.as_ref().map(|given| {
+        ctx.existing
+            .cloned()
+            .unwrap_or_else(|| ExistingSpec::unresolved(given))
+    });
+    let cache = match &existing {
+        None => created_cache(cfg, aws, &names),
+        Some(e) => own_cache(cfg, e),
+    };
+    let tasks = tasks_of(cfg, aws, &cache, existing.is_some());
+    let cost = cost_of(cfg, aws, existing.is_some());
     let ts = export_timestamp(ctx.now_unix_ms);
     let prefix = if aws.s3_prefix.is_empty() {
         format!("exports/{ts}/")

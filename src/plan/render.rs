@@ -9,7 +9,6 @@ use super::RunPlan;
 /// Render the plan.
 pub fn render_text(p: &RunPlan) -> String {
     let mut s = String::new();
-    let n = &p.names;
     let c = &p.cache;
     let _ = writeln!(s, "plan for run {} in {}", p.run_id, p.region);
     if let Some(e) = &c.existing {
@@ -17,6 +16,22 @@ pub fn render_text(p: &RunPlan) -> String {
     } else {
         created_cache(&mut s, p);
     }
+    tasks(&mut s, p);
+    dead_mans_switch(&mut s, p);
+    tags_and_command(&mut s, p);
+    critical_path(&mut s, p);
+    let _ = writeln!(
+        s,
+        "\nexports: s3://{}/{} (metrics/, logs/, results.json, chart.png, summary.md, raw/)",
+        p.export.bucket, p.export.prefix
+    );
+    cost(&mut s, p);
+    s
+}
+
+/// The log group, the ECS cluster, the tasks' role, task definition and tasks.
+fn tasks(s: &mut String, p: &RunPlan) {
+    let n = &p.names;
     let _ = writeln!(
         s,
         "  log group         {} (retention {} days)",
@@ -49,6 +64,12 @@ pub fn render_text(p: &RunPlan) -> String {
         batches.join(" + "),
         on_off(p.network.assign_public_ip)
     );
+}
+
+/// The dead-man's switch: armed (its schedule and role), or why not.
+fn dead_mans_switch(s: &mut String, p: &RunPlan) {
+    let n = &p.names;
+    let c = &p.cache;
     match &p.dead_mans_switch {
         Some(d) => {
             let _ = writeln!(
@@ -86,6 +107,12 @@ pub fn render_text(p: &RunPlan) -> String {
             );
         }
     }
+}
+
+/// The tags on every resource and the load generators' command lines (token redacted).
+fn tags_and_command(s: &mut String, p: &RunPlan) {
+    let c = &p.cache;
+    let t = &p.tasks;
     let _ = writeln!(s, "\ntags on every resource:");
     for (k, v) in &p.tags {
         let _ = writeln!(s, "  {k} = {v}");
@@ -106,12 +133,10 @@ pub fn render_text(p: &RunPlan) -> String {
         "  each task runs it under `timeout {} s`, prints its results into its log stream, and is stopped if still running after {} s",
         t.script.timed_timeout_secs, t.stop_after_secs
     );
-    critical_path(&mut s, p);
-    let _ = writeln!(
-        s,
-        "\nexports: s3://{}/{} (metrics/, logs/, results.json, chart.png, summary.md, raw/)",
-        p.export.bucket, p.export.prefix
-    );
+}
+
+/// The cost estimate line by line, its total, the cap and the expiry.
+fn cost(s: &mut String, p: &RunPlan) {
     let _ = writeln!(
         s,
         "\ncost estimate ({} on-demand prices of {}; node time rounded up to whole hours):",
@@ -141,7 +166,6 @@ pub fn render_text(p: &RunPlan) -> String {
         .map_or_else(|| "no limit".to_string(), |m| format!("${m:.2}"));
     let _ = writeln!(s, "  total {total}; max_cost_usd {cap}");
     let _ = writeln!(s, "  expires at {}", p.expires_at);
-    s
 }
 
 /// The created cache: its network, the replication group and its parameter group.

@@ -115,9 +115,72 @@ pub fn build(judged: &[JudgedClient], opts: &BuildOptions) -> RunResult {
         );
     }
 
-    let (steady, window_json, scope) = match window::choose(&usable, opts.window) {
+    let (steady, window_json, scope) = steady_state(&usable, opts, &whole, &mut notes);
+
+    let series = merge::aligned_series(&usable);
+
+    let histograms = histograms(&whole);
+
+    let failed = judged
+        .iter()
+        .filter(|j| j.status == TaskStatus::Failed)
+        .count();
+    let status = if usable.is_empty() {
+        TaskStatus::Failed
+    } else if judged.iter().any(|j| j.status != TaskStatus::Ok) {
+        TaskStatus::Degraded
+    } else {
+        TaskStatus::Ok
+    };
+    if failed > 0 && !usable.is_empty() {
+        notes.push(format!(
+            "{failed} of {} load generators failed and are left out of the merged numbers",
+            judged.len()
+        ));
+    }
+
+    let run = run_info(judged, &usable, opts);
+
+    let steady_json = view_json(&steady);
+    RunResult {
+        schema: SCHEMA_ID.to_string(),
+        tool: ToolInfo {
+            name: env!("CARGO_PKG_NAME").to_string(),
+            version: env!("CARGO_PKG_VERSION").to_string(),
+        },
+        status,
+        run,
+        whole_run: view_json(&whole),
+        steady_state: SteadyStateJson {
+            window: window_json,
+            latency_scope: match scope {
+                LatencyScope::Window => "window",
+                LatencyScope::WholeRun => "whole_run",
+            }
+            .to_string(),
+            total: steady_json.total,
+            commands: steady_json.commands,
+        },
+        series,
+        tasks: judged.iter().map(task_json).collect(),
+        histograms,
+        server: None,
+        timeline: Vec::new(),
+        notes,
+    }
+}
+
+/// The steady-state window and the view over it; without one (and why, in the notes), the whole
+/// run again.
+fn steady_state(
+    usable: &[&ClientResult],
+    opts: &BuildOptions,
+    whole: &View,
+    notes: &mut Vec<String>,
+) -> (View, WindowJson, LatencyScope) {
+    let (steady, window_json, scope) = match window::choose(usable, opts.window) {
         Ok(w) => {
-            let (v, scope) = merge::steady_state(&usable, &w, &whole);
+            let (v, scope) = merge::steady_state(usable, &w, whole);
             let wj = WindowJson {
                 start: Some(rfc3339_ms(w.start_ms)),
                 end: Some(rfc3339_ms(w.end_ms)),
@@ -149,9 +212,11 @@ pub fn build(judged: &[JudgedClient], opts: &BuildOptions) -> RunResult {
             (whole.clone(), wj, LatencyScope::WholeRun)
         }
     };
+    (steady, window_json, scope)
+}
 
-    let series = merge::aligned_series(&usable);
-
+/// The whole run's latency histograms, total and per command, encoded.
+fn histograms(whole: &View) -> BTreeMap<String, String> {
     let mut histograms = BTreeMap::new();
     if let Some(h) = &whole.total.histogram {
         histograms.extend(encode_histogram(h).map(|s| ("total".to_string(), s)));
@@ -161,31 +226,17 @@ pub fn build(judged: &[JudgedClient], opts: &BuildOptions) -> RunResult {
             histograms.extend(encode_histogram(h).map(|s| (k.clone(), s)));
         }
     }
+    histograms
+}
 
-    let failed = judged
-        .iter()
-        .filter(|j| j.status == TaskStatus::Failed)
-        .count();
-    let status = if usable.is_empty() {
-        TaskStatus::Failed
-    } else if judged.iter().any(|j| j.status != TaskStatus::Ok) {
-        TaskStatus::Degraded
-    } else {
-        TaskStatus::Ok
-    };
-    if failed > 0 && !usable.is_empty() {
-        notes.push(format!(
-            "{failed} of {} load generators failed and are left out of the merged numbers",
-            judged.len()
-        ));
-    }
-
+/// The run's own facts: its id and target, the load generator, the tasks and when they ran.
+fn run_info(judged: &[JudgedClient], usable: &[&ClientResult], opts: &BuildOptions) -> RunInfo {
     let starts = usable.iter().filter_map(|c| c.start_ms);
     let ends = usable
         .iter()
         .filter_map(|c| Some(c.start_ms? + c.duration_ms?));
     let first = judged.first().map(|j| &j.result);
-    let run = RunInfo {
+    RunInfo {
         id: opts.run_id.clone(),
         target: opts.target.clone(),
         load_generator: first.and_then(|c| c.generator.clone()),
@@ -194,33 +245,5 @@ pub fn build(judged: &[JudgedClient], opts: &BuildOptions) -> RunResult {
         finished_at: ends.max().map(rfc3339_ms),
         workload: first.and_then(|c| serde_json::to_value(&c.workload).ok()),
         details: super::RunDetails::default(),
-    };
-
-    let steady_json = view_json(&steady);
-    RunResult {
-        schema: SCHEMA_ID.to_string(),
-        tool: ToolInfo {
-            name: env!("CARGO_PKG_NAME").to_string(),
-            version: env!("CARGO_PKG_VERSION").to_string(),
-        },
-        status,
-        run,
-        whole_run: view_json(&whole),
-        steady_state: SteadyStateJson {
-            window: window_json,
-            latency_scope: match scope {
-                LatencyScope::Window => "window",
-                LatencyScope::WholeRun => "whole_run",
-            }
-            .to_string(),
-            total: steady_json.total,
-            commands: steady_json.commands,
-        },
-        series,
-        tasks: judged.iter().map(task_json).collect(),
-        histograms,
-        server: None,
-        timeline: Vec::new(),
-        notes,
     }
 }

@@ -281,16 +281,16 @@ pub(super) async fn run(
             config: &w.config,
         })
         .collect();
-    let (outs, first) = crate::aws::run::run(
-        cfg,
-        &list,
+    let r = crate::aws::run::AwsRun {
+        config: cfg,
+        workloads: &list,
         run_id,
         out_dir,
-        cancel,
-        &mut tl,
-        &timeouts,
-        |o, phases| async move { first_report(ctx, o, phases).await },
-    )
+        timeouts: &timeouts,
+    };
+    let (outs, first) = crate::aws::run::run(&r, cancel, &mut tl, |o, phases| async move {
+        first_report(ctx, o, phases).await
+    })
     .await?;
     let first = match first {
         Some(Ok(f)) => Some(f),
@@ -316,26 +316,7 @@ pub(super) async fn run(
         );
         return Ok((results, Outcome::Interrupted));
     }
-    // The verdicts are the first report's (the gate reads the client results only); a workload
-    // that failed since (a teardown that left something) is failed.
-    let mut gated = Vec::with_capacity(outs.len());
-    for (k, (aws, result)) in outs.iter().zip(&results).enumerate() {
-        let (_, dir) = ctx.of(aws);
-        let base = outcome_of(aws, result);
-        let g = match (first.as_ref().and_then(|f| f.gated.get(k)), base) {
-            (Some(g), Outcome::Ok) => g.clone(),
-            (None, _) => super::gate::gate(result, &dir, &s.gate, base).await?,
-            (Some(_), _) => (None, base),
-        };
-        if let Some(c) = &g.0 {
-            // The reports were written again: the baseline goes over the new chart.
-            super::gate::redraw(result, &dir, c);
-        }
-        if base == Outcome::Ok {
-            super::gate::record(result, &s.gate.loc).await;
-        }
-        gated.push(g);
-    }
+    let mut gated = gate_all(ctx, &outs, &results, first.as_ref()).await?;
     // The matrix's own files, before the export.
     let matrix = ctx.matrix(&outs, &results, &gated)?;
     let c = crate::aws::Clients::from_env(&p.region).await;
@@ -359,16 +340,7 @@ pub(super) async fn run(
             }
         }
     }
-    // The `s3_prefix` output and the comment's links name what was written, when anything was.
-    let exported = (!rep.uploaded.is_empty()).then(|| crate::github::Exported {
-        bucket: p.export.bucket.clone(),
-        prefix: p.export.prefix.clone(),
-        region: p.region.clone(),
-        chart: rep
-            .uploaded
-            .iter()
-            .any(|u| *u == format!("s3://{}/{}chart.png", p.export.bucket, p.export.prefix)),
-    });
+    let exported = exported(&p, &rep);
     let mut outcome = match &matrix {
         Some((_, _, o)) => *o,
         None => gated[0].1,
@@ -385,4 +357,54 @@ pub(super) async fn run(
     )
     .await?;
     Ok((results, outcome))
+}
+
+/// Each workload's verdict: the first report's (the gate reads the client results only); a
+/// workload that failed since (a teardown that left something) is failed, and one the first report
+/// did not gate is gated now. Each chart gets its baseline again; each good result is recorded.
+async fn gate_all(
+    ctx: &Ctx<'_>,
+    outs: &[AwsOutcome],
+    results: &[RunResult],
+    first: Option<&First>,
+) -> anyhow::Result<Vec<(Option<Comparison>, Outcome)>> {
+    let s = ctx.s;
+    // The verdicts are the first report's (the gate reads the client results only); a workload
+    // that failed since (a teardown that left something) is failed.
+    let mut gated = Vec::with_capacity(outs.len());
+    for (k, (aws, result)) in outs.iter().zip(results).enumerate() {
+        let (_, dir) = ctx.of(aws);
+        let base = outcome_of(aws, result);
+        let g = match (first.and_then(|f| f.gated.get(k)), base) {
+            (Some(g), Outcome::Ok) => g.clone(),
+            (None, _) => super::gate::gate(result, &dir, &s.gate, base).await?,
+            (Some(_), _) => (None, base),
+        };
+        if let Some(c) = &g.0 {
+            // The reports were written again: the baseline goes over the new chart.
+            super::gate::redraw(result, &dir, c);
+        }
+        if base == Outcome::Ok {
+            super::gate::record(result, &s.gate.loc).await;
+        }
+        gated.push(g);
+    }
+    Ok(gated)
+}
+
+/// What the export wrote, for the outputs and the comment (`None` when nothing was written).
+fn exported(
+    p: &crate::plan::RunPlan,
+    rep: &crate::aws::export::ExportReport,
+) -> Option<crate::github::Exported> {
+    // The `s3_prefix` output and the comment's links name what was written, when anything was.
+    (!rep.uploaded.is_empty()).then(|| crate::github::Exported {
+        bucket: p.export.bucket.clone(),
+        prefix: p.export.prefix.clone(),
+        region: p.region.clone(),
+        chart: rep
+            .uploaded
+            .iter()
+            .any(|u| *u == format!("s3://{}/{}chart.png", p.export.bucket, p.export.prefix)),
+    })
 }

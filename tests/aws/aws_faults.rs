@@ -172,6 +172,46 @@ struct Finished {
     counts: FaultCounts,
 }
 
+/// The command line of a run under faults: a short run with a prefill and two tasks, quick polls
+/// and no wait for CloudWatch.
+fn run_args(
+    run_id: &str,
+    vpc: &str,
+    subnets: &[String],
+    exports: &str,
+    out_dir: &std::path::Path,
+) -> Vec<String> {
+    let mut args: Vec<String> = [
+        "run",
+        "--target",
+        "aws",
+        "--run-id",
+        run_id,
+        "--vpc-id",
+        vpc,
+        "--subnet-ids",
+        &subnets.join(","),
+        "--metrics-export-s3-bucket",
+        exports,
+        "--test-duration-seconds",
+        "8",
+        "--loadgen-task-count",
+        "2",
+        "--prefill",
+        "true",
+        "--aws-poll-seconds",
+        "0.2",
+        "--aws-metrics-wait-seconds",
+        "0",
+        "--out",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    args.push(out_dir.display().to_string());
+    args
+}
+
 /// Run `run --target aws` with its endpoint on a fault proxy (rate `rate`, seed `seed`, and every
 /// request matching `always_fail` failing), Fargate emulated against moto directly. Checks what
 /// every such run must do: end by itself without a panic, and leave nothing behind (asked of moto
@@ -207,34 +247,7 @@ async fn run_through_proxy(
             v.clone_from(&proxy.endpoint);
         }
     }
-    let mut args: Vec<String> = [
-        "run",
-        "--target",
-        "aws",
-        "--run-id",
-        run_id,
-        "--vpc-id",
-        &vpc,
-        "--subnet-ids",
-        &subnets.join(","),
-        "--metrics-export-s3-bucket",
-        &exports,
-        "--test-duration-seconds",
-        "8",
-        "--loadgen-task-count",
-        "2",
-        "--prefill",
-        "true",
-        "--aws-poll-seconds",
-        "0.2",
-        "--aws-metrics-wait-seconds",
-        "0",
-        "--out",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    args.push(out_dir.display().to_string());
+    let args = run_args(run_id, &vpc, &subnets, &exports, &out_dir);
     let started = std::time::Instant::now();
     let out = tokio::task::spawn_blocking(move || {
         assert_cmd::Command::cargo_bin("elasticache-perf")

@@ -41,20 +41,9 @@ async fn teardown_and_scan(
     assert!(left.is_empty(), "left behind: {left:?}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn provision_creates_what_the_plan_says_and_teardown_removes_it_all() {
-    let moto = Moto::start(true);
-    let c = moto.clients().await;
-    let p = plan_for(&c, "ecp-prov-1", &["--num-replicas", "1"]).await;
-    let dir = tempfile::tempdir().unwrap();
-    let ledger = Mutex::new(Ledger::open(dir.path(), &p.run_id, "us-east-1").unwrap());
-    aws::preflight(&mut c.clone(), &p).await.unwrap();
-    let token = Secret::new("abcdefghijklmnopqrstuvwxyz012345");
-    let got = aws::provision(&c, &p, &ledger, Some(&token), &fast())
-        .await
-        .unwrap();
+/// The plan was written to the export bucket by the pre-flight write check, without the token.
+async fn plan_was_exported(c: &Clients, p: &RunPlan, token: &Secret) {
     let n = &p.names;
-
     // The plan was written to the export bucket by the pre-flight write check.
     let obj =
         c.s3.get_object()
@@ -66,7 +55,12 @@ async fn provision_creates_what_the_plan_says_and_teardown_removes_it_all() {
     let body = obj.body.collect().await.unwrap().into_bytes();
     let text = String::from_utf8(body.to_vec()).unwrap();
     assert!(text.contains(&n.replication_group) && !text.contains(token.expose()));
+}
 
+/// The security groups: tagged, in the VPC; the cache's only ingress is its port from the load
+/// generators, which take none.
+async fn security_groups_are_as_planned(c: &Clients, p: &RunPlan, got: &aws::Provisioned) {
+    let n = &p.names;
     // Security groups: tagged; the cache's only ingress is the cache port from the load generators.
     let sgs = c
         .ec2
@@ -112,7 +106,11 @@ async fn provision_creates_what_the_plan_says_and_teardown_removes_it_all() {
             );
         }
     }
+}
 
+/// The replication group (TLS, AUTH, members, endpoint, tags) and its subnet group.
+async fn cache_is_as_planned(c: &Clients, p: &RunPlan, got: &aws::Provisioned) {
+    let n = &p.names;
     // Replication group.
     let rg = c
         .elasticache
@@ -164,7 +162,11 @@ async fn provision_creates_what_the_plan_says_and_teardown_removes_it_all() {
         .collect();
     subnet_ids.sort_unstable();
     assert_eq!(subnet_ids, p.network.subnet_ids);
+}
 
+/// The log group's retention, and the ECS cluster with Container Insights and tags.
+async fn logs_and_cluster_are_as_planned(c: &Clients, p: &RunPlan) {
+    let n = &p.names;
     // Log group with tags and retention.
     let lg = c
         .logs
@@ -194,7 +196,11 @@ async fn provision_creates_what_the_plan_says_and_teardown_removes_it_all() {
         .tags()
         .iter()
         .any(|t| t.key() == Some(TAG_RUN_ID) && t.value() == Some("ecp-prov-1")));
+}
 
+/// The execution role: under the tool's path, trusted by ECS tasks, with the managed policy.
+async fn execution_role_is_as_planned(c: &Clients, p: &RunPlan, got: &aws::Provisioned) {
+    let n = &p.names;
     // Execution role under the tool's path, trusted by ECS tasks, with the managed policy.
     let role = c
         .iam
@@ -219,7 +225,17 @@ async fn provision_creates_what_the_plan_says_and_teardown_removes_it_all() {
         att.attached_policies()[0].policy_name(),
         Some("AmazonECSTaskExecutionRolePolicy")
     );
+}
 
+/// The task definition: Fargate, awsvpc, size, image, the plan's script under sh -c (never the
+/// token), awslogs.
+async fn task_definition_is_as_planned(
+    c: &Clients,
+    p: &RunPlan,
+    got: &aws::Provisioned,
+    token: &Secret,
+) {
+    let n = &p.names;
     // Task definition: Fargate, awsvpc, size, image, the plan's script under sh -c, awslogs.
     let td = c
         .ecs
@@ -257,6 +273,26 @@ async fn provision_creates_what_the_plan_says_and_teardown_removes_it_all() {
     assert_eq!(opts["awslogs-group"], n.log_group);
     assert_eq!(opts["awslogs-stream-prefix"], "ecp");
     assert_eq!(opts["mode"], "blocking");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn provision_creates_what_the_plan_says_and_teardown_removes_it_all() {
+    let moto = Moto::start(true);
+    let c = moto.clients().await;
+    let p = plan_for(&c, "ecp-prov-1", &["--num-replicas", "1"]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = Mutex::new(Ledger::open(dir.path(), &p.run_id, "us-east-1").unwrap());
+    aws::preflight(&mut c.clone(), &p).await.unwrap();
+    let token = Secret::new("abcdefghijklmnopqrstuvwxyz012345");
+    let got = aws::provision(&c, &p, &ledger, Some(&token), &fast())
+        .await
+        .unwrap();
+    plan_was_exported(&c, &p, &token).await;
+    security_groups_are_as_planned(&c, &p, &got).await;
+    cache_is_as_planned(&c, &p, &got).await;
+    logs_and_cluster_are_as_planned(&c, &p).await;
+    execution_role_is_as_planned(&c, &p, &got).await;
+    task_definition_is_as_planned(&c, &p, &got, &token).await;
 
     // The ledger knows everything, each recorded before it was waited on.
     let resources = replay(&Ledger::read(&dir.path().join("ledger.jsonl")).unwrap());

@@ -43,6 +43,26 @@ async fn run_on_aws_end_to_end() {
     let work = run.work.path();
     assert_eq!(run.code, Some(0), "stdout:\n{stdout}\nstderr:\n{stderr}");
 
+    let token = token_reached_memtier_only(envs, work, stdout, stderr);
+    let (local_files, ledger) = local_outputs(&out_dir, &token);
+    exported_to_s3(&c, &local_files).await;
+
+    // Nothing of the run is left.
+    let left = leaks::leak_scan(&c, RUN_ID, &ledger, Some(&vpc))
+        .await
+        .unwrap();
+    assert!(left.is_empty(), "{left:?}");
+}
+
+/// One prefill task, then two timed tasks, with the cache host and the token in their
+/// environment; memtier got the token as one argument, and it is in neither stdout nor stderr.
+/// Returns the token.
+fn token_reached_memtier_only(
+    envs: &[std::collections::BTreeMap<String, String>],
+    work: &Path,
+    stdout: &str,
+    stderr: &str,
+) -> String {
     // One prefill task, then two timed tasks, with the cache host and the token in their env.
     assert_eq!(envs.len(), 3, "{envs:?}");
     assert_eq!(envs[0]["ECP_MODE"], "prefill");
@@ -68,7 +88,15 @@ async fn run_on_aws_end_to_end() {
         assert!(a.lines().any(|l| l == "--tls") && a.lines().any(|l| l == "--tls-skip-verify"));
     }
     assert!(!stdout.contains(&token) && !stderr.contains(&token));
+    token
+}
 
+/// The local outputs: results from both tasks with every phase, the reports, the raw outputs,
+/// no token in any file, and the ledger all deleted. Returns the files and the ledger.
+fn local_outputs(
+    out_dir: &Path,
+    token: &str,
+) -> (Vec<String>, Vec<elasticache_perf::aws::ledger::Resource>) {
     // Local outputs: results from both tasks, their raw outputs, the ledger all deleted.
     let results: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out_dir.join("results.json")).unwrap())
@@ -101,7 +129,7 @@ async fn run_on_aws_end_to_end() {
         assert!(phases.contains(&ph), "{ph} missing from {phases:?}");
     }
     let mut local_files = Vec::new();
-    walk(&out_dir, &out_dir, &mut local_files);
+    walk(out_dir, out_dir, &mut local_files);
     for f in &local_files {
         let bytes = std::fs::read(out_dir.join(f)).unwrap();
         assert!(
@@ -139,7 +167,11 @@ async fn run_on_aws_end_to_end() {
             .count(),
         3
     );
+    (local_files, ledger)
+}
 
+/// S3: the plan (pre-flight write check) and every local file under bench/exports/<timestamp>/.
+async fn exported_to_s3(c: &elasticache_perf::aws::Clients, local_files: &[String]) {
     // S3: the plan (pre-flight write check) and every local file under bench/exports/<timestamp>/.
     let listed = c.s3.list_objects_v2().bucket(EXPORTS).send().await.unwrap();
     let keys: Vec<&str> = listed.contents().iter().filter_map(|o| o.key()).collect();
@@ -152,18 +184,12 @@ async fn run_on_aws_end_to_end() {
         prefix.starts_with("bench/exports/") && prefix.ends_with("Z/"),
         "{prefix}"
     );
-    for f in &local_files {
+    for f in local_files {
         assert!(
             keys.contains(&format!("{prefix}{f}").as_str()),
             "{f} not exported: {keys:?}"
         );
     }
-
-    // Nothing of the run is left.
-    let left = leaks::leak_scan(&c, RUN_ID, &ledger, Some(&vpc))
-        .await
-        .unwrap();
-    assert!(left.is_empty(), "{left:?}");
 }
 
 fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) {

@@ -18,7 +18,7 @@ use common_aws::plan::{fast, plan_for};
 use common_aws::Moto;
 use elasticache_perf::aws::ledger::{replay, Event, Ledger, ResourceKind};
 use elasticache_perf::aws::{self, leaks, Clients, Timeouts};
-use elasticache_perf::plan::{names::ROLE_PATH, TAG_EXPIRES_AT};
+use elasticache_perf::plan::{names::ROLE_PATH, RunPlan, TAG_EXPIRES_AT};
 use serde_json::{json, Value};
 
 /// IAM returns policy documents URL-encoded.
@@ -50,18 +50,10 @@ fn resources(dir: &std::path::Path) -> Vec<elasticache_perf::aws::ledger::Resour
     replay(&Ledger::read(&dir.join("ledger.jsonl")).unwrap())
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_switch_is_armed_as_planned_and_disarmed_only_after_the_group_is_gone() {
-    let moto = Moto::start(true);
-    let c = moto.clients().await;
-    let p = plan_for(&c, "ecp-dms-1", &["--transit-encryption", "false"]).await;
+/// The switch's role: under the tool's path, tagged, trusted only by this account's scheduler, and
+/// allowed only to delete this run's group (and its member clusters).
+async fn role_is_as_planned(c: &Clients, p: &RunPlan) -> aws_sdk_iam::types::Role {
     let n = &p.names;
-    let dir = tempfile::tempdir().unwrap();
-    let ledger = Mutex::new(Ledger::open(dir.path(), &p.run_id, "us-east-1").unwrap());
-    aws::provision(&c, &p, &ledger, None, &fast())
-        .await
-        .unwrap();
-
     // The role: under the tool's path, tagged, trusted only by this account's scheduler.
     let role = c.iam.get_role().role_name(&n.expiry_role).send().await;
     let role = role.unwrap().role.unwrap();
@@ -108,7 +100,13 @@ async fn the_switch_is_armed_as_planned_and_disarmed_only_after_the_group_is_gon
             "arn:aws:elasticache:us-east-1:123456789012:cluster:ecp-dms-1-*"
         ])
     );
+    role
+}
 
+/// The schedule as moto stored the CreateSchedule request: once, at the group's expires-at tag,
+/// deleting the group with the switch's role, and retrying for a day.
+async fn schedule_is_as_planned(c: &Clients, p: &RunPlan, role: &aws_sdk_iam::types::Role) {
+    let n = &p.names;
     // The schedule as moto stored the CreateSchedule request.
     let s = c
         .scheduler
@@ -170,6 +168,22 @@ async fn the_switch_is_armed_as_planned_and_disarmed_only_after_the_group_is_gon
     let retry = t.retry_policy().unwrap();
     assert_eq!(retry.maximum_retry_attempts(), Some(185));
     assert_eq!(retry.maximum_event_age_in_seconds(), Some(86_400));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_switch_is_armed_as_planned_and_disarmed_only_after_the_group_is_gone() {
+    let moto = Moto::start(true);
+    let c = moto.clients().await;
+    let p = plan_for(&c, "ecp-dms-1", &["--transit-encryption", "false"]).await;
+    let n = &p.names;
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = Mutex::new(Ledger::open(dir.path(), &p.run_id, "us-east-1").unwrap());
+    aws::provision(&c, &p, &ledger, None, &fast())
+        .await
+        .unwrap();
+
+    let role = role_is_as_planned(&c, &p).await;
+    schedule_is_as_planned(&c, &p, &role).await;
 
     // Both are in the ledger, each recorded before its create call.
     let entries = Ledger::read(&dir.path().join("ledger.jsonl")).unwrap();

@@ -132,6 +132,59 @@ impl Drop for Moto {
     }
 }
 
+/// Store one object per quiet run under history/{profile}/main/, one run on another branch, and a
+/// corrupt and a foreign object (the newest of all). Returns the runs' keys and their prefix.
+fn fill_history(rt: &tokio::runtime::Runtime, store: &S3Store) -> (Vec<String>, String) {
+    // Store: one object per run, under history/{profile}/{branch}/.
+    let mut keys = Vec::new();
+    for (i, ops) in QUIET.iter().enumerate() {
+        let r: RunResult = serde_json::from_value(run(
+            &format!("h-{i}"),
+            u32::try_from(i).unwrap(),
+            *ops,
+            1.0,
+            30,
+        ))
+        .unwrap();
+        keys.push(rt.block_on(store_run(store, &r, "main")).unwrap());
+    }
+    let prefix = keys[0].rsplit_once('/').unwrap().0.to_string() + "/";
+    assert!(prefix.starts_with("history/redis-redis_7.0.15_local_standalone_"));
+    assert!(prefix.ends_with("/main/"));
+    // A run on another branch, a corrupt and a foreign object (newest of all).
+    let other: RunResult = serde_json::from_value(run("f-1", 40, 1.0, 1.0, 30)).unwrap();
+    rt.block_on(store_run(store, &other, "feature/x")).unwrap();
+    rt.block_on(store.put(
+        &format!("{prefix}20991231T000000.000Z-x.json"),
+        b"{oops".to_vec(),
+    ))
+    .unwrap();
+    let foreign = serde_json::to_vec(&json!({"schema": "someone-else/v3"})).unwrap();
+    rt.block_on(store.put(&format!("{prefix}20991231T000001.000Z-y.json"), foreign))
+        .unwrap();
+    (keys, prefix)
+}
+
+/// List and pick: the newest 4 good runs, oldest first, with a warning per bad object.
+fn list_and_pick(rt: &tokio::runtime::Runtime, store: &S3Store, prefix: &str) {
+    // List and pick: the newest 4 good runs, oldest first, with a warning per bad object.
+    let listed = rt.block_on(store.list(prefix)).unwrap();
+    assert_eq!(listed.len(), 8, "{listed:?}");
+    let (runs, warnings) = rt.block_on(read_runs(store, prefix, 4)).unwrap();
+    let ids: Vec<_> = runs.iter().map(|r| r.run.id.clone().unwrap()).collect();
+    assert_eq!(ids, ["h-2", "h-3", "h-4", "h-5"]);
+    // Read newest first: the foreign object, then the corrupt one.
+    assert_eq!(warnings.len(), 2, "{warnings:?}");
+    assert!(
+        warnings[0].contains("has schema 'someone-else/v3'"),
+        "{warnings:?}"
+    );
+    assert!(
+        warnings[1].contains("is not a readable results.json"),
+        "{warnings:?}"
+    );
+}
+
 #[test]
 fn s3_history_stores_lists_picks_and_survives_bad_objects() {
     let Some(moto) = Moto::start() else { return };
@@ -145,50 +198,8 @@ fn s3_history_stores_lists_picks_and_survives_bad_objects() {
         .unwrap();
     let store = S3Store::new(client.clone(), BUCKET);
 
-    // Store: one object per run, under history/{profile}/{branch}/.
-    let mut keys = Vec::new();
-    for (i, ops) in QUIET.iter().enumerate() {
-        let r: RunResult = serde_json::from_value(run(
-            &format!("h-{i}"),
-            u32::try_from(i).unwrap(),
-            *ops,
-            1.0,
-            30,
-        ))
-        .unwrap();
-        keys.push(rt.block_on(store_run(&store, &r, "main")).unwrap());
-    }
-    let prefix = keys[0].rsplit_once('/').unwrap().0.to_string() + "/";
-    assert!(prefix.starts_with("history/redis-redis_7.0.15_local_standalone_"));
-    assert!(prefix.ends_with("/main/"));
-    // A run on another branch, a corrupt and a foreign object (newest of all).
-    let other: RunResult = serde_json::from_value(run("f-1", 40, 1.0, 1.0, 30)).unwrap();
-    rt.block_on(store_run(&store, &other, "feature/x")).unwrap();
-    rt.block_on(store.put(
-        &format!("{prefix}20991231T000000.000Z-x.json"),
-        b"{oops".to_vec(),
-    ))
-    .unwrap();
-    let foreign = serde_json::to_vec(&json!({"schema": "someone-else/v3"})).unwrap();
-    rt.block_on(store.put(&format!("{prefix}20991231T000001.000Z-y.json"), foreign))
-        .unwrap();
-
-    // List and pick: the newest 4 good runs, oldest first, with a warning per bad object.
-    let listed = rt.block_on(store.list(&prefix)).unwrap();
-    assert_eq!(listed.len(), 8, "{listed:?}");
-    let (runs, warnings) = rt.block_on(read_runs(&store, &prefix, 4)).unwrap();
-    let ids: Vec<_> = runs.iter().map(|r| r.run.id.clone().unwrap()).collect();
-    assert_eq!(ids, ["h-2", "h-3", "h-4", "h-5"]);
-    // Read newest first: the foreign object, then the corrupt one.
-    assert_eq!(warnings.len(), 2, "{warnings:?}");
-    assert!(
-        warnings[0].contains("has schema 'someone-else/v3'"),
-        "{warnings:?}"
-    );
-    assert!(
-        warnings[1].contains("is not a readable results.json"),
-        "{warnings:?}"
-    );
+    let (keys, prefix) = fill_history(&rt, &store);
+    list_and_pick(&rt, &store, &prefix);
 
     let d = tempfile::tempdir().unwrap();
     let slow = write(d.path(), "slow.json", &run("cur", 50, 8_000.0, 1.0, 30));

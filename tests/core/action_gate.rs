@@ -57,11 +57,9 @@ fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     out
 }
 
-#[test]
-fn runs_are_stored_gated_against_history_and_a_regression_fails_the_step() {
-    // The history is a folder in the workspace (paths outside it are refused in Actions).
-    let h = "perf-history";
-
+/// A run on main: no baseline, stored in the history (the folder `h` of the workspace). Returns
+/// its step.
+fn run_on_main_is_stored(h: &str) -> Step {
     // 1. A run on main: no baseline, stored in the history.
     let a = Step::new("push", &json!({}));
     let o = a
@@ -90,10 +88,15 @@ fn runs_are_stored_gated_against_history_and_a_regression_fails_the_step() {
     assert!(!a.out_dir().join("gate.json").exists());
     assert!(!a.out_dir().join("trend.png").exists());
     assert_eq!(baseline_pixels(&a.out_dir().join("chart.png")), 0);
+    a
+}
 
+/// A PR run gated against the history of main (`hist_a`): a verdict, in the outputs, the summary
+/// and files; the run goes to its own branch's history.
+fn pr_run_is_gated_against_main(h: &str, hist_a: &std::path::Path) {
     // 2. A PR run gated against that history: a verdict, in the outputs, the summary and files.
     let b = Step::new("pull_request", &json!({"pull_request": {"number": 3}}));
-    copy_dir(&hist_a, &b.workspace.join(h));
+    copy_dir(hist_a, &b.workspace.join(h));
     let o = b
         .main(
             &Step::local_inputs(
@@ -138,7 +141,11 @@ fn runs_are_stored_gated_against_history_and_a_regression_fails_the_step() {
     assert!(files_under(&b.workspace.join(h))
         .iter()
         .any(|p| p.to_string_lossy().contains("/feature-x/")));
+}
 
+/// Against a history three times as fast as run `a` (three runs, a few % apart): regressed, exit
+/// 1, with the baseline over the chart and a trend.
+fn regression_fails_the_step(a: &Step) {
     // 3. Against a history three times as fast (three runs, a few % apart): regressed, exit 1.
     let c = Step::new("push", &json!({}));
     let fast = c.workspace.join("fast");
@@ -176,6 +183,16 @@ fn runs_are_stored_gated_against_history_and_a_regression_fails_the_step() {
         (trend.width(), trend.height()),
         elasticache_perf::report::trend_chart::DEFAULT_SIZE
     );
+}
+
+#[test]
+fn runs_are_stored_gated_against_history_and_a_regression_fails_the_step() {
+    // The history is a folder in the workspace (paths outside it are refused in Actions).
+    let h = "perf-history";
+
+    let a = run_on_main_is_stored(h);
+    pr_run_is_gated_against_main(h, &a.workspace.join(h));
+    regression_fails_the_step(&a);
 
     // 4. A baseline that does not exist is bad input, before anything runs.
     let d = Step::new("push", &json!({}));

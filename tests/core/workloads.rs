@@ -228,25 +228,11 @@ fn bad_workloads_are_refused_naming_the_workload_and_the_key() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_regression_in_one_workload_fails_the_matrix_and_the_comment_shows_all() {
-    let h = "perf-history";
-    let inputs = |run_id: &'static str, extra: &[(&'static str, &'static str)]| {
-        let mut v = Step::local_inputs(run_id, &[("history_dir", h), ("workloads", TWO)]);
-        v.extend_from_slice(extra);
-        v
-    };
-    // 1. The matrix on main, stored in the history (one folder per workload's profile).
-    let a = Step::new("push", &json!({}));
-    let mut cmd = a.main(&inputs("ecp-mx-a", &[]), "http://127.0.0.1:9");
-    cmd.env("GITHUB_REF_NAME", "main");
-    let o = run(cmd).await;
-    let (_, stderr) = text(&o);
-    assert_eq!(o.status.code(), Some(0), "{stderr}");
-    // The history of "writes" becomes three runs three times as fast as the one stored.
-    let hist = a.workspace.join(h);
+/// Replace the one stored run of "writes" in the history `hist` by three runs three times as fast
+/// (a few % apart).
+fn writes_history_three_times_as_fast(hist: &std::path::Path) {
     let mut stored = Vec::new();
-    let mut stack = vec![hist.clone()];
+    let mut stack = vec![hist.to_path_buf()];
     while let Some(d) = stack.pop() {
         for e in std::fs::read_dir(&d).unwrap() {
             let p = e.unwrap().path();
@@ -270,13 +256,11 @@ async fn a_regression_in_one_workload_fails_the_matrix_and_the_comment_shows_all
         std::fs::write(name, serde_json::to_vec(&v).unwrap()).unwrap();
     }
     std::fs::remove_file(writes).unwrap();
-    // 2. A PR run of the matrix gated against main's history: "writes" regressed, exit 1.
-    let b = Step::new(
-        "pull_request",
-        &json!({"pull_request": {"number": 5, "head": {"sha": "0123abc"}}}),
-    );
-    let dst = b.workspace.join(h);
-    let mut stack = vec![(hist.clone(), dst.clone())];
+}
+
+/// Copy the history folder `hist` to `dst`.
+fn copy_history(hist: &std::path::Path, dst: &std::path::Path) {
+    let mut stack = vec![(hist.to_path_buf(), dst.to_path_buf())];
     while let Some((from, to)) = stack.pop() {
         std::fs::create_dir_all(&to).unwrap();
         for e in std::fs::read_dir(&from).unwrap() {
@@ -289,6 +273,33 @@ async fn a_regression_in_one_workload_fails_the_matrix_and_the_comment_shows_all
             }
         }
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_regression_in_one_workload_fails_the_matrix_and_the_comment_shows_all() {
+    let h = "perf-history";
+    let inputs = |run_id: &'static str, extra: &[(&'static str, &'static str)]| {
+        let mut v = Step::local_inputs(run_id, &[("history_dir", h), ("workloads", TWO)]);
+        v.extend_from_slice(extra);
+        v
+    };
+    // 1. The matrix on main, stored in the history (one folder per workload's profile).
+    let a = Step::new("push", &json!({}));
+    let mut cmd = a.main(&inputs("ecp-mx-a", &[]), "http://127.0.0.1:9");
+    cmd.env("GITHUB_REF_NAME", "main");
+    let o = run(cmd).await;
+    let (_, stderr) = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{stderr}");
+    // The history of "writes" becomes three runs three times as fast as the one stored.
+    let hist = a.workspace.join(h);
+    writes_history_three_times_as_fast(&hist);
+    // 2. A PR run of the matrix gated against main's history: "writes" regressed, exit 1.
+    let b = Step::new(
+        "pull_request",
+        &json!({"pull_request": {"number": 5, "head": {"sha": "0123abc"}}}),
+    );
+    let dst = b.workspace.join(h);
+    copy_history(&hist, &dst);
     let gh = FakeGithub::start("").await;
     let mut cmd = b.main(
         &inputs(

@@ -83,6 +83,132 @@ fn comment_json(c: &Comment) -> serde_json::Value {
            "html_url": format!("https://github.com/o/r/pull/{}#issuecomment-{}", c.pr, c.id)})
 }
 
+/// The `body` of a request's JSON.
+fn body_of(req: &Request) -> String {
+    let v: serde_json::Value = serde_json::from_slice(&req.body).unwrap();
+    v["body"].as_str().unwrap().to_string()
+}
+
+/// GitHub's answer to a write with a read-only token.
+fn forbidden() -> ResponseTemplate {
+    ResponseTemplate::new(403).set_body_json(json!({
+        "message": "Resource not accessible by integration",
+        "documentation_url": "https://docs.github.com/rest/issues/comments#create-an-issue-comment"
+    }))
+}
+
+impl Responder {
+    /// GET the comments of a pull request: 100 a page, with a `link` header to the next.
+    fn list_comments(&self, s: &mut State, req: &Request, n: &str) -> ResponseTemplate {
+        if s.fail_lists > 0 {
+            s.fail_lists -= 1;
+            return ResponseTemplate::new(502).set_body_string("bad gateway");
+        }
+        let pr: u64 = n.parse().unwrap();
+        let page: usize = req
+            .url
+            .query_pairs()
+            .find(|(k, _)| k == "page")
+            .map_or(1, |(_, v)| v.parse().unwrap());
+        let all: Vec<&Comment> = s.comments.iter().filter(|c| c.pr == pr).collect();
+        let items: Vec<serde_json::Value> = all
+            .iter()
+            .skip((page - 1) * 100)
+            .take(100)
+            .map(|c| comment_json(c))
+            .collect();
+        let mut t = ResponseTemplate::new(200).set_body_json(items);
+        if all.len() > page * 100 {
+            t = t.insert_header(
+                "link",
+                format!(
+                    "<{}/repos/o/r/issues/{pr}/comments?per_page=100&page={}>; rel=\"next\"",
+                    self.base,
+                    page + 1
+                )
+                .as_str(),
+            );
+        }
+        t
+    }
+
+    /// POST a comment (403 when the token is read-only).
+    fn create_comment(&self, s: &mut State, req: &Request, n: &str) -> ResponseTemplate {
+        if s.read_only {
+            return forbidden();
+        }
+        s.next_id += 1;
+        let c = Comment {
+            id: 1000 + s.next_id,
+            pr: n.parse().unwrap(),
+            login: s.author.clone(),
+            body: body_of(req),
+        };
+        s.creates += 1;
+        s.writes.push(("create", std::time::SystemTime::now()));
+        s.comments.push(c.clone());
+        ResponseTemplate::new(201).set_body_json(comment_json(&c))
+    }
+
+    /// PATCH a comment's body (403 when the token is read-only, 404 when there is no such comment).
+    fn update_comment(&self, s: &mut State, req: &Request, id: &str) -> ResponseTemplate {
+        if s.read_only {
+            return forbidden();
+        }
+        let id: u64 = id.parse().unwrap();
+        let text = body_of(req);
+        s.updates += 1;
+        s.writes.push(("update", std::time::SystemTime::now()));
+        match s.comments.iter_mut().find(|c| c.id == id) {
+            Some(c) => {
+                c.body = text;
+                let j = comment_json(c);
+                ResponseTemplate::new(200).set_body_json(j)
+            }
+            None => ResponseTemplate::new(404).set_body_json(json!({"message": "Not Found"})),
+        }
+    }
+
+    /// GET the issues (by their creator when asked), with a pull request among them as GitHub does.
+    fn list_issues(&self, s: &mut State, req: &Request) -> ResponseTemplate {
+        let q: Vec<(String, String)> = req.url.query_pairs().into_owned().collect();
+        let creator = q
+            .iter()
+            .find(|(k, _)| k == "creator")
+            .map(|(_, v)| v.clone());
+        let items: Vec<serde_json::Value> = s
+            .issues
+            .iter()
+            .filter(|i| creator.as_ref().is_none_or(|c| *c == i.login))
+            .map(|i| {
+                json!({"number": i.number, "title": i.title, "body": i.body,
+                            "user": user_json(&i.login), "state": "open"})
+            })
+            // The issues list also returns pull requests.
+            .chain(std::iter::once(json!({"number": 1, "title": "a PR",
+                "user": user_json(BOT), "state": "open", "pull_request": {"url": "x"}})))
+            .collect();
+        ResponseTemplate::new(200).set_body_json(items)
+    }
+
+    /// POST an issue (403 when the token is read-only).
+    fn create_issue(&self, s: &mut State, req: &Request) -> ResponseTemplate {
+        if s.read_only {
+            return forbidden();
+        }
+        let v: serde_json::Value = serde_json::from_slice(&req.body).unwrap();
+        s.next_id += 1;
+        let i = Issue {
+            number: 500 + s.next_id,
+            title: v["title"].as_str().unwrap().into(),
+            body: v["body"].as_str().unwrap().into(),
+            login: s.author.clone(),
+        };
+        s.issues.push(i.clone());
+        ResponseTemplate::new(201).set_body_json(json!({"number": i.number, "title": i.title}))
+    }
+}
+
 impl Respond for Responder {
     fn respond(&self, req: &Request) -> ResponseTemplate {
         let mut s = self.state.lock().unwrap();
@@ -90,16 +216,6 @@ impl Respond for Responder {
         let path = path.strip_prefix("/api/v3").unwrap_or(path);
         let seg: Vec<&str> = path.trim_matches('/').split('/').collect();
         let method = req.method.as_str();
-        let body = || -> String {
-            let v: serde_json::Value = serde_json::from_slice(&req.body).unwrap();
-            v["body"].as_str().unwrap().to_string()
-        };
-        let forbidden = || {
-            ResponseTemplate::new(403).set_body_json(json!({
-                "message": "Resource not accessible by integration",
-                "documentation_url": "https://docs.github.com/rest/issues/comments#create-an-issue-comment"
-            }))
-        };
         if s.rate_limit > 0 {
             s.rate_limit -= 1;
             s.rate_limited += 1;
@@ -114,108 +230,16 @@ impl Respond for Responder {
         match (method, seg.as_slice()) {
             ("GET", ["user"]) => forbidden(),
             ("GET", ["repos", "o", "r", "issues", n, "comments"]) => {
-                if s.fail_lists > 0 {
-                    s.fail_lists -= 1;
-                    return ResponseTemplate::new(502).set_body_string("bad gateway");
-                }
-                let pr: u64 = n.parse().unwrap();
-                let page: usize = req
-                    .url
-                    .query_pairs()
-                    .find(|(k, _)| k == "page")
-                    .map_or(1, |(_, v)| v.parse().unwrap());
-                let all: Vec<&Comment> = s.comments.iter().filter(|c| c.pr == pr).collect();
-                let items: Vec<serde_json::Value> = all
-                    .iter()
-                    .skip((page - 1) * 100)
-                    .take(100)
-                    .map(|c| comment_json(c))
-                    .collect();
-                let mut t = ResponseTemplate::new(200).set_body_json(items);
-                if all.len() > page * 100 {
-                    t = t.insert_header(
-                        "link",
-                        format!(
-                            "<{}/repos/o/r/issues/{pr}/comments?per_page=100&page={}>; rel=\"next\"",
-                            self.base,
-                            page + 1
-                        )
-                        .as_str(),
-                    );
-                }
-                t
+                self.list_comments(&mut s, req, n)
             }
             ("POST", ["repos", "o", "r", "issues", n, "comments"]) => {
-                if s.read_only {
-                    return forbidden();
-                }
-                s.next_id += 1;
-                let c = Comment {
-                    id: 1000 + s.next_id,
-                    pr: n.parse().unwrap(),
-                    login: s.author.clone(),
-                    body: body(),
-                };
-                s.creates += 1;
-                s.writes.push(("create", std::time::SystemTime::now()));
-                s.comments.push(c.clone());
-                ResponseTemplate::new(201).set_body_json(comment_json(&c))
+                self.create_comment(&mut s, req, n)
             }
             ("PATCH", ["repos", "o", "r", "issues", "comments", id]) => {
-                if s.read_only {
-                    return forbidden();
-                }
-                let id: u64 = id.parse().unwrap();
-                let text = body();
-                s.updates += 1;
-                s.writes.push(("update", std::time::SystemTime::now()));
-                match s.comments.iter_mut().find(|c| c.id == id) {
-                    Some(c) => {
-                        c.body = text;
-                        let j = comment_json(c);
-                        ResponseTemplate::new(200).set_body_json(j)
-                    }
-                    None => {
-                        ResponseTemplate::new(404).set_body_json(json!({"message": "Not Found"}))
-                    }
-                }
+                self.update_comment(&mut s, req, id)
             }
-            ("GET", ["repos", "o", "r", "issues"]) => {
-                let q: Vec<(String, String)> = req.url.query_pairs().into_owned().collect();
-                let creator = q
-                    .iter()
-                    .find(|(k, _)| k == "creator")
-                    .map(|(_, v)| v.clone());
-                let items: Vec<serde_json::Value> = s
-                    .issues
-                    .iter()
-                    .filter(|i| creator.as_ref().is_none_or(|c| *c == i.login))
-                    .map(|i| {
-                        json!({"number": i.number, "title": i.title, "body": i.body,
-                                    "user": user_json(&i.login), "state": "open"})
-                    })
-                    // The issues list also returns pull requests.
-                    .chain(std::iter::once(json!({"number": 1, "title": "a PR",
-                        "user": user_json(BOT), "state": "open", "pull_request": {"url": "x"}})))
-                    .collect();
-                ResponseTemplate::new(200).set_body_json(items)
-            }
-            ("POST", ["repos", "o", "r", "issues"]) => {
-                if s.read_only {
-                    return forbidden();
-                }
-                let v: serde_json::Value = serde_json::from_slice(&req.body).unwrap();
-                s.next_id += 1;
-                let i = Issue {
-                    number: 500 + s.next_id,
-                    title: v["title"].as_str().unwrap().into(),
-                    body: v["body"].as_str().unwrap().into(),
-                    login: s.author.clone(),
-                };
-                s.issues.push(i.clone());
-                ResponseTemplate::new(201)
-                    .set_body_json(json!({"number": i.number, "title": i.title}))
-            }
+            ("GET", ["repos", "o", "r", "issues"]) => self.list_issues(&mut s, req),
+            ("POST", ["repos", "o", "r", "issues"]) => self.create_issue(&mut s, req),
             ("GET", ["repos", "o", "r", "pulls", n]) => ResponseTemplate::new(200).set_body_json(
                 json!({"number": n.parse::<u64>().unwrap(), "head": {"sha": s.head_sha}}),
             ),
