@@ -1,15 +1,11 @@
 //! The run history in S3, against moto in server mode on 127.0.0.1 (real HTTP, real SDK): store
 //! runs, list them, pick the newest N as the baseline, survive a corrupt and a foreign object, and
-//! read pinned objects and prefixes through `compare`. Skipped (with a message) when moto is not
-//! installed, unless `ECP_REQUIRE_MOTO` is set (scripts/test sets it after installing moto).
+//! read pinned objects and prefixes through `compare`. Like every AWS test it fails when moto is
+//! not installed (scripts/test installs it).
 
 #![allow(clippy::unwrap_used)]
 
-use std::io::{Read as _, Write as _};
-use std::net::TcpStream;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command as StdCommand, Stdio};
-use std::time::{Duration, Instant};
+use std::path::Path;
 
 use assert_cmd::Command;
 use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
@@ -19,74 +15,19 @@ use elasticache_perf::history::{read_runs, store_run, HistoryStore};
 use elasticache_perf::results::RunResult;
 use serde_json::{json, Value};
 
+use crate::common_aws::Moto;
 use crate::gate_support;
 use gate_support::{outcome, run, write, QUIET};
 
 const BUCKET: &str = "ecp-history";
 
-/// A moto server started by this test on a free loopback port, stopped (by its pid) on drop.
-struct Moto {
-    child: Child,
-    port: u16,
-}
+/// The project's moto server (`common_aws::Moto`: fails loudly when moto is not installed), with
+/// an S3 client and the `compare` command pointed at it.
+struct S3Moto(Moto);
 
-impl Moto {
-    fn binary() -> Option<PathBuf> {
-        let p = std::env::var_os("ECP_MOTO_SERVER").map_or_else(
-            || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/moto_server"),
-            PathBuf::from,
-        );
-        p.is_file().then_some(p)
-    }
-
-    #[allow(clippy::print_stderr)] // the skip message
-    fn start() -> Option<Self> {
-        let Some(bin) = Self::binary() else {
-            assert!(
-                std::env::var_os("ECP_REQUIRE_MOTO").is_none(),
-                "moto_server not found (.venv/bin/moto_server or ECP_MOTO_SERVER); scripts/test installs it"
-            );
-            // Say why the test did nothing, so a skipped run is never mistaken for a pass.
-            eprintln!("skipped: moto_server is not installed (run scripts/test, or python3 -m venv .venv && .venv/bin/pip install 'moto[server]')");
-            return None;
-        };
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let child = StdCommand::new(bin)
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let moto = Self { child, port };
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while !moto.answers() {
-            assert!(
-                Instant::now() < deadline,
-                "moto did not answer on port {port}"
-            );
-            std::thread::sleep(Duration::from_millis(200));
-        }
-        Some(moto)
-    }
-
-    fn answers(&self) -> bool {
-        let Ok(mut s) = TcpStream::connect(("127.0.0.1", self.port)) else {
-            return false;
-        };
-        let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
-        let req = "GET /moto-api/ HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
-        let mut buf = [0u8; 12];
-        s.write_all(req.as_bytes()).is_ok()
-            && s.read_exact(&mut buf).is_ok()
-            && buf.starts_with(b"HTTP/1.1 200")
-    }
-
-    fn endpoint(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
+impl S3Moto {
+    fn start() -> Self {
+        Self(Moto::start(false))
     }
 
     fn client(&self) -> aws_sdk_s3::Client {
@@ -96,7 +37,7 @@ impl Moto {
         let conf = aws_sdk_s3::Config::builder()
             .behavior_version(BehaviorVersion::latest())
             .http_client(http)
-            .endpoint_url(self.endpoint())
+            .endpoint_url(&self.0.endpoint)
             .region(Region::new("us-east-1"))
             .credentials_provider(Credentials::new("testing", "testing", None, None, "test"))
             .force_path_style(true)
@@ -108,11 +49,7 @@ impl Moto {
     fn compare(&self, current: &Path, baseline: &str) -> Command {
         let mut c = Command::cargo_bin("elasticache-perf").unwrap();
         c.env_remove("RUST_LOG")
-            .env("AWS_ENDPOINT_URL", self.endpoint())
-            .env("AWS_REGION", "us-east-1")
-            .env("AWS_ACCESS_KEY_ID", "testing")
-            .env("AWS_SECRET_ACCESS_KEY", "testing")
-            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .envs(self.0.env())
             .env_remove("AWS_PROFILE")
             // The history's default branch comes from these: a test sets what it means.
             .env_remove("GITHUB_BASE_REF")
@@ -122,13 +59,6 @@ impl Moto {
             .arg(current)
             .args(["--baseline", baseline]);
         c
-    }
-}
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
@@ -187,7 +117,7 @@ fn list_and_pick(rt: &tokio::runtime::Runtime, store: &S3Store, prefix: &str) {
 
 #[test]
 fn s3_history_stores_lists_picks_and_survives_bad_objects() {
-    let Some(moto) = Moto::start() else { return };
+    let moto = S3Moto::start();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
