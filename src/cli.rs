@@ -99,16 +99,14 @@ pub fn invocation_args(
 }
 
 impl Cli {
-    /// Parse this process's command line (see [`invocation_args`]); exits with clap's usage error
-    /// (code 2) when it is wrong.
-    pub fn parse_invocation() -> Self {
+    /// Parse this process's command line (see [`invocation_args`]). A wrong one, and `--help` or
+    /// `--version`, come back as clap's error, which `main` prints and exits with (usage: 2).
+    pub fn parse_invocation() -> Result<Self, clap::Error> {
         use clap::{CommandFactory as _, Parser as _};
         let input = std::env::var("INPUT_COMMAND").ok();
         match invocation_args(std::env::args_os().collect(), input.as_deref()) {
-            Ok(args) => Self::parse_from(args),
-            Err(msg) => Self::command()
-                .error(clap::error::ErrorKind::InvalidValue, msg)
-                .exit(),
+            Ok(args) => Self::try_parse_from(args),
+            Err(msg) => Err(Self::command().error(clap::error::ErrorKind::InvalidValue, msg)),
         }
     }
 }

@@ -3,7 +3,14 @@
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let cli = elasticache_perf::cli::Cli::parse_invocation();
+    let cli = match elasticache_perf::cli::Cli::parse_invocation() {
+        Ok(cli) => cli,
+        // Usage errors (2), and --help and --version (0), printed as clap prints them.
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2));
+        }
+    };
     elasticache_perf::init_logging();
     let r = elasticache_perf::run(cli);
     // Inside Actions: what the action wrote into the workspace goes to the workspace's owner.
