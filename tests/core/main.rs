@@ -21,6 +21,7 @@ mod analyze_cli;
 mod analyze_failures;
 mod analyze_multi;
 mod analyze_single;
+mod doc_links;
 mod examples;
 mod gate_cli;
 mod gate_one_run;
