@@ -185,7 +185,9 @@ impl Ctx<'_> {
             })
             .collect();
         let outcome = super::matrix::outcome_of(&done, ws.len(), false);
-        let (m, summaries) = super::matrix::write_matrix(self.run_id, &done, self.out_dir)?;
+        let why_not = why_not_run(outs);
+        let (m, summaries) =
+            super::matrix::write_matrix(self.run_id, ws, &done, &why_not, self.out_dir)?;
         Ok(Some((m, summaries, outcome)))
     }
 
@@ -223,6 +225,23 @@ impl Ctx<'_> {
             earlier,
         )
         .await
+    }
+}
+
+/// Why a matrix's workloads after the last that ran did not run: the matrix stops after a workload
+/// interrupted by a signal, or one whose load was cut short (every task stalled) or whose image
+/// could not be pulled — its failure says which.
+fn why_not_run(outs: &[AwsOutcome]) -> String {
+    match outs.last() {
+        Some(o) if o.interrupted => "interrupted".to_string(),
+        Some(o) => {
+            let name = o.workload.as_deref().unwrap_or("?");
+            match &o.failure {
+                Some(f) => format!("workload '{name}' failed: {f}"),
+                None => format!("the matrix ended after workload '{name}'"),
+            }
+        }
+        None => "the matrix ended before it".to_string(),
     }
 }
 

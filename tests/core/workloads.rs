@@ -352,3 +352,93 @@ async fn a_regression_in_one_workload_fails_the_matrix_and_the_comment_shows_all
         "{summary}"
     );
 }
+
+#[test]
+fn a_matrix_interrupted_in_its_first_workload_lists_the_second_as_not_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let log = dir.path().join("stderr.txt");
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("elasticache-perf"))
+        .args([
+            "run",
+            "--target",
+            "local",
+            "--loadgen",
+            "builtin",
+            "--test-duration-seconds",
+            "60",
+            "--threads",
+            "1",
+            "--clients",
+            "2",
+            "--run-id",
+            "ecp-mx-int",
+            "--workloads",
+            r#"[{"name": "reads", "ratio": "0:1"}, {"name": "writes", "ratio": "1:0"}]"#,
+            "--out",
+        ])
+        .arg(&out)
+        .env("ELASTICACHE_PERF_LOG", "info")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    // Interrupt once the first workload's load runs.
+    let started = std::time::Instant::now();
+    while !std::fs::read_to_string(&log)
+        .unwrap_or_default()
+        .contains("workload 1/2: reads")
+    {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(30),
+            "the first workload never started: {}",
+            std::fs::read_to_string(&log).unwrap_or_default()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    let pid = nix::unistd::Pid::from_raw(i32::try_from(child.id()).unwrap());
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT).unwrap();
+    let status = child.wait().unwrap();
+    let stderr = std::fs::read_to_string(&log).unwrap();
+    assert_eq!(status.code(), Some(130), "{stderr}");
+    assert!(!stderr.contains("workload 2/2"), "{stderr}");
+
+    let m = read_json(&out.join("matrix.json"));
+    assert!(
+        validator(elasticache_perf::report::matrix::JSON_SCHEMA).is_valid(&m),
+        "{m}"
+    );
+    let ws = m["workloads"].as_array().unwrap();
+    assert_eq!(ws.len(), 2, "{m}");
+    // The first ran (cut short), with its results; no reason.
+    assert_eq!(ws[0]["name"], "reads");
+    assert_eq!(ws[0]["results"], "reads/results.json");
+    assert_ne!(ws[0]["status"], "not_run");
+    assert!(ws[0].get("reason").is_none(), "{m}");
+    assert!(out.join("reads/results.json").is_file());
+    // The second never ran: listed, in the inputs' order, and why.
+    assert_eq!(
+        ws[1],
+        json!({
+            "name": "writes",
+            "results": null,
+            "status": "not_run",
+            "ops_per_sec": null,
+            "p50_ms": null,
+            "p99_ms": null,
+            "p999_ms": null,
+            "verdict": "none",
+            "reason": "interrupted",
+        })
+    );
+    assert!(!out.join("writes/results.json").exists());
+    assert_eq!(m["verdict"], "none");
+    let summary = std::fs::read_to_string(out.join("summary.md")).unwrap();
+    assert!(
+        summary
+            .contains("| writes | not run | n/a | n/a | n/a | n/a | none | not run: interrupted |"),
+        "{summary}"
+    );
+    assert!(summary.contains("1 workload(s) did not run"), "{summary}");
+}
