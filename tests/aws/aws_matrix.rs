@@ -121,3 +121,65 @@ async fn two_workloads_share_one_replication_group() {
     let left = inventory(&c, RUN_ID, &run.vpc).await;
     assert!(left.is_empty(), "left behind: {left:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stalled_first_workload_lists_the_rest_as_not_run() {
+    let moto = Moto::start_with(true, &[("ECP_MOTO_STRICT", "1")]);
+    let c = moto.clients().await;
+    let run_id = "ecp-mx-stall";
+    // Every task's memtier hangs: the first workload stalls and ends the matrix.
+    let run = run_aws(
+        &moto,
+        run_id,
+        Mode::Hang,
+        &[
+            "--workloads",
+            r#"[{"name": "reads", "ratio": "0:1", "test_duration": "10m"},
+                {"name": "writes", "ratio": "1:0"},
+                {"name": "big", "data_size": 4096}]"#,
+            "--aws-metrics-wait-seconds",
+            "0",
+        ],
+    )
+    .await;
+    let (stderr, out) = (&run.stderr, &run.out_dir);
+    assert_eq!(run.code, Some(3), "{stderr}");
+    assert!(
+        stderr.contains("not starting the 2 workload(s) after it"),
+        "{stderr}"
+    );
+    // Only the first workload's tasks ever ran.
+    assert_eq!(run.envs.len(), 2, "{stderr}");
+
+    let m: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("matrix.json")).unwrap()).unwrap();
+    let schema = serde_json::from_str(elasticache_perf::report::matrix::JSON_SCHEMA).unwrap();
+    assert!(jsonschema::is_valid(&schema, &m), "{m}");
+    let ws = m["workloads"].as_array().unwrap();
+    let names: Vec<&str> = ws.iter().map(|w| w["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["reads", "writes", "big"], "{m}");
+    assert_eq!(ws[0]["status"], "failed", "{m}");
+    assert_eq!(ws[0]["results"], "reads/results.json");
+    assert!(ws[0].get("reason").is_none(), "{m}");
+    let why = "workload 'reads' failed: the load was cut short: no load generator made progress for 120 s";
+    for w in &ws[1..] {
+        assert_eq!(w["status"], "not_run", "{m}");
+        assert_eq!(w["results"], serde_json::Value::Null, "{m}");
+        assert_eq!(w["ops_per_sec"], serde_json::Value::Null, "{m}");
+        assert_eq!(w["verdict"], "none", "{m}");
+        assert!(w["reason"].as_str().unwrap().starts_with(why), "{m}");
+        let name = w["name"].as_str().unwrap();
+        assert!(!out.join(name).join("results.json").exists(), "{name}");
+    }
+    let summary = std::fs::read_to_string(out.join("summary.md")).unwrap();
+    assert!(
+        summary.contains(&format!(
+            "| big | not run | n/a | n/a | n/a | n/a | none | not run: {why}"
+        )),
+        "{summary}"
+    );
+    assert!(summary.contains("2 workload(s) did not run"), "{summary}");
+
+    let left = inventory(&c, run_id, &run.vpc).await;
+    assert!(left.is_empty(), "left behind: {left:?}");
+}
