@@ -1,7 +1,9 @@
 //! The workload matrix on the local target, as users run it: two workloads on one server, each in
 //! its own folder with its own settings, and the matrix's summary, chart and `matrix.json`; bad
 //! `workloads` inputs refused before anything starts; and in the action, a regression in one
-//! workload fails the step, names the workload, and the one comment shows every workload.
+//! workload fails the step, names the workload, and the one comment shows every workload; a matrix
+//! that ends early (a signal, a workload that fails to start) still lists every workload, the ones
+//! that never ran as not run with the reason.
 
 #![allow(clippy::unwrap_used)]
 
@@ -441,4 +443,81 @@ fn a_matrix_interrupted_in_its_first_workload_lists_the_second_as_not_run() {
         "{summary}"
     );
     assert!(summary.contains("1 workload(s) did not run"), "{summary}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_workload_that_fails_to_start_ends_the_matrix_and_the_comment_lists_the_rest() {
+    // A server with 2 MB of memory: the second workload's prefill (20 MB) is refused with OOM.
+    let redis = crate::common::TestRedis::start(&[
+        "--maxmemory",
+        "2mb",
+        "--maxmemory-policy",
+        "noeviction",
+    ]);
+    let ep = format!("redis://127.0.0.1:{}", redis.port);
+    let three = r#"[{"name": "reads", "ratio": "0:1"},
+      {"name": "writes", "prefill": true, "data_size": 4096, "key_maximum": 5000},
+      {"name": "big", "ratio": "1:0"}]"#;
+    let step = Step::new(
+        "pull_request",
+        &json!({"pull_request": {"number": 7, "head": {"sha": "0123abc"}}}),
+    );
+    let gh = FakeGithub::start("").await;
+    let inputs = Step::local_inputs(
+        "ecp-mx-fail",
+        &[
+            ("endpoint", ep.as_str()),
+            ("workloads", three),
+            ("comment", "always"),
+            ("test_duration_seconds", "1"),
+        ],
+    );
+    let o = run(step.main(&inputs, &gh.api_url(""))).await;
+    let (_, stderr) = text(&o);
+    // The run fails as it did before the matrix listed the rest.
+    assert_eq!(o.status.code(), Some(3), "{stderr}");
+    assert!(
+        stderr.contains("workload 'writes': prefill failed"),
+        "{stderr}"
+    );
+    let m = read_json(&step.out_dir().join("matrix.json"));
+    assert!(
+        validator(elasticache_perf::report::matrix::JSON_SCHEMA).is_valid(&m),
+        "{m}"
+    );
+    let ws = m["workloads"].as_array().unwrap();
+    let names: Vec<&str> = ws.iter().map(|w| w["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["reads", "writes", "big"]);
+    assert_eq!(ws[0]["status"], "ok", "{m}");
+    for w in &ws[1..] {
+        assert_eq!(w["status"], "not_run", "{m}");
+        assert!(
+            w["reason"]
+                .as_str()
+                .unwrap()
+                .starts_with("workload 'writes': prefill failed: "),
+            "{m}"
+        );
+    }
+    // workloads_json lists all three.
+    let outputs = step.read(&step.output);
+    let wj = outputs
+        .lines()
+        .rev()
+        .find_map(|l| l.strip_prefix("workloads_json="))
+        .unwrap();
+    let wj: Value = serde_json::from_str(wj).unwrap();
+    assert_eq!(wj.as_array().unwrap().len(), 3, "{wj}");
+    assert_eq!(wj[2]["name"], "big");
+    assert_eq!(wj[2]["status"], "not_run");
+    // The one comment shows the rows that did not run, and why.
+    let comments = gh.comments(7);
+    assert_eq!(comments.len(), 1, "{comments:?}");
+    let body = &comments[0].body;
+    assert!(
+        body.contains("| big | not run | n/a | n/a | n/a | n/a | none | not run: workload 'writes': prefill failed: "),
+        "{body}"
+    );
+    assert!(body.contains("2 workload(s) did not run"), "{body}");
+    assert!(body.contains("| reads | ok |"), "{body}");
 }
