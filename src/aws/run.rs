@@ -123,11 +123,7 @@ where
         let vpc = Some(prep.p.network.vpc_id.as_str());
         let entries = Ledger::read(&out_dir.join(LEDGER_FILE))?;
         let fired = abort::fire(&prep.c, &prep.ledger, &entries, vpc).await;
-        let last = loaded.ok().and_then(|mut os| os.pop());
-        return Ok((
-            vec![interrupted_outcome(prep.p, last, &fired, run_id)],
-            None,
-        ));
+        return Ok((interrupted_outcomes(prep, loaded, &fired, run_id), None));
     };
     tl.push(teardown_phase);
     tl.phase("leak scan");
@@ -411,6 +407,34 @@ async fn leak_scan(
         }
     }
     Ok(problems)
+}
+
+/// The outcomes of a run a signal cut short. Outside a matrix, the run's, interrupted. In a
+/// matrix, each workload that ran before the signal as its tasks' results make it, and the one it
+/// interrupted, interrupted (the workloads after it never ran); when no workload ran, the run's
+/// alone, interrupted.
+fn interrupted_outcomes(
+    prep: Prepared<'_>,
+    loaded: anyhow::Result<Vec<load::LoadOutcome>>,
+    fired: &abort::Fired,
+    run_id: &str,
+) -> Vec<AwsOutcome> {
+    let mut os = loaded.unwrap_or_default();
+    let last = os.pop();
+    let cut_short = prep.plans.get(os.len()).filter(|_| prep.plans.len() > 1);
+    let (Some((name, wp)), Some(last)) = (cut_short, last.as_ref()) else {
+        return vec![interrupted_outcome(prep.p, last, fired, run_id)];
+    };
+    let mut outs: Vec<AwsOutcome> = prep
+        .plans
+        .iter()
+        .zip(&os)
+        .map(|((name, wp), o)| client_outcome(*name, wp, o))
+        .collect();
+    let mut cut = interrupted_outcome(wp.clone(), Some(last.clone()), fired, run_id);
+    cut.workload = name.map(str::to_string);
+    outs.push(cut);
+    outs
 }
 
 /// One workload of an AWS run: its name in a matrix, and its configuration.

@@ -61,7 +61,10 @@ pub async fn run(
     cancel: CancellationToken,
     tl: &mut Timeline,
 ) -> anyhow::Result<LocalOutcome> {
-    let mut all = run_matrix(&[(None, cfg)], false, run_id, out_dir, cancel, tl).await?;
+    let (mut all, failed) = run_matrix(&[(None, cfg)], false, run_id, out_dir, cancel, tl).await?;
+    if let Some(e) = failed {
+        return Err(e);
+    }
     all.pop()
         .ok_or_else(|| anyhow::anyhow!("the local run ended without an outcome"))
 }
@@ -72,7 +75,9 @@ pub type LocalWorkload<'a> = (Option<&'a str>, &'a Config);
 /// Run workloads one after another against one server (started once from the first workload's
 /// configuration, or the endpoint it names), emptying it between them when `flush_between`; each
 /// workload's raw files go to `out_dir/<name>/`. A signal ends the matrix after the workload it
-/// interrupted. The server it starts is stopped before this returns, also on error.
+/// interrupted; a workload that fails to start ends it, and its error comes back beside the
+/// outcomes of the workloads before it. The server it starts is stopped before this returns, also
+/// on error.
 pub async fn run_matrix(
     workloads: &[LocalWorkload<'_>],
     flush_between: bool,
@@ -80,9 +85,9 @@ pub async fn run_matrix(
     out_dir: &Path,
     cancel: CancellationToken,
     tl: &mut Timeline,
-) -> anyhow::Result<Vec<LocalOutcome>> {
+) -> anyhow::Result<(Vec<LocalOutcome>, Option<anyhow::Error>)> {
     let Some((_, first)) = workloads.first() else {
-        return Ok(Vec::new());
+        return Ok((Vec::new(), None));
     };
     for (_, cfg) in workloads {
         if cfg.loadgen != LoadgenChoice::Memtier {
@@ -171,10 +176,7 @@ pub async fn run_matrix(
             o.log.push_str(&server_log_tail(&s));
         }
     }
-    match failed {
-        Some(e) => Err(e),
-        None => Ok(outcomes),
-    }
+    Ok((outcomes, failed))
 }
 
 /// Empty the server (FLUSHALL) between two workloads.

@@ -1,6 +1,7 @@
 //! A workload matrix's own reports: `matrix.json` (schema `elasticache-perf/matrix/v1`: each
-//! workload's result path, headline numbers and verdict), the top-level `summary.md` (one row per
-//! workload) and `chart.png` (the workloads side by side: throughput and p99). Pure.
+//! workload's result path, headline numbers and verdict — or, for a workload that never ran, why),
+//! the top-level `summary.md` (one row per workload) and `chart.png` (the workloads side by side:
+//! throughput and p99). Pure.
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -18,15 +19,51 @@ pub const SCHEMA_ID: &str = "elasticache-perf/matrix/v1";
 /// Size of the matrix's `chart.png`, px.
 pub const CHART_SIZE: (u32, u32) = (1200, 620);
 
+/// A workload's status in the matrix: its result's, or `not_run` when it never ran.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Complete results, no errors seen.
+    Ok,
+    /// Partial results, or results that came with errors.
+    Degraded,
+    /// No usable results.
+    Failed,
+    /// The matrix ended before this workload started.
+    NotRun,
+}
+
+impl Status {
+    /// The word in `matrix.json`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Ok => "ok",
+            Self::Degraded => "degraded",
+            Self::Failed => "failed",
+            Self::NotRun => "not_run",
+        }
+    }
+}
+
+impl From<RunStatus> for Status {
+    fn from(s: RunStatus) -> Self {
+        match s {
+            RunStatus::Ok => Self::Ok,
+            RunStatus::Degraded => Self::Degraded,
+            RunStatus::Failed => Self::Failed,
+        }
+    }
+}
+
 /// One workload of the matrix.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Entry {
     /// The workload's name (its folder).
     pub name: String,
-    /// Its `results.json`, relative to the matrix's folder.
-    pub results: String,
-    /// Its status: `ok`, `degraded` or `failed`.
-    pub status: RunStatus,
+    /// Its `results.json`, relative to the matrix's folder; `null` when it never ran.
+    pub results: Option<String>,
+    /// Its status: `ok`, `degraded`, `failed`, or `not_run`.
+    pub status: Status,
     /// Steady-state throughput, ops/s.
     pub ops_per_sec: Option<f64>,
     /// Steady-state p50, ms.
@@ -37,6 +74,9 @@ pub struct Entry {
     pub p999_ms: Option<f64>,
     /// The gate's verdict, or `none` when nothing was compared.
     pub verdict: String,
+    /// Why a workload never ran (absent for one that ran).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 impl Entry {
@@ -45,13 +85,29 @@ impl Entry {
         let t = &r.steady_state.total;
         Self {
             name: name.to_string(),
-            results: format!("{name}/results.json"),
-            status: r.status,
+            results: Some(format!("{name}/results.json")),
+            status: r.status.into(),
             ops_per_sec: t.ops_per_sec,
             p50_ms: t.latency_ms.p50,
             p99_ms: t.latency_ms.p99,
             p999_ms: t.latency_ms.p99_9,
             verdict: verdict.to_string(),
+            reason: None,
+        }
+    }
+
+    /// The entry of a workload the matrix never started, and why.
+    pub fn not_run(name: &str, reason: &str) -> Self {
+        Self {
+            name: name.to_string(),
+            results: None,
+            status: Status::NotRun,
+            ops_per_sec: None,
+            p50_ms: None,
+            p99_ms: None,
+            p999_ms: None,
+            verdict: "none".to_string(),
+            reason: Some(reason.to_string()),
         }
     }
 }
@@ -66,7 +122,7 @@ pub struct Matrix {
     /// The matrix's verdict: the worst of its workloads' (`regressed` before `inconclusive`
     /// before `no_change` before `improved` before `none`).
     pub verdict: String,
-    /// The workloads, in the order they ran.
+    /// Every workload the inputs named, in their order; the ones that never ran marked `not_run`.
     pub workloads: Vec<Entry>,
 }
 
@@ -108,11 +164,8 @@ impl Matrix {
 
     /// The top-level `summary.md`: one row per workload, linking its own summary.
     pub fn markdown(&self) -> String {
-        let failed = self
-            .workloads
-            .iter()
-            .filter(|e| e.status == RunStatus::Failed)
-            .count();
+        let count = |s: Status| self.workloads.iter().filter(|e| e.status == s).count();
+        let (failed, not_run) = (count(Status::Failed), count(Status::NotRun));
         let mut out = format!(
             "### elasticache-perf: {} workloads on one cache · verdict {}\n\n",
             self.workloads.len(),
@@ -123,10 +176,25 @@ impl Matrix {
                 "{failed} workload(s) failed: their summaries say why.\n\n"
             ));
         }
+        if not_run > 0 {
+            out.push_str(&format!(
+                "{not_run} workload(s) did not run: the matrix ended before them.\n\n"
+            ));
+        }
         out.push_str("| workload | status | ops/s | p50 | p99 | p99.9 | verdict | details |\n");
         out.push_str("|---|---|---:|---:|---:|---:|---|---|\n");
         for e in &self.workloads {
             let name = escape(&e.name, 40);
+            if e.status == Status::NotRun {
+                let why = e.reason.as_deref().unwrap_or("the matrix ended before it");
+                out.push_str(&format!(
+                    "| {name} | not run | {na} | {na} | {na} | {na} | {} | not run: {} |\n",
+                    escape(&e.verdict, 16),
+                    escape(why, 500),
+                    na = human::NOT_AVAILABLE,
+                ));
+                continue;
+            }
             out.push_str(&format!(
                 "| {name} | {} | {} | {} | {} | {} | {} | [{name}/summary.md]({name}/summary.md) |\n",
                 escape(e.status.as_str(), 16),
@@ -198,7 +266,14 @@ impl Matrix {
     ) -> anyhow::Result<()> {
         let n = i32::try_from(values.len()).unwrap_or(i32::MAX).max(1);
         let top = values.iter().copied().fold(0.0_f64, f64::max).max(1e-9) * 1.15;
-        let names: Vec<String> = self.workloads.iter().map(|e| e.name.clone()).collect();
+        let names: Vec<String> = self
+            .workloads
+            .iter()
+            .map(|e| match e.status {
+                Status::NotRun => format!("{} (not run)", e.name),
+                _ => e.name.clone(),
+            })
+            .collect();
         let mut chart = ChartBuilder::on(area)
             .caption(caption, text_style(18.0, TEXT))
             .margin(16)
@@ -246,13 +321,14 @@ mod tests {
     fn entry(name: &str, ops: f64, verdict: &str) -> Entry {
         Entry {
             name: name.into(),
-            results: format!("{name}/results.json"),
-            status: RunStatus::Ok,
+            results: Some(format!("{name}/results.json")),
+            status: Status::Ok,
             ops_per_sec: Some(ops),
             p50_ms: Some(0.5),
             p99_ms: Some(1.25),
             p999_ms: Some(2.0),
             verdict: verdict.into(),
+            reason: None,
         }
     }
 
@@ -279,6 +355,77 @@ mod tests {
         let json: serde_json::Value = serde_json::from_str(&m.workloads_json()).unwrap();
         assert_eq!(json[1]["name"], "writes");
         assert_eq!(json[1]["verdict"], "regressed");
+    }
+
+    #[test]
+    fn a_workload_that_did_not_run_is_a_row_with_its_reason() {
+        let why = "workload 'reads' failed: the load was cut short: no progress for 120 s";
+        let m = Matrix::new(
+            "r1",
+            vec![
+                entry("reads", 1000.0, "no_change"),
+                Entry::not_run("writes", why),
+                Entry::not_run("big-values", "interrupted"),
+            ],
+        );
+        // The verdict is the ran workloads' alone.
+        assert_eq!(m.verdict, "no_change");
+        let md = m.markdown();
+        assert!(
+            md.contains("3 workloads on one cache · verdict no_change"),
+            "{md}"
+        );
+        assert!(
+            md.contains("2 workload(s) did not run: the matrix ended before them."),
+            "{md}"
+        );
+        assert!(
+            md.contains(
+                "| writes | not run | n/a | n/a | n/a | n/a | none | not run: workload 'reads' failed: the load was cut short: no progress for 120 s |\n"
+            ),
+            "{md}"
+        );
+        assert!(
+            md.contains(
+                "| big-values | not run | n/a | n/a | n/a | n/a | none | not run: interrupted |\n"
+            ),
+            "{md}"
+        );
+        // No link to a summary that does not exist.
+        assert!(!md.contains("writes/summary.md"), "{md}");
+        assert!(md.contains("[reads/summary.md](reads/summary.md)"), "{md}");
+        // In JSON: null numbers and results, verdict none, the reason; a ran entry has no reason.
+        let json: serde_json::Value = serde_json::from_str(&m.workloads_json()).unwrap();
+        assert_eq!(json[1]["status"], "not_run");
+        assert_eq!(json[1]["results"], serde_json::Value::Null);
+        assert_eq!(json[1]["ops_per_sec"], serde_json::Value::Null);
+        assert_eq!(json[1]["verdict"], "none");
+        assert_eq!(json[1]["reason"], why);
+        assert!(json[0].get("reason").is_none(), "{json}");
+        assert_eq!(json[0]["results"], "reads/results.json");
+        let schema = serde_json::from_str(JSON_SCHEMA).unwrap();
+        let full = serde_json::to_value(&m).unwrap();
+        assert!(jsonschema::is_valid(&schema, &full), "{full}");
+        // The schema holds a not-run entry to its shape, and a ran one to having no reason.
+        for (k, key, bad) in [
+            (1, "reason", serde_json::Value::Null),
+            (1, "ops_per_sec", serde_json::json!(5.0)),
+            (1, "results", serde_json::json!("writes/results.json")),
+            (0, "reason", serde_json::json!("why")),
+            (0, "results", serde_json::Value::Null),
+        ] {
+            let mut v = full.clone();
+            if bad.is_null() && key == "reason" {
+                v["workloads"][k].as_object_mut().unwrap().remove(key);
+            } else {
+                v["workloads"][k][key] = bad;
+            }
+            assert!(!jsonschema::is_valid(&schema, &v), "{k} {key}: {v}");
+        }
+        // And it reads back.
+        let back: Matrix = serde_json::from_value(full).unwrap();
+        assert_eq!(back, m);
+        assert_eq!(&m.chart_png().unwrap()[1..4], b"PNG");
     }
 
     #[test]

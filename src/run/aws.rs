@@ -173,20 +173,38 @@ impl Ctx<'_> {
         let Some(ws) = self.s.workloads.as_deref() else {
             return Ok(None);
         };
+        // A run a signal cut short before any workload started has no workload's outcome.
         let done: Vec<super::matrix::Done> = outs
             .iter()
             .zip(results)
             .zip(gated)
-            .map(|((aws, r), (c, o))| super::matrix::Done {
-                name: aws.workload.clone().unwrap_or_default(),
-                result: r.clone(),
-                comparison: c.clone(),
-                outcome: *o,
+            .filter_map(|((aws, r), (c, o))| {
+                Some(super::matrix::Done {
+                    name: aws.workload.clone()?,
+                    result: r.clone(),
+                    comparison: c.clone(),
+                    outcome: *o,
+                })
             })
             .collect();
         let outcome = super::matrix::outcome_of(&done, ws.len(), false);
-        let (m, summaries) = super::matrix::write_matrix(self.run_id, &done, self.out_dir)?;
+        let why_not = why_not_run(outs);
+        let (m, summaries) =
+            super::matrix::write_matrix(self.run_id, ws, &done, &why_not, self.out_dir)?;
         Ok(Some((m, summaries, outcome)))
+    }
+
+    /// In a matrix a signal cut short: write its own files, every workload ungated (the process has
+    /// seconds left), and publish nothing. A failure to write is logged: the run ends interrupted.
+    fn interrupted_matrix(&self, outs: &[AwsOutcome], results: &[RunResult]) {
+        let ungated: Vec<_> = outs
+            .iter()
+            .zip(results)
+            .map(|(aws, r)| (None, outcome_of(aws, r)))
+            .collect();
+        if let Err(e) = self.matrix(outs, results, &ungated) {
+            tracing::error!("{e:#}");
+        }
     }
 
     /// Publish one run's report, or the matrix's.
@@ -223,6 +241,23 @@ impl Ctx<'_> {
             earlier,
         )
         .await
+    }
+}
+
+/// Why a matrix's workloads after the last that ran did not run: the matrix stops after a workload
+/// interrupted by a signal, or one whose load was cut short (every task stalled) or whose image
+/// could not be pulled — its failure says which.
+fn why_not_run(outs: &[AwsOutcome]) -> String {
+    match outs.last() {
+        Some(o) if o.interrupted => "interrupted".to_string(),
+        Some(o) => {
+            let name = o.workload.as_deref().unwrap_or("?");
+            match &o.failure {
+                Some(f) => format!("workload '{name}' failed: {f}"),
+                None => format!("the matrix ended after workload '{name}'"),
+            }
+        }
+        None => "the matrix ended before it".to_string(),
     }
 }
 
@@ -307,7 +342,8 @@ pub(super) async fn run(
     let results = ctx.write(&outs, &tl.finish())?;
     if outs.iter().any(|o| o.interrupted) {
         // The process has seconds left: the files stay in the output folder (uploaded with the
-        // job's artifacts, or by hand).
+        // job's artifacts, or by hand). A matrix's own files list every workload, ungated.
+        ctx.interrupted_matrix(&outs, &results);
         tracing::warn!(
             "interrupted: not exporting to s3://{}/{}; everything is in '{}'",
             p.export.bucket,

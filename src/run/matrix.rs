@@ -1,7 +1,8 @@
 //! A run with a workload matrix (input `workloads`): the workloads run one after another on one
 //! server; each gets its own folder `{output_dir}/{name}/` with the usual files, its own profile,
 //! history and verdict; the matrix gets a top-level `summary.md`, `chart.png` and `matrix.json`,
-//! one PR comment, and the worst verdict.
+//! one PR comment, and the worst verdict. When the matrix ends early, the workloads it never
+//! started are still listed, each `not_run` with the reason.
 
 use std::path::Path;
 
@@ -67,23 +68,38 @@ pub(super) fn outcome_of(done: &[Done], expected: usize, interrupted: bool) -> O
     }
 }
 
+/// The matrix's entries: every workload of `all`, in its order — the result of each one `done`,
+/// and each other one as not run, `why_not` saying why.
+pub(super) fn entries(all: &[NamedWorkload], done: &[Done], why_not: &str) -> Vec<Entry> {
+    all.iter()
+        .map(|w| match done.iter().find(|d| d.name == w.name) {
+            Some(d) => {
+                let verdict = d
+                    .comparison
+                    .as_ref()
+                    .map_or(crate::github::outputs::NO_VERDICT, |c| c.verdict.as_str());
+                Entry::of(&d.name, &d.result, verdict)
+            }
+            None => Entry::not_run(&w.name, why_not),
+        })
+        .collect()
+}
+
 /// Write the matrix's own files (`matrix.json`, `summary.md`, `chart.png`) into `out_dir`, and
-/// return the matrix with each workload's summary for publishing.
+/// return the matrix with each workload's summary for publishing. `all` is every workload the
+/// inputs named; those not `done` are listed as not run, `why_not` saying why.
 pub(super) fn write_matrix(
     run_id: &str,
+    all: &[NamedWorkload],
     done: &[Done],
+    why_not: &str,
     out_dir: &Path,
 ) -> anyhow::Result<(Matrix, Vec<(String, String)>)> {
-    let entries = done
-        .iter()
-        .map(|d| {
-            let verdict = d
-                .comparison
-                .as_ref()
-                .map_or(crate::github::outputs::NO_VERDICT, |c| c.verdict.as_str());
-            Entry::of(&d.name, &d.result, verdict)
-        })
-        .collect();
+    let entries = entries(all, done, why_not);
+    let not_run = all.len().saturating_sub(done.len());
+    if not_run > 0 {
+        tracing::error!("{not_run} workload(s) of the matrix did not run: {why_not}");
+    }
     let m = Matrix::new(run_id, entries);
     let json = serde_json::to_vec_pretty(&m).context("serialising matrix.json")?;
     let chart = m.chart_png().context("drawing the matrix's chart.png")?;
@@ -128,7 +144,7 @@ pub(super) async fn run_local(
         .iter()
         .map(|w| (Some(w.name.as_str()), &w.config))
         .collect();
-    let locals = crate::local::run_matrix(
+    let (locals, failed) = crate::local::run_matrix(
         &list,
         s.flush_between,
         run_id,
@@ -148,8 +164,14 @@ pub(super) async fn run_local(
         let outcome = super::local_outcome(local, &result);
         done.push(gate_workload(s, w, &result, &dir, outcome).await?);
     }
-    let outcome = outcome_of(&done, ws.len(), cancel.is_cancelled());
-    let (m, summaries) = write_matrix(run_id, &done, out_dir)?;
+    let interrupted = cancel.is_cancelled();
+    let outcome = outcome_of(&done, ws.len(), interrupted);
+    let why_not = match &failed {
+        Some(e) => format!("{e:#}"),
+        None if interrupted => "interrupted".to_string(),
+        None => "the matrix ended before it".to_string(),
+    };
+    let (m, summaries) = write_matrix(run_id, ws, &done, &why_not, out_dir)?;
     crate::github::publish_matrix(
         &crate::github::MatrixReport {
             matrix: &m,
@@ -162,5 +184,9 @@ pub(super) async fn run_local(
         None,
     )
     .await?;
+    if let Some(e) = failed {
+        // The matrix is written and published; the run fails as it did before.
+        return Err(e);
+    }
     Ok((done.into_iter().map(|d| d.result).collect(), outcome))
 }

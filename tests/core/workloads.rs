@@ -1,7 +1,9 @@
 //! The workload matrix on the local target, as users run it: two workloads on one server, each in
 //! its own folder with its own settings, and the matrix's summary, chart and `matrix.json`; bad
 //! `workloads` inputs refused before anything starts; and in the action, a regression in one
-//! workload fails the step, names the workload, and the one comment shows every workload.
+//! workload fails the step, names the workload, and the one comment shows every workload; a matrix
+//! that ends early (a signal, a workload that fails to start) still lists every workload, the ones
+//! that never ran as not run with the reason.
 
 #![allow(clippy::unwrap_used)]
 
@@ -351,4 +353,171 @@ async fn a_regression_in_one_workload_fails_the_matrix_and_the_comment_shows_all
         summary.contains("<details><summary>writes</summary>"),
         "{summary}"
     );
+}
+
+#[test]
+fn a_matrix_interrupted_in_its_first_workload_lists_the_second_as_not_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let log = dir.path().join("stderr.txt");
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("elasticache-perf"))
+        .args([
+            "run",
+            "--target",
+            "local",
+            "--loadgen",
+            "builtin",
+            "--test-duration-seconds",
+            "60",
+            "--threads",
+            "1",
+            "--clients",
+            "2",
+            "--run-id",
+            "ecp-mx-int",
+            "--workloads",
+            r#"[{"name": "reads", "ratio": "0:1"}, {"name": "writes", "ratio": "1:0"}]"#,
+            "--out",
+        ])
+        .arg(&out)
+        .env("ELASTICACHE_PERF_LOG", "info")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    // Interrupt once the first workload's load runs.
+    let started = std::time::Instant::now();
+    while !std::fs::read_to_string(&log)
+        .unwrap_or_default()
+        .contains("workload 1/2: reads")
+    {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(30),
+            "the first workload never started: {}",
+            std::fs::read_to_string(&log).unwrap_or_default()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    let pid = nix::unistd::Pid::from_raw(i32::try_from(child.id()).unwrap());
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT).unwrap();
+    let status = child.wait().unwrap();
+    let stderr = std::fs::read_to_string(&log).unwrap();
+    assert_eq!(status.code(), Some(130), "{stderr}");
+    assert!(!stderr.contains("workload 2/2"), "{stderr}");
+
+    let m = read_json(&out.join("matrix.json"));
+    assert!(
+        validator(elasticache_perf::report::matrix::JSON_SCHEMA).is_valid(&m),
+        "{m}"
+    );
+    let ws = m["workloads"].as_array().unwrap();
+    assert_eq!(ws.len(), 2, "{m}");
+    // The first ran (cut short), with its results; no reason.
+    assert_eq!(ws[0]["name"], "reads");
+    assert_eq!(ws[0]["results"], "reads/results.json");
+    assert_ne!(ws[0]["status"], "not_run");
+    assert!(ws[0].get("reason").is_none(), "{m}");
+    assert!(out.join("reads/results.json").is_file());
+    // The second never ran: listed, in the inputs' order, and why.
+    assert_eq!(
+        ws[1],
+        json!({
+            "name": "writes",
+            "results": null,
+            "status": "not_run",
+            "ops_per_sec": null,
+            "p50_ms": null,
+            "p99_ms": null,
+            "p999_ms": null,
+            "verdict": "none",
+            "reason": "interrupted",
+        })
+    );
+    assert!(!out.join("writes/results.json").exists());
+    assert_eq!(m["verdict"], "none");
+    let summary = std::fs::read_to_string(out.join("summary.md")).unwrap();
+    assert!(
+        summary
+            .contains("| writes | not run | n/a | n/a | n/a | n/a | none | not run: interrupted |"),
+        "{summary}"
+    );
+    assert!(summary.contains("1 workload(s) did not run"), "{summary}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_workload_that_fails_to_start_ends_the_matrix_and_the_comment_lists_the_rest() {
+    // A server with 2 MB of memory: the second workload's prefill (20 MB) is refused with OOM.
+    let redis = crate::common::TestRedis::start(&[
+        "--maxmemory",
+        "2mb",
+        "--maxmemory-policy",
+        "noeviction",
+    ]);
+    let ep = format!("redis://127.0.0.1:{}", redis.port);
+    let three = r#"[{"name": "reads", "ratio": "0:1"},
+      {"name": "writes", "prefill": true, "data_size": 4096, "key_maximum": 5000},
+      {"name": "big", "ratio": "1:0"}]"#;
+    let step = Step::new(
+        "pull_request",
+        &json!({"pull_request": {"number": 7, "head": {"sha": "0123abc"}}}),
+    );
+    let gh = FakeGithub::start("").await;
+    let inputs = Step::local_inputs(
+        "ecp-mx-fail",
+        &[
+            ("endpoint", ep.as_str()),
+            ("workloads", three),
+            ("comment", "always"),
+            ("test_duration_seconds", "1"),
+        ],
+    );
+    let o = run(step.main(&inputs, &gh.api_url(""))).await;
+    let (_, stderr) = text(&o);
+    // The run fails as it did before the matrix listed the rest.
+    assert_eq!(o.status.code(), Some(3), "{stderr}");
+    assert!(
+        stderr.contains("workload 'writes': prefill failed"),
+        "{stderr}"
+    );
+    let m = read_json(&step.out_dir().join("matrix.json"));
+    assert!(
+        validator(elasticache_perf::report::matrix::JSON_SCHEMA).is_valid(&m),
+        "{m}"
+    );
+    let ws = m["workloads"].as_array().unwrap();
+    let names: Vec<&str> = ws.iter().map(|w| w["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["reads", "writes", "big"]);
+    assert_eq!(ws[0]["status"], "ok", "{m}");
+    for w in &ws[1..] {
+        assert_eq!(w["status"], "not_run", "{m}");
+        assert!(
+            w["reason"]
+                .as_str()
+                .unwrap()
+                .starts_with("workload 'writes': prefill failed: "),
+            "{m}"
+        );
+    }
+    // workloads_json lists all three.
+    let outputs = step.read(&step.output);
+    let wj = outputs
+        .lines()
+        .rev()
+        .find_map(|l| l.strip_prefix("workloads_json="))
+        .unwrap();
+    let wj: Value = serde_json::from_str(wj).unwrap();
+    assert_eq!(wj.as_array().unwrap().len(), 3, "{wj}");
+    assert_eq!(wj[2]["name"], "big");
+    assert_eq!(wj[2]["status"], "not_run");
+    // The one comment shows the rows that did not run, and why.
+    let comments = gh.comments(7);
+    assert_eq!(comments.len(), 1, "{comments:?}");
+    let body = &comments[0].body;
+    assert!(
+        body.contains("| big | not run | n/a | n/a | n/a | n/a | none | not run: workload 'writes': prefill failed: "),
+        "{body}"
+    );
+    assert!(body.contains("2 workload(s) did not run"), "{body}");
+    assert!(body.contains("| reads | ok |"), "{body}");
 }
