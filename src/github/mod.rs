@@ -20,8 +20,8 @@ pub mod workspace;
 
 pub use context::in_actions;
 pub use publish::{
-    load_results, publish, publish_exported, publish_file, publish_matrix, Exported, MatrixReport,
-    Published, MAX_RESULTS_BYTES,
+    load_results, publish, publish_file, publish_matrix, Exported, MatrixReport, Published, Report,
+    MAX_RESULTS_BYTES,
 };
 
 use std::path::PathBuf;

@@ -46,31 +46,29 @@ pub struct Published {
     outcome: Option<Outcome>,
 }
 
-/// Publish a run whose files are in `out_dir`. Outside Actions (`GITHUB_ACTIONS` unset) it does
-/// nothing. Fails only when the runner's files cannot be written.
-pub async fn publish(
-    result: &RunResult,
-    out_dir: &Path,
-    opts: &Options,
-    outcome: Outcome,
-    gate: Option<&Comparison>,
-) -> anyhow::Result<()> {
-    publish_exported(result, out_dir, opts, outcome, gate, None, None)
-        .await
-        .map(|_| ())
+/// One run's report to publish (a matrix's is [`MatrixReport`]).
+pub struct Report<'a> {
+    /// The run's result.
+    pub result: &'a RunResult,
+    /// Its output folder (summary.md, chart.png are read from there).
+    pub out_dir: &'a Path,
+    /// How it ended, after the gate.
+    pub outcome: Outcome,
+    /// The gate's comparison, when it compared.
+    pub gate: Option<&'a Comparison>,
+    /// Where the output folder was exported, when it was (the links point there).
+    pub exported: Option<&'a Exported>,
 }
 
-/// [`publish`] a run whose output folder was also exported to S3. With `earlier` (what a first
-/// report of the same run published), this is its update: its part of the job summary is
-/// replaced, the outputs set again (the last value counts), the sticky comment updated, and
-/// neither the annotations of an unchanged outcome nor the regression issue are repeated.
-pub async fn publish_exported(
-    result: &RunResult,
-    out_dir: &Path,
+/// Publish a run's report: step outputs, job summary, annotations, the sticky PR comment, the
+/// regression issue. Outside Actions (`GITHUB_ACTIONS` unset) it does nothing. Fails only when
+/// the runner's files cannot be written. With `earlier` (what a first report of the same run
+/// published), this is its update: its part of the job summary is replaced, the outputs set
+/// again (the last value counts), the sticky comment updated, and neither the annotations of an
+/// unchanged outcome nor the regression issue are repeated.
+pub async fn publish(
+    run: &Report<'_>,
     opts: &Options,
-    outcome: Outcome,
-    gate: Option<&Comparison>,
-    exported: Option<&Exported>,
     earlier: Option<&Published>,
 ) -> anyhow::Result<Published> {
     if !super::context::in_actions() {
@@ -82,34 +80,18 @@ pub async fn publish_exported(
     } else {
         "publish"
     });
-    let run = Run {
-        result,
-        out_dir,
-        outcome,
-        gate,
-        exported,
-    };
-    let r = publish_with(&ctx, opts, &run, earlier).await;
+    let r = publish_with(&ctx, opts, run, earlier).await;
     commands::end_group();
     r
-}
-
-/// One publication's subject.
-struct Run<'a> {
-    result: &'a RunResult,
-    out_dir: &'a Path,
-    outcome: Outcome,
-    gate: Option<&'a Comparison>,
-    exported: Option<&'a Exported>,
 }
 
 async fn publish_with(
     ctx: &ActionContext,
     opts: &Options,
-    run: &Run<'_>,
+    run: &Report<'_>,
     earlier: Option<&Published>,
 ) -> anyhow::Result<Published> {
-    let Run {
+    let Report {
         result,
         out_dir,
         outcome,
@@ -359,7 +341,7 @@ pub struct MatrixReport<'a> {
 /// Publish a workload matrix: the job summary (the matrix, then each workload's summary folded),
 /// the outputs (`verdict` the worst, `workloads_json` each workload's headline numbers; the single
 /// run's numbers empty), and one sticky comment keyed by the matrix's profile (`profile`, or the
-/// workloads' names). With `earlier`, an update, as for [`publish_exported`].
+/// workloads' names). With `earlier`, an update, as for [`publish`].
 pub async fn publish_matrix(
     m: &MatrixReport<'_>,
     opts: &Options,
@@ -498,7 +480,14 @@ pub async fn publish_file(path: &Path, inputs: &GithubInputs) -> anyhow::Result<
     if super::context::in_actions() {
         let dir = path.parent().unwrap_or_else(|| Path::new("."));
         let opts = Options::from_inputs(inputs).map_err(InputError::from)?;
-        publish(&result, dir, &opts, Outcome::Ok, None).await?;
+        let report = Report {
+            result: &result,
+            out_dir: dir,
+            outcome: Outcome::Ok,
+            gate: None,
+            exported: None,
+        };
+        publish(&report, &opts, None).await?;
     } else {
         tracing::info!(
             "not inside GitHub Actions (GITHUB_ACTIONS is not 'true'): nothing to publish to"

@@ -218,16 +218,14 @@ impl Ctx<'_> {
     ) -> anyhow::Result<Published> {
         let Some((m, summaries, outcome)) = matrix else {
             let (comparison, outcome) = &gated[0];
-            return crate::github::publish_exported(
-                &results[0],
-                self.out_dir,
-                &self.s.github,
-                *outcome,
-                comparison.as_ref(),
+            let report = crate::github::Report {
+                result: &results[0],
+                out_dir: self.out_dir,
+                outcome: *outcome,
+                gate: comparison.as_ref(),
                 exported,
-                earlier,
-            )
-            .await;
+            };
+            return crate::github::publish(&report, &self.s.github, earlier).await;
         };
         crate::github::publish_matrix(
             &crate::github::MatrixReport {

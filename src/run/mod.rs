@@ -87,7 +87,14 @@ async fn run_target(
     crate::files::write_all(&mut result, &out_dir, run_id, &local.log, tl.finish())?;
     let outcome = local_outcome(&local, &result);
     let (comparison, outcome) = gate::gate_and_record(&result, &out_dir, &s.gate, outcome).await?;
-    crate::github::publish(&result, &out_dir, &s.github, outcome, comparison.as_ref()).await?;
+    let report = crate::github::Report {
+        result: &result,
+        out_dir: &out_dir,
+        outcome,
+        gate: comparison.as_ref(),
+        exported: None,
+    };
+    crate::github::publish(&report, &s.github, None).await?;
     Ok((vec![result], outcome))
 }
 
