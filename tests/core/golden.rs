@@ -94,20 +94,38 @@ fn the_fixture_runs_analyse_to_the_same_bytes() {
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 
-#[test]
-fn results_written_by_runs_read_back_to_the_same_bytes() {
-    let dir = root().join("tests/golden/runs");
-    let mut names: Vec<PathBuf> = std::fs::read_dir(&dir)
+/// `results.json` files as runs wrote them: the two under `tests/golden/runs/` and the real local
+/// runs the GitHub and gate tests use, all written before `run.details` had a type.
+fn written_by_runs() -> Vec<PathBuf> {
+    let mut names: Vec<PathBuf> = std::fs::read_dir(root().join("tests/golden/runs"))
         .unwrap()
         .map(|e| e.unwrap().path())
         .collect();
     names.sort();
     assert!(names.len() >= 2, "{names:?}");
-    // These are inputs, never rewritten: files as runs wrote them, valid under the schema.
+    names.extend(
+        [
+            "github/results.json",
+            "gate-one-run/run-2/results.json",
+            "gate-one-run/run-4/results.json",
+            "gate-one-run/slowed/results.json",
+        ]
+        .map(|f| root().join("tests/fixtures").join(f)),
+    );
+    names
+}
+
+/// The detail no version of the product writes, in `runs/aws-matrix-workload.json`.
+const FOREIGN_DETAIL: &str = "from_an_older_version";
+
+#[test]
+fn results_written_by_runs_read_back_to_the_same_bytes() {
+    // These are inputs, never rewritten: valid under the schema, every detail the product writes
+    // read into its typed field, and written back to the same bytes.
     let schema = serde_json::from_str(elasticache_perf::results::JSON_SCHEMA).unwrap();
     let validator = jsonschema::validator_for(&schema).unwrap();
     let mut problems = Vec::new();
-    for p in names {
+    for p in written_by_runs() {
         let text = std::fs::read_to_string(&p).unwrap();
         let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
         problems.extend(
@@ -117,9 +135,26 @@ fn results_written_by_runs_read_back_to_the_same_bytes() {
         );
         let r: RunResult =
             serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+        let untyped: Vec<&String> = r
+            .run
+            .details
+            .other
+            .keys()
+            .filter(|k| *k != FOREIGN_DETAIL)
+            .collect();
+        if !untyped.is_empty() {
+            problems.push(format!(
+                "{}: details without a type: {untyped:?}",
+                p.display()
+            ));
+        }
+        if r.run.details.command.is_none() {
+            problems.push(format!("{}: no command detail read", p.display()));
+        }
+        // Files saved by hand may end with a newline the product does not write.
         problems.extend(difference(
             &p,
-            &text,
+            text.trim_end(),
             &serde_json::to_string_pretty(&r).unwrap(),
         ));
     }
